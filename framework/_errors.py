@@ -1,0 +1,99 @@
+"""The tradewire error tree.
+
+Every error tradewire raises on purpose derives from :class:`TradewireError`. Errors caused by
+the user's own input also derive from ``ValueError`` so ordinary ``except ValueError`` works::
+
+    TradewireError
+    ├── ConfigError(ValueError)          a mistake in how tradewire was asked to run
+    │   ├── ParameterError               unknown strategy parameter, value of the wrong type
+    │   ├── StrategyLoadError            STRATEGY spec that cannot be imported
+    │   └── SubscriptionError            a subscription that breaks a protocol rule
+    ├── DataError(ValueError)            market data that cannot be trusted
+    │   ├── InvalidEvent                 an event built with impossible values
+    │   ├── BarFileError                 a bad row in a bar file (file, line, reason)
+    │   └── DecodeError                  a wire frame rejected by the codec
+    ├── FeedError                        the live feed cannot go on
+    │   ├── FeedConnectError             connect, TLS or upgrade failed
+    │   │   └── FeedTLSError             the server's certificate did not verify
+    │   └── FeedTerminated               the server said stop (bad key, no entitlement)
+    ├── RecordingError                   a recording cannot be written or read
+    │   └── RecordingCorrupted           a damaged record in the middle of a file
+    └── EngineError                      the engine was driven the wrong way
+"""
+
+from __future__ import annotations
+
+
+class TradewireError(Exception):
+    """Root of every error tradewire raises on purpose."""
+
+
+class ConfigError(TradewireError, ValueError):
+    """tradewire was asked to run in a way that cannot work."""
+
+
+class ParameterError(ConfigError):
+    """A strategy parameter is unknown or its value cannot be converted."""
+
+
+class StrategyLoadError(ConfigError):
+    """A ``module:Class`` or ``path.py:Class`` spec does not name a Strategy."""
+
+
+class SubscriptionError(ConfigError):
+    """A subscription breaks a protocol rule; raised before anything is sent."""
+
+
+class DataError(TradewireError, ValueError):
+    """Market data that cannot be trusted."""
+
+
+class InvalidEvent(DataError):
+    """An event was constructed with impossible values (NaN, negative price, high < low)."""
+
+
+class BarFileError(DataError):
+    """A row of a bar file was rejected; the message names file, line and reason."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+class DecodeError(DataError):
+    """A frame from the wire was rejected; ``reason`` is a short stable label for counting."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class FeedError(TradewireError):
+    """The live feed cannot go on."""
+
+
+class FeedConnectError(FeedError):
+    """Connecting, the TLS handshake or the WebSocket upgrade failed."""
+
+
+class FeedTLSError(FeedConnectError):
+    """The server's certificate did not verify; retrying will not help."""
+
+
+class FeedTerminated(FeedError):
+    """The server sent an error that needs the user's action (bad key, plan, entitlement)."""
+
+
+class RecordingError(TradewireError):
+    """A recording cannot be written or read."""
+
+
+class RecordingCorrupted(RecordingError):
+    """A record in the middle of a recording is damaged; later records are not trusted."""
+
+
+class EngineError(TradewireError):
+    """The engine was used the wrong way (run twice, strategy registered twice, ...)."""

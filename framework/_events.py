@@ -1,0 +1,288 @@
+"""Typed events: market data (nouns), notifications (past tense).
+
+All events are frozen, slotted attrs classes with keyword-only fields. Time is integer UTC
+nanoseconds: ``ts_event`` is when the thing happened (for a bar: when it became final, so a
+strategy can never look ahead), ``ts_recv`` when tradewire received it. Constructors reject
+impossible values with :class:`~framework.InvalidEvent`.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+
+import attrs
+
+from ._errors import InvalidEvent
+
+
+class Event:
+    """Base class of every event; ``ts_event`` orders events in time."""
+
+    __slots__ = ()
+    ts_event: int
+
+
+def _check_time(name: str, value: int) -> None:
+    if type(value) is not int or value < 0:
+        raise InvalidEvent(f"{name} must be a non-negative int of UTC nanoseconds, got {value!r}")
+
+
+def _check_price(owner: str, name: str, value: float | None) -> None:
+    if value is not None and not (value > 0 and value != math.inf):
+        raise InvalidEvent(f"{owner}: {name} must be a finite positive price, got {value!r}")
+
+
+def _check_size(owner: str, name: str, value: float | None) -> None:
+    if value is not None and not (value >= 0 and value != math.inf):
+        raise InvalidEvent(f"{owner}: {name} must be a finite size >= 0, got {value!r}")
+
+
+def _check_ohlcv(
+    owner: str, o: float, h: float, low: float, c: float, v: float
+) -> None:
+    # One chained comparison covers NaN (all comparisons false), sign and range consistency.
+    if 0 < low <= o <= h and low <= c <= h and h < math.inf and 0 <= v < math.inf:
+        return
+    for name, value in (("open", o), ("high", h), ("low", low), ("close", c)):
+        _check_price(owner, name, value)
+    _check_size(owner, "volume", v)
+    raise InvalidEvent(
+        f"{owner}: inconsistent OHLC (open={o!r}, high={h!r}, low={low!r}, close={c!r}): "
+        "need low <= open, close <= high"
+    )
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Bar(Event):
+    """A final OHLCV bar.
+
+    ``ts_open`` is the bar's open time; ``ts_event`` when it became final (for a bar file: the
+    open time plus the bar size); ``ts_recv`` when tradewire received it. ``interval`` is the
+    bar size label (``1m``, ``1D``). ``is_backfill`` marks bars fetched to fill a gap.
+    """
+
+    symbol: str
+    interval: str
+    ts_open: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    ts_event: int
+    ts_recv: int
+    is_backfill: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        _check_ohlcv(f"bar {self.symbol}", self.open, self.high, self.low, self.close, self.volume)
+        _check_time("ts_open", self.ts_open)
+        _check_time("ts_event", self.ts_event)
+        _check_time("ts_recv", self.ts_recv)
+        if self.ts_event < self.ts_open:
+            raise InvalidEvent(f"bar {self.symbol}: ts_event is before ts_open")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class BarUpdate(Event):
+    """The current state of a bar that is still in progress (it may change until final).
+
+    Delivered only to strategies that ask for it; never counted as a final bar.
+    """
+
+    symbol: str
+    interval: str
+    ts_open: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    ts_event: int
+    ts_recv: int
+
+    def __attrs_post_init__(self) -> None:
+        _check_ohlcv(
+            f"bar update {self.symbol}", self.open, self.high, self.low, self.close, self.volume
+        )
+        _check_time("ts_open", self.ts_open)
+        _check_time("ts_event", self.ts_event)
+        _check_time("ts_recv", self.ts_recv)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Quote(Event):
+    """A full top-of-book snapshot for one symbol; fields the venue never sent are None.
+
+    ``status`` is the market session as the venue labels it (``OPEN``, ``CLOSED``, ``PRE``,
+    ``POST``), kept opaque.
+    """
+
+    symbol: str
+    bid: float | None = None
+    ask: float | None = None
+    bid_size: float | None = None
+    ask_size: float | None = None
+    last_price: float | None = None
+    last_size: float | None = None
+    volume: float | None = None
+    status: str | None = None
+    ts_last: int | None = None
+    ts_event: int
+    ts_recv: int
+
+    def __attrs_post_init__(self) -> None:
+        owner = f"quote {self.symbol}"
+        _check_price(owner, "bid", self.bid)
+        _check_price(owner, "ask", self.ask)
+        _check_price(owner, "last_price", self.last_price)
+        _check_size(owner, "bid_size", self.bid_size)
+        _check_size(owner, "ask_size", self.ask_size)
+        _check_size(owner, "last_size", self.last_size)
+        _check_size(owner, "volume", self.volume)
+        if self.bid is not None and self.ask is not None and self.bid > self.ask:
+            raise InvalidEvent(f"{owner}: bid {self.bid!r} above ask {self.ask!r}")
+        _check_time("ts_event", self.ts_event)
+        _check_time("ts_recv", self.ts_recv)
+        if self.ts_last is not None:
+            _check_time("ts_last", self.ts_last)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class TimerFired(Event):
+    """A timer set by a strategy came due; ``ts_event`` is the time it was due."""
+
+    name: str
+    ts_event: int
+    ts_recv: int
+
+
+# -- feed health -----------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class FeedConnected(Event):
+    """The feed opened a connection and sent its subscriptions."""
+
+    feed: str
+    attempt: int
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class FeedDisconnected(Event):
+    """The feed lost its connection; ``reason`` says why, ``reconnect_in`` is the backoff (s)."""
+
+    feed: str
+    reason: str
+    reconnect_in: float | None
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class FeedStale(Event):
+    """No data for ``symbol`` (or the whole feed when symbol is None) for ``silent_for`` s."""
+
+    feed: str
+    symbol: str | None
+    silent_for: float
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class FeedResumed(Event):
+    """Data flows again for ``symbol`` (or the whole feed) after a stale period."""
+
+    feed: str
+    symbol: str | None
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class BarGap(Event):
+    """Bars between ``ts_from`` and ``ts_to`` (open times) were missed and could not be filled."""
+
+    symbol: str
+    interval: str
+    ts_from: int
+    ts_to: int
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class DataRejected(Event):
+    """Input was rejected before reaching any strategy; ``reason`` is a stable label."""
+
+    source: str
+    reason: str
+    detail: str
+    ts_event: int
+    ts_recv: int
+
+
+# -- orders ----------------------------------------------------------------------------------
+
+
+class OrderSide(enum.Enum):
+    """Direction of an order or fill."""
+
+    BUY = "buy"
+    SELL = "sell"
+
+    @property
+    def sign(self) -> int:
+        """+1 for buys, -1 for sells."""
+        return 1 if self is OrderSide.BUY else -1
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class OrderAccepted(Event):
+    """The broker accepted an order; it is now working."""
+
+    order_id: int
+    symbol: str
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class OrderRejected(Event):
+    """The broker refused an order before it could work; ``reason`` says why."""
+
+    order_id: int
+    symbol: str
+    reason: str
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class OrderCancelled(Event):
+    """A working order was cancelled."""
+
+    order_id: int
+    symbol: str
+    reason: str
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class OrderFilled(Event):
+    """An order was filled, wholly or in part; ``ts_event`` is the time of the price used."""
+
+    order_id: int
+    symbol: str
+    side: OrderSide
+    qty: float
+    price: float
+    commission: float
+    ts_event: int
+    ts_recv: int
+    #: True when the fill price came from an assumption about the path inside one bar.
+    is_intrabar_guess: bool = False
