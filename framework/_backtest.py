@@ -1,0 +1,77 @@
+"""Backtests in one call: pick feeds for the data files, run the engine, collect the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from ._engine import Engine
+from ._errors import ConfigError
+from ._intervals import Interval
+from ._results import RunResult
+from ._strategy import Strategy
+from .feeds._bar_file import BarFileFeed
+from .feeds._feed import Feed
+
+
+def feeds_for(
+    data: Sequence[str | Path],
+    *,
+    symbol: str | None = None,
+    interval: Interval | str | None = None,
+    skip_bad_rows: bool = False,
+) -> list[Feed]:
+    """One replay feed per data file, chosen by its suffix (``.csv`` bar files)."""
+    if not data:
+        raise ConfigError("no data given: pass at least one file")
+    if symbol is not None and len(data) > 1:
+        raise ConfigError("--symbol names the symbol of a single file; give one file")
+    feeds: list[Feed] = []
+    for item in data:
+        path = Path(item)
+        if not path.exists():
+            raise ConfigError(f"data file not found: {path}")
+        if path.suffix.lower() == ".csv":
+            feeds.append(
+                BarFileFeed(path, symbol=symbol, interval=interval, skip_bad_rows=skip_bad_rows)
+            )
+        else:
+            raise ConfigError(f"unsupported data file {path}: expected .csv")
+    return feeds
+
+
+async def backtest_async(
+    strategy: Strategy,
+    data: Sequence[str | Path] | Sequence[Feed],
+    *,
+    cash: float = 100_000.0,
+    **feed_options: Any,
+) -> RunResult:
+    """Run ``strategy`` over ``data`` (files or feeds) in simulated time; return the result."""
+    feeds = (
+        list(data)  # type: ignore[arg-type]
+        if data and not isinstance(data[0], str | Path)
+        else feeds_for(data, **feed_options)  # type: ignore[arg-type]
+    )
+    engine = Engine(feeds=feeds, strategies=[strategy], cash=cash)
+    await engine.run()
+    issues = {
+        feed.name: feed.statistics().skipped_by_reason
+        for feed in feeds
+        if isinstance(feed, BarFileFeed) and feed.statistics().skipped
+    }
+    return RunResult.from_engine(engine, data_issues=issues)
+
+
+def backtest(
+    strategy: Strategy,
+    data: Sequence[str | Path] | Sequence[Feed],
+    *,
+    cash: float = 100_000.0,
+    **feed_options: Any,
+) -> RunResult:
+    """Synchronous :func:`backtest_async` for scripts and notebooks."""
+    return trio.run(lambda: backtest_async(strategy, data, cash=cash, **feed_options))

@@ -1,0 +1,286 @@
+"""The engine: one nursery that runs the feeds, the dispatcher and the strategies.
+
+Flow::
+
+    feeds ──(bounded channel of event batches, one per feed)──▶ dispatcher ──▶ bus
+                                                                      ├─▶ broker (fills, marks)
+                                                                      └─▶ strategies
+
+Replay feeds run in simulated time: the dispatcher merges them by ``ts_event`` (ties go to
+the feed listed first), moves the :class:`SimulatedClock` to each event and fires due timers
+before it, so a run is a pure function of its input. Live feeds share one channel and are
+delivered in arrival order under the wall clock; timers then fire from the dispatcher, too.
+
+Shutdown paths:
+
+- natural end: every feed closes its channel → ``on_stop`` → :meth:`Engine.run` returns;
+- :meth:`Engine.stop`: feeds are cancelled, events already dispatched stay → ``on_stop``;
+- failure: an exception in a feed or a strategy cancels everything else and propagates
+  (as an ``ExceptionGroup``, Trio's convention); ``on_stop`` is not called.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import attrs
+import trio
+
+from ._bus import EventBus
+from ._clock import NEVER, Clock, LiveClock, SimulatedClock, TimerQueue
+from ._errors import EngineError
+from ._events import Bar, Event, Quote
+from ._strategy import Strategy
+from .execution import SimulatedBroker
+from .feeds._feed import EventBatch, Feed
+from .portfolio import Portfolio
+
+log = logging.getLogger(__name__)
+
+#: Batches buffered between each feed and the dispatcher. A batch holds up to
+#: ``REPLAY_BATCH_SIZE`` events in replay and usually one frame's worth live, so this bounds
+#: memory while letting a feed decode ahead of the strategies.
+FEED_CHANNEL_BATCHES = 16
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class EngineStatistics:
+    """Counters of one run."""
+
+    events: int
+    bars: int
+    quotes: int
+    timers: int
+    stopped_early: bool
+
+
+class Engine:
+    """Runs strategies over feeds with a simulated broker.
+
+    ``clock`` defaults to a :class:`SimulatedClock` when every feed is a replay feed and to a
+    :class:`LiveClock` otherwise. Mixing live and replay feeds in one engine is an error.
+    """
+
+    def __init__(
+        self,
+        *,
+        feeds: Sequence[Feed],
+        strategies: Sequence[Strategy] = (),
+        cash: float = 100_000.0,
+        broker: SimulatedBroker | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if not feeds:
+            raise EngineError("an engine needs at least one feed")
+        live = {feed.is_live for feed in feeds}
+        if len(live) > 1:
+            raise EngineError("cannot mix live and replay feeds in one engine")
+        self.is_live = live == {True}
+        self.feeds = list(feeds)
+        self.bus = EventBus()
+        self.clock: Clock = clock or (LiveClock() if self.is_live else SimulatedClock())
+        self.timers = TimerQueue()
+        self.broker = broker or SimulatedBroker(Portfolio(cash))
+        self.broker.attach(self.bus, self.clock)
+        self.strategies: list[Strategy] = []
+        self._observers: list[Callable[[Event], None]] = []
+        self._cancel_scope: trio.CancelScope | None = None
+        self._stop_requested = False
+        self._ran = False
+        self._counts = {"events": 0, "timers": 0}
+        self._bars = 0
+        self._quotes = 0
+        for strategy in strategies:
+            self.add_strategy(strategy)
+
+    @property
+    def portfolio(self) -> Portfolio:
+        return self.broker.portfolio
+
+    def add_strategy(self, strategy: Strategy) -> None:
+        """Register a strategy; its id must be unique in this engine."""
+        if self._ran:
+            raise EngineError("strategies must be added before the engine runs")
+        if any(s.strategy_id == strategy.strategy_id for s in self.strategies):
+            raise EngineError(
+                f"two strategies named {strategy.strategy_id!r}: set a distinct `name` on one"
+            )
+        strategy._bind(self.bus, self.broker, self.clock, self.timers)
+        self.strategies.append(strategy)
+
+    def add_observer(self, handler: Callable[[Event], None]) -> None:
+        """Call ``handler`` with every event the dispatcher delivers, after the strategies."""
+        self._observers.append(handler)
+
+    def stop(self) -> None:
+        """Ask a running engine to stop: feeds are cancelled, then ``on_stop`` runs.
+
+        Safe to call from a strategy hook, another task, or before ``run`` (then ``run``
+        returns after ``on_start``/``on_stop`` without dispatching anything).
+        """
+        self._stop_requested = True
+        if self._cancel_scope is not None:
+            self._cancel_scope.cancel()
+
+    async def run(self) -> EngineStatistics:
+        """Run until every feed ends, :meth:`stop` is called, or something fails.
+
+        Cancelling the calling scope cancels the feeds and the dispatcher; ``on_stop`` is then
+        not called.
+        """
+        if self._ran:
+            raise EngineError("an engine runs once; build a new one for another run")
+        self._ran = True
+        for strategy in self.strategies:
+            strategy.on_start()
+            strategy._subscribe_defaults()
+        for observer in self._observers:
+            self.bus.subscribe(Event, observer)
+        async with trio.open_nursery() as nursery:
+            self._cancel_scope = nursery.cancel_scope
+            if self._stop_requested:
+                nursery.cancel_scope.cancel()
+            receivers: list[trio.MemoryReceiveChannel[EventBatch]] = []
+            if self.is_live:
+                send, receive = trio.open_memory_channel[EventBatch](FEED_CHANNEL_BATCHES)
+                async with send:
+                    for feed in self.feeds:
+                        await nursery.start(feed.run, send.clone())
+                receivers.append(receive)
+            else:
+                for feed in self.feeds:
+                    send, receive = trio.open_memory_channel[EventBatch](FEED_CHANNEL_BATCHES)
+                    await nursery.start(feed.run, send)
+                    receivers.append(receive)
+            if self.is_live:
+                await self._dispatch_live(receivers[0])
+            elif len(receivers) == 1:
+                await self._dispatch_replay(receivers[0])
+            else:
+                await self._dispatch_merged(receivers)
+        # Reached on natural end and after stop(); a failure has propagated out of the nursery.
+        for strategy in self.strategies:
+            strategy.on_stop()
+        return self.statistics()
+
+    def statistics(self) -> EngineStatistics:
+        """Counters so far."""
+        return EngineStatistics(
+            events=self._counts["events"],
+            bars=self._bars,
+            quotes=self._quotes,
+            timers=self._counts["timers"],
+            stopped_early=self._stop_requested,
+        )
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    def _dispatch_batch(self, batch: Iterable[Event]) -> None:
+        """The hot path: deliver a batch in order, firing due timers between events."""
+        publish = self.bus.publish
+        clock = self.clock if isinstance(self.clock, SimulatedClock) else None
+        timers = self.timers
+        bars = quotes = events = 0
+        for event in batch:
+            ts = event.ts_event
+            if timers.next_due <= ts:
+                self._counts["timers"] += timers.fire_due(ts, clock)
+            if clock is not None:
+                clock._now = ts if ts > clock._now else clock._now
+            publish(event)
+            events += 1
+            cls = event.__class__
+            if cls is Bar:
+                bars += 1
+            elif cls is Quote:
+                quotes += 1
+        self._counts["events"] += events
+        self._bars += bars
+        self._quotes += quotes
+
+    async def _dispatch_replay(self, receive: trio.MemoryReceiveChannel[EventBatch]) -> None:
+        async with receive:
+            async for batch in receive:
+                self._dispatch_batch(batch)
+
+    async def _dispatch_merged(
+        self, receivers: list[trio.MemoryReceiveChannel[EventBatch]]
+    ) -> None:
+        # k-way merge by (ts_event, feed index): waiting for every open feed's next batch
+        # before choosing makes the order independent of task scheduling.
+        heap: list[tuple[int, int, int, Sequence[Event]]] = []
+
+        async def refill(index: int) -> None:
+            try:
+                batch = await receivers[index].receive()
+            except trio.EndOfChannel:
+                return
+            if batch:
+                heapq.heappush(heap, (batch[0].ts_event, index, 0, batch))
+            else:
+                await refill(index)
+
+        for index in range(len(receivers)):
+            await refill(index)
+        while heap:
+            _, index, pos, batch = heapq.heappop(heap)
+            bound = heap[0][0] if heap else math.inf
+            end = pos
+            # Deliver the run of this batch that precedes every other feed's head.
+            while end < len(batch) and (
+                batch[end].ts_event < bound or (batch[end].ts_event == bound and index < heap[0][1])
+            ):
+                end += 1
+            end = max(end, pos + 1)
+            self._dispatch_batch(batch[pos:end])
+            if end < len(batch):
+                heapq.heappush(heap, (batch[end].ts_event, index, end, batch))
+            else:
+                await refill(index)
+        for receive in receivers:
+            await receive.aclose()
+
+    async def _dispatch_live(self, receive: trio.MemoryReceiveChannel[EventBatch]) -> None:
+        async with receive:
+            while True:
+                due = self.timers.next_due
+                batch: EventBatch | None = None
+                if due == NEVER:
+                    try:
+                        batch = await receive.receive()
+                    except trio.EndOfChannel:
+                        return
+                else:
+                    wait = max(0.0, (due - self.clock.now()) / 1e9)
+                    with trio.move_on_after(wait):
+                        try:
+                            batch = await receive.receive()
+                        except trio.EndOfChannel:
+                            return
+                if batch is None:
+                    self._counts["timers"] += self.timers.fire_due(self.clock.now(), None)
+                else:
+                    self._dispatch_batch(batch)
+
+
+def run(
+    strategy: Strategy | Sequence[Strategy],
+    feeds: Feed | Sequence[Feed],
+    *,
+    cash: float = 100_000.0,
+    **engine_options: Any,
+) -> Engine:
+    """Run strategies over feeds from synchronous code; returns the finished engine.
+
+    A convenience for scripts: ``framework.run(SmaCross(), BarFileFeed(["aapl.csv"]))``.
+    Inside a Trio program, build an :class:`Engine` and ``await engine.run()`` instead.
+    """
+    strategies = [strategy] if isinstance(strategy, Strategy) else list(strategy)
+    feed_list = [feeds] if not isinstance(feeds, Sequence) else list(feeds)
+    engine = Engine(feeds=feed_list, strategies=strategies, cash=cash, **engine_options)
+    trio.run(engine.run)
+    return engine

@@ -1,0 +1,67 @@
+"""Finding strategies and feeds: ``module:Class``, ``path/to/file.py:Class``, or an installed
+plugin's name from the ``tradewire.strategies`` / ``tradewire.feeds`` entry-point groups."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from ._errors import StrategyLoadError
+from ._strategy import Strategy
+
+STRATEGY_GROUP = "tradewire.strategies"
+FEED_GROUP = "tradewire.feeds"
+
+
+def available(group: str) -> dict[str, str]:
+    """Installed plugins of ``group``: name → ``module:attr``."""
+    return {ep.name: ep.value for ep in entry_points(group=group)}
+
+
+def load_strategy_class(spec: str) -> type[Strategy]:
+    """Resolve a STRATEGY argument to a Strategy subclass, or raise StrategyLoadError."""
+    if ":" not in spec:
+        plugins = {ep.name: ep for ep in entry_points(group=STRATEGY_GROUP)}
+        if spec not in plugins:
+            names = ", ".join(sorted(plugins)) or "none installed"
+            raise StrategyLoadError(
+                f"no strategy plugin named {spec!r} (installed: {names}); "
+                "or give module:Class or path/to/file.py:Class"
+            )
+        obj = plugins[spec].load()
+    else:
+        where, _, attr = spec.rpartition(":")
+        module = _import_file(where) if where.endswith(".py") else _import_module(where)
+        try:
+            obj = getattr(module, attr)
+        except AttributeError:
+            raise StrategyLoadError(f"{where} has no attribute {attr!r}") from None
+    if not (isinstance(obj, type) and issubclass(obj, Strategy)):
+        raise StrategyLoadError(f"{spec} is not a Strategy subclass")
+    return obj
+
+
+def _import_module(name: str) -> object:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and name.startswith(exc.name):
+            raise StrategyLoadError(f"cannot import module {name!r}") from exc
+        raise
+
+
+def _import_file(path: str) -> object:
+    file = Path(path)
+    if not file.is_file():
+        raise StrategyLoadError(f"no such file: {path}")
+    module_name = f"tradewire_user_{file.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    if spec is None or spec.loader is None:
+        raise StrategyLoadError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,248 @@
+"""The Strategy base class: what users subclass.
+
+Hooks are plain ``def`` methods, called by the engine's one dispatcher task in event order; they
+must not block. Order entry (``buy``, ``sell``, ``close``), positions and the clock are set up
+when the engine registers the strategy, so the same class runs in a backtest, over a recording
+and live, and can be unit-tested by feeding it events directly.
+
+By default a strategy receives every :class:`Bar` and :class:`Quote` of the run. Calling
+:meth:`Strategy.subscribe` in ``on_start`` narrows that to the types and symbols named.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ._clock import Clock, TimerQueue
+from ._errors import EngineError, ParameterError
+from ._events import (
+    Bar,
+    BarGap,
+    BarUpdate,
+    DataRejected,
+    Event,
+    FeedConnected,
+    FeedDisconnected,
+    FeedResumed,
+    FeedStale,
+    OrderFilled,
+    OrderSide,
+    Quote,
+    TimerFired,
+)
+from ._params import Param, declared_params
+
+if TYPE_CHECKING:
+    from ._bus import EventBus
+    from .execution import Order, SimulatedBroker
+    from .portfolio import Portfolio, Position
+
+#: Feed-health notifications delivered to ``on_feed_event``.
+FEED_EVENTS: tuple[type[Event], ...] = (
+    FeedConnected,
+    FeedDisconnected,
+    FeedStale,
+    FeedResumed,
+    BarGap,
+    DataRejected,
+)
+
+
+class Strategy:
+    """Base class for trading strategies.
+
+    Declare parameters with :class:`~framework.Param`; construct with keyword arguments to
+    override defaults (unknown names raise :class:`~framework.ParameterError`).
+    """
+
+    #: Name used for logs and order ownership; defaults to the class name.
+    name: ClassVar[str | None] = None
+
+    def __init__(self, **params: Any) -> None:
+        declared = declared_params(type(self))
+        unknown = sorted(set(params) - set(declared))
+        if unknown:
+            known = ", ".join(declared) or "none"
+            raise ParameterError(
+                f"{type(self).__name__} has no parameter {', '.join(map(repr, unknown))} "
+                f"(parameters: {known})"
+            )
+        self._param_values: dict[str, Any] = {
+            name: param.convert(params[name]) if name in params else param.default
+            for name, param in declared.items()
+        }
+        self.strategy_id: str = self.name or type(self).__name__
+        self.log = logging.getLogger(f"tradewire.strategy.{self.strategy_id}")
+        self._bus: EventBus | None = None
+        self._broker: SimulatedBroker | None = None
+        self._clock: Clock | None = None
+        self._timers: TimerQueue | None = None
+        self._subscribed_types: set[type[Event]] = set()
+
+    # -- hooks (override what you need) ----------------------------------------------------
+
+    def on_start(self) -> None:
+        """Called once before the first event; subscribe and set timers here."""
+
+    def on_bar(self, bar: Bar) -> None:
+        """Called for each final bar."""
+
+    def on_bar_update(self, update: BarUpdate) -> None:
+        """Called for each in-progress bar update (only if overridden or subscribed)."""
+
+    def on_quote(self, quote: Quote) -> None:
+        """Called for each quote snapshot."""
+
+    def on_timer(self, timer: TimerFired) -> None:
+        """Called when a timer set with :meth:`set_timer` comes due."""
+
+    def on_fill(self, fill: OrderFilled) -> None:
+        """Called when one of this strategy's orders fills (wholly or in part)."""
+
+    def on_order(self, event: Event) -> None:
+        """Called for every other event of this strategy's orders (accepted, rejected, ...)."""
+
+    def on_feed_event(self, event: Event) -> None:
+        """Called for feed-health notifications (connected, disconnected, stale, gap, ...)."""
+
+    def on_stop(self) -> None:
+        """Called once after the last event when the run ends normally or by ``stop()``."""
+
+    # -- parameters ------------------------------------------------------------------------
+
+    @classmethod
+    def parameters(cls) -> dict[str, Param[Any]]:
+        """The declared parameters, by name."""
+        return declared_params(cls)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values this instance runs with."""
+        return dict(self._param_values)
+
+    # -- data ------------------------------------------------------------------------------
+
+    def subscribe(self, event_type: type[Event], symbol: str | None = None) -> None:
+        """Receive ``event_type`` events (of ``symbol`` only, if given).
+
+        The first call for a type replaces the default of receiving all of that type.
+        """
+        bus = self._require(self._bus)
+        handler = self._handler_for(event_type)
+        self._subscribed_types.add(event_type)
+        bus.subscribe(event_type, handler, symbol=symbol)
+
+    @property
+    def clock(self) -> Clock:
+        """The run's clock: wall time live, event time in replay."""
+        return self._require(self._clock)
+
+    def set_timer(
+        self,
+        name: str,
+        *,
+        at: int | None = None,
+        after: int | None = None,
+        every: int | None = None,
+    ) -> None:
+        """Fire ``on_timer`` at time ``at``, or ``after`` ns from now, repeating ``every`` ns.
+
+        A timer with the same name replaces the old one. With only ``every``, the first firing
+        is one interval from now.
+        """
+        timers = self._require(self._timers)
+        now = self.clock.now()
+        if at is None:
+            delay = after if after is not None else every
+            if delay is None:
+                raise ValueError("set_timer needs at=, after= or every=")
+            at = now + delay
+        timers.set(id(self), name, at, self._fire_timer, every=every)
+
+    def cancel_timer(self, name: str) -> bool:
+        """Cancel a pending timer; returns whether it was pending."""
+        return self._require(self._timers).cancel(id(self), name)
+
+    # -- orders and positions --------------------------------------------------------------
+
+    def buy(self, symbol: str, qty: float) -> Order:
+        """Submit a market order to buy ``qty`` of ``symbol``."""
+        return self._require(self._broker).submit_market(
+            self.strategy_id, symbol, OrderSide.BUY, qty
+        )
+
+    def sell(self, symbol: str, qty: float) -> Order:
+        """Submit a market order to sell ``qty`` of ``symbol`` (selling short if flat)."""
+        return self._require(self._broker).submit_market(
+            self.strategy_id, symbol, OrderSide.SELL, qty
+        )
+
+    def close(self, symbol: str) -> Order | None:
+        """Submit a market order that flattens the position in ``symbol``; None if flat."""
+        qty = self.position(symbol).qty
+        if qty > 0:
+            return self.sell(symbol, qty)
+        if qty < 0:
+            return self.buy(symbol, -qty)
+        return None
+
+    def position(self, symbol: str) -> Position:
+        """The current position in ``symbol`` (flat if never traded)."""
+        return self.portfolio.position(symbol)
+
+    @property
+    def portfolio(self) -> Portfolio:
+        """Cash, positions and equity of the account this strategy trades."""
+        return self._require(self._broker).portfolio
+
+    # -- engine wiring ---------------------------------------------------------------------
+
+    def _bind(self, bus: EventBus, broker: SimulatedBroker, clock: Clock, timers: TimerQueue) -> None:
+        if self._bus is not None:
+            raise EngineError(f"strategy {self.strategy_id!r} is already registered with an engine")
+        self._bus, self._broker, self._clock, self._timers = bus, broker, clock, timers
+        broker.register_owner(self.strategy_id, self._on_order_event)
+
+    def _subscribe_defaults(self) -> None:
+        """After ``on_start``: subscribe overridden hooks the strategy did not narrow itself."""
+        bus = self._require(self._bus)
+        cls = type(self)
+        defaults: list[tuple[type[Event], str]] = [
+            (Bar, "on_bar"),
+            (Quote, "on_quote"),
+            (BarUpdate, "on_bar_update"),
+        ]
+        defaults += [(etype, "on_feed_event") for etype in FEED_EVENTS]
+        for etype, hook in defaults:
+            if etype in self._subscribed_types:
+                continue
+            if getattr(cls, hook) is not getattr(Strategy, hook):
+                bus.subscribe(etype, self._handler_for(etype))
+
+    def _handler_for(self, event_type: type[Event]) -> Any:
+        if issubclass(event_type, Bar):
+            return self.on_bar
+        if issubclass(event_type, Quote):
+            return self.on_quote
+        if issubclass(event_type, BarUpdate):
+            return self.on_bar_update
+        if issubclass(event_type, FEED_EVENTS):
+            return self.on_feed_event
+        raise ValueError(f"strategies cannot subscribe to {event_type.__name__}")
+
+    def _fire_timer(self, name: str, due: int) -> None:
+        self.on_timer(TimerFired(name=name, ts_event=due, ts_recv=due))
+
+    def _on_order_event(self, event: Event) -> None:
+        if isinstance(event, OrderFilled):
+            self.on_fill(event)
+        else:
+            self.on_order(event)
+
+    def _require(self, value: Any) -> Any:
+        if value is None:
+            raise EngineError(
+                f"strategy {self.strategy_id!r} is not registered with an engine yet"
+            )
+        return value

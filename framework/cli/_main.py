@@ -1,0 +1,65 @@
+"""``tradewire`` entry point: argument parsing and error reporting for every subcommand.
+
+Subcommand modules are imported only when chosen, so ``tradewire --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from .._errors import TradewireError
+
+#: subcommand -> (module under framework.cli, one-line help)
+SUBCOMMANDS = {
+    "backtest": ("_backtest", "run a strategy over bar files or recordings"),
+    "list": ("_list", "show installed strategies and feeds"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tradewire",
+        description="Write a strategy once; backtest it, replay sessions, paper-trade it live.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        module = importlib.import_module(f"{__package__}.{module_name}")
+        command = sub.add_parser(name, help=help_text, description=module.__doc__)
+        module.add_arguments(command)
+        command.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    code = 1
+    try:
+        code = int(args._module.run(args))
+    except* TradewireError as group:
+        for error in _leaves(group):
+            print(f"tradewire: error: {error}", file=sys.stderr)
+        code = 2
+    except* KeyboardInterrupt:
+        print("tradewire: interrupted", file=sys.stderr)
+        code = 130
+    return code
+
+
+def _leaves(group: BaseExceptionGroup[TradewireError]) -> list[BaseException]:
+    found: list[BaseException] = []
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            found.extend(_leaves(exc))
+        else:
+            found.append(exc)
+    return found

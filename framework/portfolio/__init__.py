@@ -1,0 +1,8 @@
+"""Positions, cash, PnL, round-trip trades and statistics."""
+
+from ._portfolio import Portfolio as Portfolio
+from ._portfolio import Position as Position
+from ._statistics import compute_statistics as compute_statistics
+from ._trades import Trade as Trade
+
+__all__ = ["Portfolio", "Position", "Trade", "compute_statistics"]

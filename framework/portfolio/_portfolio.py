@@ -1,0 +1,123 @@
+"""Cash, positions, profit and loss, and the equity curve."""
+
+from __future__ import annotations
+
+from array import array
+
+import attrs
+
+from .._events import OrderFilled
+from ._trades import Trade, TradeBook
+
+
+@attrs.define(slots=True, kw_only=True, eq=False)
+class Position:
+    """The holding in one symbol: signed quantity (negative = short) at an average price.
+
+    Owned by the portfolio; strategies read it.
+    """
+
+    symbol: str
+    qty: float = 0.0
+    avg_price: float = 0.0
+    realized_pnl: float = 0.0
+
+    @property
+    def is_flat(self) -> bool:
+        return self.qty == 0
+
+    def unrealized_pnl(self, price: float) -> float:
+        """Profit of the open quantity if it were closed at ``price``."""
+        return (price - self.avg_price) * self.qty
+
+
+class Portfolio:
+    """Tracks cash and positions from fills and values them at the latest marks.
+
+    Accounting identity: ``equity == cash + sum(qty * last price)`` over open positions.
+    One equity sample is kept per distinct mark time (the last mark at a time wins).
+    """
+
+    def __init__(self, cash: float = 100_000.0) -> None:
+        self.start_cash = float(cash)
+        self.cash = float(cash)
+        self.positions: dict[str, Position] = {}
+        self.last_price: dict[str, float] = {}
+        self.commissions = 0.0
+        self.fills: list[OrderFilled] = []
+        self.trades = TradeBook()
+        self._open: dict[str, Position] = {}
+        self._equity_ts: array[int] = array("q")
+        self._equity: array[float] = array("d")
+
+    def position(self, symbol: str) -> Position:
+        """The position in ``symbol`` (flat if never traded)."""
+        pos = self.positions.get(symbol)
+        if pos is None:
+            pos = self.positions[symbol] = Position(symbol=symbol)
+        return pos
+
+    def equity(self) -> float:
+        """Cash plus the market value of open positions at their last marks."""
+        last = self.last_price
+        value = self.cash
+        for symbol, pos in self._open.items():
+            value += pos.qty * last.get(symbol, pos.avg_price)
+        return value
+
+    def market_value(self) -> float:
+        """Signed market value of open positions."""
+        return self.equity() - self.cash
+
+    def gross_exposure(self) -> float:
+        """Sum of absolute position values at their last marks."""
+        last = self.last_price
+        return sum(abs(p.qty) * last.get(s, p.avg_price) for s, p in self._open.items())
+
+    def apply_fill(self, fill: OrderFilled) -> None:
+        """Book a fill: cash, position, realised PnL, commission and round-trip trades."""
+        pos = self.position(fill.symbol)
+        signed = fill.qty * fill.side.sign
+        self.cash -= signed * fill.price + fill.commission
+        self.commissions += fill.commission
+        old_qty = pos.qty
+        new_qty = old_qty + signed
+        realized = 0.0
+        if old_qty == 0 or (old_qty > 0) == (signed > 0):
+            pos.avg_price = (abs(old_qty) * pos.avg_price + fill.qty * fill.price) / abs(new_qty)
+        else:
+            closed = min(abs(signed), abs(old_qty))
+            realized = (fill.price - pos.avg_price) * closed * (1 if old_qty > 0 else -1)
+            pos.realized_pnl += realized
+            if new_qty == 0:
+                pos.avg_price = 0.0
+            elif (new_qty > 0) != (old_qty > 0):
+                pos.avg_price = fill.price
+        pos.qty = new_qty
+        if new_qty == 0:
+            self._open.pop(fill.symbol, None)
+        else:
+            self._open[fill.symbol] = pos
+        self.fills.append(fill)
+        self.trades.on_fill(fill, old_qty, new_qty, realized)
+        self.last_price.setdefault(fill.symbol, fill.price)
+
+    def mark(self, symbol: str, price: float, ts: int) -> None:
+        """Value ``symbol`` at ``price`` from time ``ts`` on, and sample equity."""
+        self.last_price[symbol] = price
+        equity = self.equity() if self._open else self.cash
+        times = self._equity_ts
+        if times and times[-1] == ts:
+            self._equity[-1] = equity
+        else:
+            times.append(ts)
+            self._equity.append(equity)
+
+    @property
+    def equity_curve(self) -> tuple[array[int], array[float]]:
+        """(times in ns, equity values), one sample per distinct mark time."""
+        return self._equity_ts, self._equity
+
+    @property
+    def closed_trades(self) -> list[Trade]:
+        return self.trades.closed

@@ -1,0 +1,128 @@
+"""Performance statistics of a run. Definitions (all documented in docs/statistics.md):
+
+- ``total_return``: final equity / start cash − 1.
+- ``annualized_return``: (1 + total_return) ** (1 / years) − 1, years = span / 365.25 days;
+  None when the span is under one day.
+- daily returns: equity at the last sample of each UTC day, relative to the previous day's.
+- ``volatility``: standard deviation (sample, n−1) of daily returns × √252.
+- ``sharpe``: mean daily return / its standard deviation × √252 (risk-free rate 0).
+- ``sortino``: mean daily return / downside deviation × √252, downside deviation =
+  √(mean(min(r, 0)²)).
+- ``max_drawdown``: largest fall from a running equity peak, as a positive fraction of the peak.
+- ``max_drawdown_duration_s``: longest time from a peak until equity regained it (or the end).
+- ``win_rate``: winning trades / trades; ``profit_factor``: gross profit / gross loss (None
+  without losing trades); ``avg_trade_pnl``: mean net PnL per trade.
+- ``exposure_time``: fraction of the run's span during which some trade was open.
+Undefined figures are None (``null`` in JSON).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from .._events import OrderFilled
+from .._time import NANOS_PER_SECOND
+from ._trades import Trade
+
+_NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
+_TRADING_DAYS = 252
+
+
+def compute_statistics(
+    *,
+    start_cash: float,
+    equity_ts: Sequence[int],
+    equity: Sequence[float],
+    trades: Sequence[Trade],
+    fills: Sequence[OrderFilled],
+    commissions: float,
+) -> dict[str, Any]:
+    """Compute the statistics listed in the module docstring."""
+    final = equity[-1] if len(equity) else start_cash
+    total_return = final / start_cash - 1 if start_cash else None
+    span = (equity_ts[-1] - equity_ts[0]) if len(equity_ts) > 1 else 0
+    annualized = None
+    if total_return is not None and span >= _NANOS_PER_DAY and final > 0:
+        years = span / (365.25 * _NANOS_PER_DAY)
+        annualized = (1 + total_return) ** (1 / years) - 1
+    daily = _daily_returns(equity_ts, equity)
+    volatility = sharpe = sortino = None
+    if len(daily) >= 2:
+        mean = math.fsum(daily) / len(daily)
+        std = math.sqrt(math.fsum((r - mean) ** 2 for r in daily) / (len(daily) - 1))
+        volatility = std * math.sqrt(_TRADING_DAYS)
+        if std > 0:
+            sharpe = mean / std * math.sqrt(_TRADING_DAYS)
+        downside = math.sqrt(math.fsum(min(r, 0.0) ** 2 for r in daily) / len(daily))
+        if downside > 0:
+            sortino = mean / downside * math.sqrt(_TRADING_DAYS)
+    max_dd, max_dd_ns = _drawdown(equity_ts, equity)
+    wins = [t.pnl for t in trades if t.pnl > 0]
+    losses = [t.pnl for t in trades if t.pnl < 0]
+    gross_loss = -math.fsum(losses)
+    return {
+        "total_return": total_return,
+        "annualized_return": annualized,
+        "volatility": volatility,
+        "sharpe": sharpe,
+        "sortino": sortino,
+        "max_drawdown": max_dd,
+        "max_drawdown_duration_s": max_dd_ns / NANOS_PER_SECOND,
+        "trades": len(trades),
+        "win_rate": len(wins) / len(trades) if trades else None,
+        "profit_factor": math.fsum(wins) / gross_loss if gross_loss > 0 else None,
+        "avg_trade_pnl": math.fsum(t.pnl for t in trades) / len(trades) if trades else None,
+        "exposure_time": _exposure(trades, equity_ts),
+        "fills": len(fills),
+        "commissions": commissions,
+        "intrabar_guess_fills": sum(1 for f in fills if f.is_intrabar_guess),
+    }
+
+
+def _daily_returns(times: Sequence[int], values: Sequence[float]) -> list[float]:
+    closes: list[float] = []
+    current_day = None
+    for ts, value in zip(times, values, strict=True):
+        day = ts // _NANOS_PER_DAY
+        if day != current_day:
+            closes.append(value)
+            current_day = day
+        else:
+            closes[-1] = value
+    return [b / a - 1 for a, b in zip(closes, closes[1:], strict=False) if a > 0]
+
+
+def _drawdown(times: Sequence[int], values: Sequence[float]) -> tuple[float, int]:
+    peak = -math.inf
+    peak_ts = 0
+    worst = 0.0
+    longest = 0
+    underwater = False
+    for ts, value in zip(times, values, strict=True):
+        if value >= peak:
+            if underwater:
+                longest = max(longest, ts - peak_ts)
+                underwater = False
+            peak, peak_ts = value, ts
+        else:
+            underwater = True
+            if peak > 0:
+                worst = max(worst, (peak - value) / peak)
+    if underwater:
+        longest = max(longest, times[-1] - peak_ts)
+    return worst, longest
+
+
+def _exposure(trades: Sequence[Trade], times: Sequence[int]) -> float | None:
+    if len(times) < 2 or times[-1] <= times[0]:
+        return None
+    covered = 0
+    end = times[0]
+    for trade in sorted(trades, key=lambda t: t.entry_time):
+        start = max(trade.entry_time, end)
+        if trade.exit_time > start:
+            covered += trade.exit_time - start
+            end = trade.exit_time
+    return covered / (times[-1] - times[0])

@@ -1,0 +1,98 @@
+"""Round-trip trades built from fills.
+
+A trade opens when a position leaves flat and closes when it returns to flat. A fill that flips
+a position closes the trade at the fill and opens a new one in the other direction with the
+remaining quantity.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from .._events import OrderFilled
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Trade:
+    """A closed round trip. ``qty`` is the largest absolute position held, ``side`` +1 long / -1 short;
+    prices are quantity-weighted averages; ``pnl`` is realised profit net of commissions."""
+
+    symbol: str
+    side: int
+    qty: float
+    entry_time: int
+    entry_price: float
+    exit_time: int
+    exit_price: float
+    pnl: float
+    commission: float
+
+
+@attrs.define(slots=True)
+class _OpenTrade:
+    side: int
+    entry_time: int
+    entry_qty: float = 0.0
+    entry_value: float = 0.0
+    exit_qty: float = 0.0
+    exit_value: float = 0.0
+    max_qty: float = 0.0
+    realized: float = 0.0
+    commission: float = 0.0
+
+
+class TradeBook:
+    """Collects round trips per symbol as fills arrive."""
+
+    def __init__(self) -> None:
+        self.closed: list[Trade] = []
+        self._open: dict[str, _OpenTrade] = {}
+
+    def on_fill(self, fill: OrderFilled, old_qty: float, new_qty: float, realized: float) -> None:
+        signed = fill.qty * fill.side.sign
+        current = self._open.get(fill.symbol)
+        if current is None:
+            current = self._open[fill.symbol] = _OpenTrade(
+                side=1 if signed > 0 else -1, entry_time=fill.ts_event
+            )
+        opening = fill.qty if old_qty == 0 or (old_qty > 0) == (signed > 0) else 0.0
+        closing = fill.qty - opening
+        if closing and new_qty and (new_qty > 0) != (old_qty > 0):
+            # A flip: only |old_qty| closes this trade, the rest opens the next one.
+            closing = abs(old_qty)
+        share = closing / fill.qty if fill.qty else 0.0
+        current.entry_qty += opening
+        current.entry_value += opening * fill.price
+        current.exit_qty += closing
+        current.exit_value += closing * fill.price
+        current.realized += realized
+        current.commission += fill.commission * (share if closing else 1.0)
+        current.max_qty = max(current.max_qty, abs(new_qty) if new_qty * current.side > 0 else 0.0)
+        if new_qty == 0 or (new_qty > 0) != (old_qty > 0) and old_qty != 0:
+            self._close(fill, current)
+            if new_qty != 0:
+                rest = abs(new_qty)
+                self._open[fill.symbol] = _OpenTrade(
+                    side=1 if new_qty > 0 else -1,
+                    entry_time=fill.ts_event,
+                    entry_qty=rest,
+                    entry_value=rest * fill.price,
+                    max_qty=rest,
+                    commission=fill.commission * (1.0 - share),
+                )
+
+    def _close(self, fill: OrderFilled, trade: _OpenTrade) -> None:
+        del self._open[fill.symbol]
+        self.closed.append(
+            Trade(
+                symbol=fill.symbol,
+                side=trade.side,
+                qty=trade.max_qty,
+                entry_time=trade.entry_time,
+                entry_price=trade.entry_value / trade.entry_qty if trade.entry_qty else 0.0,
+                exit_time=fill.ts_event,
+                exit_price=trade.exit_value / trade.exit_qty if trade.exit_qty else 0.0,
+                pnl=trade.realized - trade.commission,
+                commission=trade.commission,
+            )
+        )

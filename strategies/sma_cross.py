@@ -1,0 +1,44 @@
+"""SmaCross: long-only moving-average crossover."""
+
+from __future__ import annotations
+
+from framework import Bar, Param, ParameterError, Strategy
+from framework.indicators import SMA
+
+
+class SmaCross(Strategy):
+    """Buy ``qty`` when the fast SMA of closes crosses above the slow SMA; close on the cross below.
+
+    A cross above means fast > slow on this bar and fast <= slow on the previous one. Runs on
+    every symbol it receives, each with its own averages. Orders are market orders, so with
+    bars they fill at the next bar's open.
+    """
+
+    fast = Param(10, "Length of the fast SMA, in bars.", min=1)
+    slow = Param(30, "Length of the slow SMA, in bars.", min=2)
+    qty = Param(100.0, "Quantity bought on each entry.", min=0)
+
+    def on_start(self) -> None:
+        if self.fast >= self.slow:
+            raise ParameterError(f"fast ({self.fast}) must be shorter than slow ({self.slow})")
+        self._state: dict[str, tuple[SMA, SMA, list[float | None]]] = {}
+
+    def on_bar(self, bar: Bar) -> None:
+        state = self._state.get(bar.symbol)
+        if state is None:
+            state = self._state[bar.symbol] = (SMA(self.fast), SMA(self.slow), [None])
+        fast_sma, slow_sma, previous = state
+        fast = fast_sma.update(bar.close)
+        slow = slow_sma.update(bar.close)
+        if fast is None or slow is None:
+            return
+        diff = fast - slow
+        before = previous[0]
+        previous[0] = diff
+        if before is None:
+            return
+        if diff > 0 >= before:
+            if self.position(bar.symbol).qty == 0:
+                self.buy(bar.symbol, self.qty)
+        elif diff < 0 <= before:
+            self.close(bar.symbol)
