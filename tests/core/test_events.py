@@ -1,0 +1,57 @@
+import math
+
+import pytest
+from factories import MINUTE, T0, bar
+
+from framework import Bar, InvalidEvent, Quote
+
+
+def test_bar_keeps_its_values():
+    b = bar(0, 10.0, open=9.0, high=11.0, low=8.5)
+    assert (b.open, b.high, b.low, b.close) == (9.0, 11.0, 8.5, 10.0)
+    assert b.ts_event == T0 + MINUTE
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("open", math.nan, "open must be a finite positive price"),
+        ("high", math.inf, "high must be a finite positive price"),
+        ("low", -1.0, "low must be a finite positive price"),
+        ("close", 0.0, "close must be a finite positive price"),
+        ("volume", -5.0, "volume must be a finite size"),
+        ("high", 9.5, "inconsistent OHLC"),
+    ],
+)
+def test_bar_rejects_impossible_values(field, value, message):
+    fields = dict(
+        symbol="X", interval="1m", ts_open=0, open=10.0, high=11.0, low=9.0, close=10.5,
+        volume=1.0, ts_event=60, ts_recv=60,
+    )
+    fields[field] = value
+    with pytest.raises(InvalidEvent, match=message):
+        Bar(**fields)
+
+
+def test_bar_rejects_float_time_and_event_before_open():
+    with pytest.raises(InvalidEvent, match="ts_open must be a non-negative int"):
+        Bar(symbol="X", interval="1m", ts_open=1.5, open=1, high=1, low=1, close=1, volume=0,
+            ts_event=2, ts_recv=2)
+    with pytest.raises(InvalidEvent, match="before ts_open"):
+        Bar(symbol="X", interval="1m", ts_open=10, open=1, high=1, low=1, close=1, volume=0,
+            ts_event=5, ts_recv=5)
+
+
+def test_events_are_frozen():
+    b = bar(0, 10.0)
+    with pytest.raises(AttributeError):
+        b.close = 3.0  # type: ignore[misc]
+
+
+def test_quote_allows_missing_fields_but_rejects_crossed_and_negative():
+    q = Quote(symbol="X", bid=None, ask=10.0, ts_event=1, ts_recv=1)
+    assert q.bid is None
+    with pytest.raises(InvalidEvent, match="bid 11.0 above ask 10.0"):
+        Quote(symbol="X", bid=11.0, ask=10.0, ts_event=1, ts_recv=1)
+    with pytest.raises(InvalidEvent, match="bid_size"):
+        Quote(symbol="X", bid=1.0, bid_size=-1.0, ts_event=1, ts_recv=1)

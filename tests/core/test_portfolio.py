@@ -1,0 +1,50 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from framework import OrderFilled, OrderSide
+from framework.portfolio import Portfolio
+
+
+def fill(side: OrderSide, qty: float, price: float, ts: int = 0, symbol: str = "X") -> OrderFilled:
+    return OrderFilled(order_id=1, symbol=symbol, side=side, qty=qty, price=price,
+                       commission=0.0, ts_event=ts, ts_recv=ts)
+
+
+def test_average_price_realised_pnl_and_flip():
+    p = Portfolio(1_000.0)
+    p.apply_fill(fill(OrderSide.BUY, 10, 10.0))
+    p.apply_fill(fill(OrderSide.BUY, 10, 12.0))
+    pos = p.position("X")
+    assert (pos.qty, pos.avg_price) == (20, 11.0)
+    p.apply_fill(fill(OrderSide.SELL, 25, 13.0, ts=5))  # closes 20 (+40), opens 5 short at 13
+    assert (pos.qty, pos.avg_price, pos.realized_pnl) == (-5, 13.0, 40.0)
+    (trade,) = p.closed_trades
+    assert (trade.side, trade.qty, trade.entry_price, trade.exit_price, trade.pnl) == (
+        1, 20.0, 11.0, 13.0, 40.0)
+
+
+trade_steps = st.lists(
+    st.tuples(st.sampled_from([OrderSide.BUY, OrderSide.SELL]),
+              st.integers(1, 50).map(float),
+              st.integers(1, 500).map(lambda c: c / 4)),
+    min_size=1, max_size=40,
+)
+
+
+@given(trade_steps, st.integers(1, 500).map(lambda c: c / 4))
+def test_equity_identity_and_pnl_conservation(steps, mark):
+    p = Portfolio(10_000.0)
+    for ts, (side, qty, price) in enumerate(steps):
+        p.apply_fill(fill(side, qty, price, ts))
+    p.mark("X", mark, len(steps))
+    pos = p.position("X")
+    assert pos.qty == sum(q * s.sign for s, q, _ in steps)
+    # equity = cash + qty * mark, and equals start + realised + unrealised
+    assert p.equity() == pytest.approx(p.cash + pos.qty * mark)
+    assert p.equity() == pytest.approx(
+        10_000.0 + pos.realized_pnl + pos.unrealized_pnl(mark), rel=1e-9, abs=1e-6)
+    # closed trades' pnl is the realised pnl of the closed cycles
+    closed = sum(t.pnl for t in p.closed_trades)
+    if pos.qty == 0:
+        assert closed == pytest.approx(pos.realized_pnl, abs=1e-6)

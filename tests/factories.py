@@ -1,0 +1,50 @@
+"""Small builders for hand-written test data."""
+
+from __future__ import annotations
+
+from framework import Bar, Quote
+
+MINUTE = 60_000_000_000
+T0 = 1_704_205_800 * 1_000_000_000  # 2024-01-02T14:30:00Z
+
+
+def bar(
+    i: int,
+    close: float,
+    *,
+    symbol: str = "AAPL",
+    open: float | None = None,
+    high: float | None = None,
+    low: float | None = None,
+    volume: float = 1_000.0,
+) -> Bar:
+    """The i-th one-minute bar after T0; OHLC default around ``close``."""
+    o = close if open is None else open
+    h = max(o, close) if high is None else high
+    lo = min(o, close) if low is None else low
+    ts = T0 + i * MINUTE
+    return Bar(
+        symbol=symbol,
+        interval="1m",
+        ts_open=ts,
+        open=o,
+        high=h,
+        low=lo,
+        close=close,
+        volume=volume,
+        ts_event=ts + MINUTE,
+        ts_recv=ts + MINUTE,
+    )
+
+
+def quote(i: int, bid: float, ask: float, *, symbol: str = "AAPL") -> Quote:
+    ts = T0 + i * MINUTE
+    return Quote(symbol=symbol, bid=bid, ask=ask, bid_size=1.0, ask_size=1.0, ts_event=ts, ts_recv=ts)
+
+
+def write_csv(path: str, rows: list[str], header: str = "time,open,high,low,close,volume") -> str:
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(header + "\n")
+        for row in rows:
+            out.write(row + "\n")
+    return path

@@ -1,0 +1,36 @@
+"""The public API is pinned: a change here is a change users see."""
+
+import framework
+import framework.execution
+import framework.feeds
+import framework.portfolio
+
+EXPECTED = {
+    "Bar", "BarFileError", "BarFileFeed", "BarGap", "BarUpdate", "Clock", "ConfigError",
+    "DataError", "DataRejected", "DecodeError", "Engine", "EngineError", "EngineStatistics",
+    "Event", "EventBus", "Feed", "FeedConnectError", "FeedConnected", "FeedDisconnected",
+    "FeedError", "FeedResumed", "FeedStale", "FeedTLSError", "FeedTerminated", "Interval",
+    "InvalidEvent", "ListFeed", "LiveClock", "OrderAccepted", "OrderCancelled", "OrderFilled",
+    "OrderRejected", "OrderSide", "Param", "ParameterError", "Quote", "RecordingCorrupted",
+    "RecordingError", "RunResult", "SimulatedClock", "Strategy", "StrategyLoadError",
+    "SubscriptionError", "TimerFired", "TradewireError", "backtest", "backtest_async",
+    "feeds_for", "load_strategy_class", "run",
+}
+
+
+def test_top_level_exports_are_pinned():
+    assert set(framework.__all__) == EXPECTED
+
+
+def test_every_export_exists_and_is_public():
+    for package in (framework, framework.feeds, framework.execution, framework.portfolio):
+        for name in package.__all__:
+            assert hasattr(package, name), f"{package.__name__}.{name} missing"
+            assert not name.startswith("_")
+
+
+def test_user_errors_are_value_errors():
+    assert issubclass(framework.ParameterError, ValueError)
+    assert issubclass(framework.BarFileError, ValueError)
+    assert issubclass(framework.SubscriptionError, ValueError)
+    assert issubclass(framework.ParameterError, framework.TradewireError)
