@@ -35,8 +35,8 @@ def test_json_output_is_byte_identical_across_runs(tmp_path, capsys):
     ("args", "message"),
     [
         (["--param", "fast=ten"], "parameter 'fast' takes int, got 'ten'"),
-        (["--param", "speed=3"], "SmaCross has no parameter 'speed'"),
-        (["--param", "fast"], "--param expects name=value"),
+        (["--param", "speed=3"], "SmaCross has no parameter 'speed' (parameters: fast, slow, qty)"),
+        (["--param", "fast"], "--param expects name=value, got 'fast'"),
         (["--param", "fast=40"], "fast (40) must be shorter than slow (30)"),
     ],
 )
