@@ -51,11 +51,15 @@ async def backtest_async(
     **feed_options: Any,
 ) -> RunResult:
     """Run ``strategy`` over ``data`` (files or feeds) in simulated time; return the result."""
-    feeds = (
-        list(data)  # type: ignore[arg-type]
-        if data and not isinstance(data[0], str | Path)
-        else feeds_for(data, **feed_options)  # type: ignore[arg-type]
-    )
+    feeds: list[Feed] = []
+    paths: list[str | Path] = []
+    for item in data:
+        if isinstance(item, str | Path):
+            paths.append(item)
+        else:
+            feeds.append(item)
+    if paths:
+        feeds.extend(feeds_for(paths, **feed_options))
     engine = Engine(feeds=feeds, strategies=[strategy], cash=cash)
     await engine.run()
     issues = {

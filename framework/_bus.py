@@ -26,7 +26,7 @@ _NO_HANDLERS: tuple[Handler, ...] = ()
 class EventBus:
     """Routes each published event to the handlers subscribed to its type (and symbol)."""
 
-    __slots__ = ("_subscriptions", "_routes", "_seq")
+    __slots__ = ("_routes", "_seq", "_subscriptions")
 
     def __init__(self) -> None:
         # (seq, event type, symbol or None, handler), kept in subscription order.
@@ -75,10 +75,11 @@ class EventBus:
         if route is None:
             route = self._compile(event.__class__)
         catch_all, by_symbol = route
-        if by_symbol is None:
-            handlers = catch_all
-        else:
-            handlers = by_symbol.get(event.symbol, catch_all)  # type: ignore[attr-defined]
+        handlers = (
+            catch_all
+            if by_symbol is None
+            else by_symbol.get(event.symbol, catch_all)  # type: ignore[attr-defined]
+        )
         for handler in handlers:
             handler(event)
 
@@ -91,8 +92,7 @@ class EventBus:
         by_symbol: dict[str, tuple[Handler, ...]] | None = None
         if symbols:
             by_symbol = {
-                sym: tuple(s[3] for s in matching if s[2] is None or s[2] == sym)
-                for sym in symbols
+                sym: tuple(s[3] for s in matching if s[2] is None or s[2] == sym) for sym in symbols
             }
         route = (catch_all or _NO_HANDLERS, by_symbol)
         self._routes[cls] = route

@@ -70,7 +70,7 @@ NEVER = 2**63 - 1
 class TimerQueue:
     """Timers ordered by due time, then by the order they were set (deterministic ties)."""
 
-    __slots__ = ("_heap", "_seq", "_by_key")
+    __slots__ = ("_by_key", "_heap", "_seq")
 
     def __init__(self) -> None:
         self._heap: list[tuple[int, int, _Timer]] = []

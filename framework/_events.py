@@ -38,9 +38,7 @@ def _check_size(owner: str, name: str, value: float | None) -> None:
         raise InvalidEvent(f"{owner}: {name} must be a finite size >= 0, got {value!r}")
 
 
-def _check_ohlcv(
-    owner: str, o: float, h: float, low: float, c: float, v: float
-) -> None:
+def _check_ohlcv(owner: str, o: float, h: float, low: float, c: float, v: float) -> None:
     # One chained comparison covers NaN (all comparisons false), sign and range consistency.
     if 0 < low <= o <= h and low <= c <= h and h < math.inf and 0 <= v < math.inf:
         return

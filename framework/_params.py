@@ -6,7 +6,7 @@ Declare them as class attributes::
         fast = Param(10, "Length of the fast moving average, in bars.", min=1)
 
 ``self.fast`` then reads the value given to the constructor (or the default). The type comes
-from the default (or ``type=``); values given as strings, as the command line does, are
+from the default (or ``kind=``); values given as strings, as the command line does, are
 converted to it, and anything else is checked against it.
 """
 
@@ -26,22 +26,22 @@ _FALSE = {"0", "false", "no", "off"}
 class Param(Generic[T]):
     """A strategy parameter: default value, help text, optional bounds."""
 
-    __slots__ = ("default", "doc", "type", "min", "max", "name")
+    __slots__ = ("default", "doc", "kind", "max", "min", "name")
 
     def __init__(
         self,
         default: T,
         doc: str,
         *,
-        type: type[T] | None = None,  # noqa: A002 - mirrors argparse's name
-        min: float | None = None,  # noqa: A002
-        max: float | None = None,  # noqa: A002
+        kind: type[T] | None = None,
+        min: float | None = None,
+        max: float | None = None,
     ) -> None:
-        self.default = default
+        self.default: T = default
         self.doc = doc
-        self.type: type[T] = type if type is not None else default.__class__
-        if self.type not in (int, float, bool, str):
-            raise TypeError(f"parameter type must be int, float, bool or str, not {self.type!r}")
+        self.kind: type[T] = kind if kind is not None else default.__class__
+        if self.kind not in (int, float, bool, str):
+            raise TypeError(f"parameter type must be int, float, bool or str, not {self.kind!r}")
         self.min = min
         self.max = max
         self.name = "?"
@@ -61,7 +61,7 @@ class Param(Generic[T]):
 
     def convert(self, value: object) -> T:
         """Check ``value`` (or parse it, if a string) against this parameter's type and bounds."""
-        kind = self.type
+        kind = self.kind
         result: Any
         if isinstance(value, str) and kind is not str:
             result = self._parse(value)
@@ -70,9 +70,7 @@ class Param(Generic[T]):
         elif type(value) is kind:
             result = value
         else:
-            raise ParameterError(
-                f"parameter {self.name!r} takes {kind.__name__}, got {value!r}"
-            )
+            raise ParameterError(f"parameter {self.name!r} takes {kind.__name__}, got {value!r}")
         if kind is float and not math.isfinite(result):
             raise ParameterError(f"parameter {self.name!r} must be finite, got {value!r}")
         if self.min is not None and result < self.min:
@@ -82,7 +80,7 @@ class Param(Generic[T]):
         return result  # type: ignore[no-any-return]
 
     def _parse(self, text: str) -> Any:
-        kind = self.type
+        kind = self.kind
         if kind is bool:
             lowered = text.strip().lower()
             if lowered in _TRUE:

@@ -33,9 +33,7 @@ class RunResult:
     data_issues: dict[str, Any] = attrs.Factory(dict)
 
     @classmethod
-    def from_engine(
-        cls, engine: Engine, *, data_issues: dict[str, Any] | None = None
-    ) -> RunResult:
+    def from_engine(cls, engine: Engine, *, data_issues: dict[str, Any] | None = None) -> RunResult:
         portfolio = engine.portfolio
         times, values = portfolio.equity_curve
         counts = engine.statistics()

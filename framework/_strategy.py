@@ -12,7 +12,7 @@ By default a strategy receives every :class:`Bar` and :class:`Quote` of the run.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._clock import Clock, TimerQueue
 from ._errors import EngineError, ParameterError
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from ._bus import EventBus
     from .execution import Order, SimulatedBroker
     from .portfolio import Portfolio, Position
+
+_T = TypeVar("_T")
 
 #: Feed-health notifications delivered to ``on_feed_event``.
 FEED_EVENTS: tuple[type[Event], ...] = (
@@ -198,7 +200,9 @@ class Strategy:
 
     # -- engine wiring ---------------------------------------------------------------------
 
-    def _bind(self, bus: EventBus, broker: SimulatedBroker, clock: Clock, timers: TimerQueue) -> None:
+    def _bind(
+        self, bus: EventBus, broker: SimulatedBroker, clock: Clock, timers: TimerQueue
+    ) -> None:
         if self._bus is not None:
             raise EngineError(f"strategy {self.strategy_id!r} is already registered with an engine")
         self._bus, self._broker, self._clock, self._timers = bus, broker, clock, timers
@@ -240,9 +244,7 @@ class Strategy:
         else:
             self.on_order(event)
 
-    def _require(self, value: Any) -> Any:
+    def _require(self, value: _T | None) -> _T:
         if value is None:
-            raise EngineError(
-                f"strategy {self.strategy_id!r} is not registered with an engine yet"
-            )
+            raise EngineError(f"strategy {self.strategy_id!r} is not registered with an engine yet")
         return value

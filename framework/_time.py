@@ -28,7 +28,7 @@ def nanos_from_millis(millis: float) -> int:
 
 
 def iso_from_nanos(nanos: int) -> str:
-    """Nanoseconds to ISO-8601 UTC with a ``Z`` suffix and only as many fraction digits as needed."""
+    """Nanoseconds to ISO-8601 UTC with a ``Z`` suffix and only the fraction digits needed."""
     seconds, rest = divmod(nanos, NANOS_PER_SECOND)
     stamp = (_EPOCH + _dt.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
     if rest:

@@ -39,7 +39,9 @@ def bar(
 
 def quote(i: int, bid: float, ask: float, *, symbol: str = "AAPL") -> Quote:
     ts = T0 + i * MINUTE
-    return Quote(symbol=symbol, bid=bid, ask=ask, bid_size=1.0, ask_size=1.0, ts_event=ts, ts_recv=ts)
+    return Quote(
+        symbol=symbol, bid=bid, ask=ask, bid_size=1.0, ask_size=1.0, ts_event=ts, ts_recv=ts
+    )
 
 
 def write_csv(path: str, rows: list[str], header: str = "time,open,high,low,close,volume") -> str:

@@ -18,7 +18,10 @@ from ._args import add_param_argument, build_strategy, positive_float
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("strategy", metavar="STRATEGY")
     parser.add_argument(
-        "--data", action="append", required=True, metavar="PATH",
+        "--data",
+        action="append",
+        required=True,
+        metavar="PATH",
         help="bar file (.csv); repeat for several files, merged in time order",
     )
     parser.add_argument("--symbol", help="symbol of a single file without a symbol column")
@@ -27,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_param_argument(parser)
     parser.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT")
     parser.add_argument(
-        "--skip-bad-rows", action="store_true",
+        "--skip-bad-rows",
+        action="store_true",
         help="count and report bad rows instead of stopping at the first",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")

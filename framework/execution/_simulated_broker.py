@@ -52,7 +52,7 @@ class SimulatedBroker:
     # -- wiring ----------------------------------------------------------------------------
 
     def attach(self, bus: EventBus, clock: Clock) -> None:
-        """Take market events from ``bus``; call before strategies subscribe, so fills come first."""
+        """Take market events from ``bus``. Call before strategies subscribe: fills come first."""
         self._clock = clock
         bus.subscribe(Bar, self.on_bar)
         bus.subscribe(Quote, self.on_quote)
@@ -81,7 +81,9 @@ class SimulatedBroker:
         )
         self._orders[order.order_id] = order
         self._working.setdefault(symbol, []).append(order)
-        self._emit(order, OrderAccepted(order_id=order.order_id, symbol=symbol, ts_event=now, ts_recv=now))
+        self._emit(
+            order, OrderAccepted(order_id=order.order_id, symbol=symbol, ts_event=now, ts_recv=now)
+        )
         return order
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:

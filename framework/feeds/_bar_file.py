@@ -14,6 +14,7 @@ then it is counted in :meth:`BarFileFeed.statistics` and logged, and the run goe
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import math
 from collections.abc import Iterator
@@ -181,8 +182,13 @@ class BarFileFeed:
                 self._reject(line, "bad_row", f"expected {width} fields, found {len(row)}")
                 continue
             try:
-                values = (float(row[oi]), float(row[hi]), float(row[li]), float(row[ci]),
-                          float(row[vi]))
+                values = (
+                    float(row[oi]),
+                    float(row[hi]),
+                    float(row[li]),
+                    float(row[ci]),
+                    float(row[vi]),
+                )
             except ValueError:
                 self._reject(line, "bad_number", f"unparsable number in {row!r:.120}")
                 continue
@@ -243,7 +249,7 @@ _KNOWN_STEPS = [
 
 
 def _detect_interval(path: str, times: list[int]) -> tuple[int, str]:
-    steps = [b - a for a, b in zip(times, times[1:], strict=False) if b > a]
+    steps = [b - a for a, b in itertools.pairwise(times) if b > a]
     if not steps:
         raise BarFileError(
             path, 2, "cannot detect the bar size from the first rows; pass an interval (e.g. 1m)"

@@ -18,6 +18,7 @@ Undefined figures are None (``null`` in JSON).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -91,7 +92,7 @@ def _daily_returns(times: Sequence[int], values: Sequence[float]) -> list[float]
             current_day = day
         else:
             closes[-1] = value
-    return [b / a - 1 for a, b in zip(closes, closes[1:], strict=False) if a > 0]
+    return [b / a - 1 for a, b in itertools.pairwise(closes) if a > 0]
 
 
 def _drawdown(times: Sequence[int], values: Sequence[float]) -> tuple[float, int]:

@@ -14,8 +14,11 @@ from .._events import OrderFilled
 
 @attrs.frozen(slots=True, kw_only=True)
 class Trade:
-    """A closed round trip. ``qty`` is the largest absolute position held, ``side`` +1 long / -1 short;
-    prices are quantity-weighted averages; ``pnl`` is realised profit net of commissions."""
+    """A closed round trip.
+
+    ``side`` is +1 for long, -1 for short; ``qty`` the largest absolute position held; prices are
+    quantity-weighted averages; ``pnl`` is realised profit net of commissions.
+    """
 
     symbol: str
     side: int
@@ -68,7 +71,7 @@ class TradeBook:
         current.realized += realized
         current.commission += fill.commission * (share if closing else 1.0)
         current.max_qty = max(current.max_qty, abs(new_qty) if new_qty * current.side > 0 else 0.0)
-        if new_qty == 0 or (new_qty > 0) != (old_qty > 0) and old_qty != 0:
+        if new_qty == 0 or ((new_qty > 0) != (old_qty > 0) and old_qty != 0):
             self._close(fill, current)
             if new_qty != 0:
                 rest = abs(new_qty)

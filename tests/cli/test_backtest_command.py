@@ -15,8 +15,20 @@ def test_json_output_is_byte_identical_across_runs(tmp_path, capsys):
     outs = []
     for name in ("a.json", "b.json"):
         out = tmp_path / name
-        code = main(["backtest", "strategies.sma_cross:SmaCross", "--data", SAMPLE,
-                     "--param", "fast=10", "--param", "slow=30", "--json", str(out)])
+        code = main(
+            [
+                "backtest",
+                "strategies.sma_cross:SmaCross",
+                "--data",
+                SAMPLE,
+                "--param",
+                "fast=10",
+                "--param",
+                "slow=30",
+                "--json",
+                str(out),
+            ]
+        )
         assert code == 0
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
@@ -25,8 +37,15 @@ def test_json_output_is_byte_identical_across_runs(tmp_path, capsys):
     assert result["bars"] == 10_000
     assert result["fills"][0].keys() >= {"time", "symbol", "side", "qty", "price", "commission"}
     assert result["fills"][0]["time"].endswith("Z")
-    assert result["trades"][0].keys() >= {"symbol", "qty", "entry_time", "entry_price",
-                                          "exit_time", "exit_price", "pnl"}
+    assert result["trades"][0].keys() >= {
+        "symbol",
+        "qty",
+        "entry_time",
+        "entry_price",
+        "exit_time",
+        "exit_price",
+        "pnl",
+    }
     assert result["stats"]["trades"] == len(result["trades"])
     assert "final equity" in capsys.readouterr().out
 
@@ -53,8 +72,10 @@ def test_bad_row_reports_file_and_line(tmp_path, capsys):
     bad.write_text("time,open,high,low,close,volume\n1704205800,1,1,1,1,1\n1704205860,x,1,1,1,1\n")
     assert main(["backtest", "sma_cross", "--data", str(bad), "--interval", "1m"]) == 2
     assert f"{bad}:3: unparsable number" in capsys.readouterr().err
-    assert main(["backtest", "sma_cross", "--data", str(bad), "--interval", "1m",
-                 "--skip-bad-rows"]) == 0
+    assert (
+        main(["backtest", "sma_cross", "--data", str(bad), "--interval", "1m", "--skip-bad-rows"])
+        == 0
+    )
     assert "1 bad_number" in capsys.readouterr().out
 
 
@@ -80,6 +101,7 @@ def test_strategy_from_a_file_path(tmp_path, capsys):
 
 
 def test_python_dash_m_framework_and_list_command():
-    listed = subprocess.run([sys.executable, "-m", "framework", "list"], capture_output=True,
-                            text=True, check=True)
+    listed = subprocess.run(
+        [sys.executable, "-m", "framework", "list"], capture_output=True, text=True, check=True
+    )
     assert "sma_cross" in listed.stdout and "bollinger_reversion" in listed.stdout

@@ -1,5 +1,6 @@
 import pytest
 import trio
+import trio.lowlevel
 from factories import MINUTE, T0, bar
 
 import framework
@@ -203,7 +204,7 @@ async def test_engine_embedded_in_a_user_trio_program_alongside_other_tasks():
     async def other_work():
         for i in range(3):
             ticks.append(i)
-            await trio.sleep(0)
+            await trio.lowlevel.checkpoint()
 
     strategy = Recorder()
     async with trio.open_nursery() as nursery:

@@ -7,8 +7,16 @@ from framework.portfolio import Portfolio
 
 
 def fill(side: OrderSide, qty: float, price: float, ts: int = 0, symbol: str = "X") -> OrderFilled:
-    return OrderFilled(order_id=1, symbol=symbol, side=side, qty=qty, price=price,
-                       commission=0.0, ts_event=ts, ts_recv=ts)
+    return OrderFilled(
+        order_id=1,
+        symbol=symbol,
+        side=side,
+        qty=qty,
+        price=price,
+        commission=0.0,
+        ts_event=ts,
+        ts_recv=ts,
+    )
 
 
 def test_average_price_realised_pnl_and_flip():
@@ -21,14 +29,22 @@ def test_average_price_realised_pnl_and_flip():
     assert (pos.qty, pos.avg_price, pos.realized_pnl) == (-5, 13.0, 40.0)
     (trade,) = p.closed_trades
     assert (trade.side, trade.qty, trade.entry_price, trade.exit_price, trade.pnl) == (
-        1, 20.0, 11.0, 13.0, 40.0)
+        1,
+        20.0,
+        11.0,
+        13.0,
+        40.0,
+    )
 
 
 trade_steps = st.lists(
-    st.tuples(st.sampled_from([OrderSide.BUY, OrderSide.SELL]),
-              st.integers(1, 50).map(float),
-              st.integers(1, 500).map(lambda c: c / 4)),
-    min_size=1, max_size=40,
+    st.tuples(
+        st.sampled_from([OrderSide.BUY, OrderSide.SELL]),
+        st.integers(1, 50).map(float),
+        st.integers(1, 500).map(lambda c: c / 4),
+    ),
+    min_size=1,
+    max_size=40,
 )
 
 
@@ -43,7 +59,8 @@ def test_equity_identity_and_pnl_conservation(steps, mark):
     # equity = cash + qty * mark, and equals start + realised + unrealised
     assert p.equity() == pytest.approx(p.cash + pos.qty * mark)
     assert p.equity() == pytest.approx(
-        10_000.0 + pos.realized_pnl + pos.unrealized_pnl(mark), rel=1e-9, abs=1e-6)
+        10_000.0 + pos.realized_pnl + pos.unrealized_pnl(mark), rel=1e-9, abs=1e-6
+    )
     # closed trades' pnl is the realised pnl of the closed cycles
     closed = sum(t.pnl for t in p.closed_trades)
     if pos.qty == 0:

@@ -48,7 +48,7 @@ def test_bad_parameters_raise_parameter_error(kwargs, message):
 def test_parameters_are_introspectable_for_the_cli():
     params = Params.parameters()
     assert list(params) == ["length", "ratio", "enabled", "label"]
-    assert params["length"].doc == "bars" and params["length"].type is int
+    assert params["length"].doc == "bars" and params["length"].kind is int
 
 
 def test_order_entry_before_registration_is_a_clear_error():

@@ -20,11 +20,14 @@ async def collect(feed: BarFileFeed) -> list[Bar]:
 
 
 async def test_reads_unix_and_iso_times_and_detects_the_bar_size(tmp_path):
-    path = write_csv(str(tmp_path / "AAPL.csv"), [
-        "1704205800,10,11,9,10.5,100",
-        "2024-01-02T09:31:00-05:00,10.5,11,10,10.8,200",
-        "1704205920.0,10.8,11,10.1,10.9,300",
-    ])
+    path = write_csv(
+        str(tmp_path / "AAPL.csv"),
+        [
+            "1704205800,10,11,9,10.5,100",
+            "2024-01-02T09:31:00-05:00,10.5,11,10,10.8,200",
+            "1704205920.0,10.8,11,10.1,10.9,300",
+        ],
+    )
     bars = await collect(BarFileFeed(path))
     assert [b.symbol for b in bars] == ["AAPL"] * 3
     assert [b.interval for b in bars] == ["1m"] * 3
@@ -34,9 +37,15 @@ async def test_reads_unix_and_iso_times_and_detects_the_bar_size(tmp_path):
 
 
 async def test_symbol_column_and_column_order(tmp_path):
-    path = write_csv(str(tmp_path / "many.csv"), [
-        "A,1704205800,1,1,1,1,1", "B,1704205800,2,2,2,2,2", "A,1704205860,1,1,1,1,1",
-    ], header="symbol,time,open,high,low,close,volume")
+    path = write_csv(
+        str(tmp_path / "many.csv"),
+        [
+            "A,1704205800,1,1,1,1,1",
+            "B,1704205800,2,2,2,2,2",
+            "A,1704205860,1,1,1,1,1",
+        ],
+        header="symbol,time,open,high,low,close,volume",
+    )
     bars = await collect(BarFileFeed(path, interval="1m"))
     assert [(b.symbol, b.close) for b in bars] == [("A", 1.0), ("B", 2.0), ("A", 1.0)]
 
@@ -56,24 +65,32 @@ async def test_symbol_column_and_column_order(tmp_path):
     ],
 )
 async def test_bad_rows_stop_the_run_with_file_line_and_reason(tmp_path, row, reason):
-    path = write_csv(str(tmp_path / "bad.csv"), ["1704205800,10,11,9,10,1", row,
-                                                  "1704205920,10,11,9,10,1"])
+    path = write_csv(
+        str(tmp_path / "bad.csv"), ["1704205800,10,11,9,10,1", row, "1704205920,10,11,9,10,1"]
+    )
     with pytest.RaisesGroup(pytest.RaisesExc(BarFileError, match=f"bad.csv:3: .*{reason}")):
         await collect(BarFileFeed(path, interval="1m"))
 
 
 async def test_skip_bad_rows_counts_and_keeps_going(tmp_path):
-    path = write_csv(str(tmp_path / "bad.csv"), [
-        "1704205800,10,11,9,10,1", "1704205860,nan,11,9,10,1", "1704205860,10,9,11,10,1",
-        "1704205920,10,11,9,10,1",
-    ])
+    path = write_csv(
+        str(tmp_path / "bad.csv"),
+        [
+            "1704205800,10,11,9,10,1",
+            "1704205860,nan,11,9,10,1",
+            "1704205860,10,9,11,10,1",
+            "1704205920,10,11,9,10,1",
+        ],
+    )
     feed = BarFileFeed(path, interval="1m", skip_bad_rows=True)
     bars = await collect(feed)
     assert len(bars) == 2
     stats = feed.statistics()
     assert stats.skipped == 2
     assert stats.skipped_by_reason == {"non_finite": 1, "invalid_bar": 1}
-    assert stats.examples[0].endswith("bad.csv:3: NaN or infinite value in ['1704205860', 'nan', '11', '9', '10', '1']")
+    assert stats.examples[0].endswith(
+        "bad.csv:3: NaN or infinite value in ['1704205860', 'nan', '11', '9', '10', '1']"
+    )
 
 
 async def test_header_errors(tmp_path):
