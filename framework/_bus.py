@@ -76,9 +76,7 @@ class EventBus:
             route = self._compile(event.__class__)
         catch_all, by_symbol = route
         handlers = (
-            catch_all
-            if by_symbol is None
-            else by_symbol.get(event.symbol, catch_all)  # type: ignore[attr-defined]
+            catch_all if by_symbol is None else by_symbol.get(event.symbol, catch_all)  # type: ignore[attr-defined]
         )
         for handler in handlers:
             handler(event)

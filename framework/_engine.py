@@ -94,6 +94,7 @@ class Engine:
         self._counts = {"events": 0, "timers": 0}
         self._bars = 0
         self._quotes = 0
+        self._started = False
         for strategy in strategies:
             self.add_strategy(strategy)
 
@@ -135,11 +136,6 @@ class Engine:
         if self._ran:
             raise EngineError("an engine runs once; build a new one for another run")
         self._ran = True
-        for strategy in self.strategies:
-            strategy.on_start()
-            strategy._subscribe_defaults()
-        for observer in self._observers:
-            self.bus.subscribe(Event, observer)
         async with trio.open_nursery() as nursery:
             self._cancel_scope = nursery.cancel_scope
             if self._stop_requested:
@@ -157,12 +153,15 @@ class Engine:
                     await nursery.start(feed.run, send)
                     receivers.append(receive)
             if self.is_live:
+                self._start_strategies()
                 await self._dispatch_live(receivers[0])
             elif len(receivers) == 1:
                 await self._dispatch_replay(receivers[0])
             else:
                 await self._dispatch_merged(receivers)
         # Reached on natural end and after stop(); a failure has propagated out of the nursery.
+        if not self._started:
+            self._start_strategies()
         for strategy in self.strategies:
             strategy.on_stop()
         return self.statistics()
@@ -178,6 +177,18 @@ class Engine:
         )
 
     # -- dispatch --------------------------------------------------------------------------
+
+    def _start_strategies(self, first_ts: int | None = None) -> None:
+        """Call ``on_start`` once; in replay the clock first moves to the first event's time,
+        so timers set in ``on_start`` count from the start of the data, not from 1970."""
+        self._started = True
+        if first_ts is not None and isinstance(self.clock, SimulatedClock):
+            self.clock.advance_to(first_ts)
+        for strategy in self.strategies:
+            strategy.on_start()
+            strategy._subscribe_defaults()
+        for observer in self._observers:
+            self.bus.subscribe(Event, observer)
 
     def _dispatch_batch(self, batch: Iterable[Event]) -> None:
         """The hot path: deliver a batch in order, firing due timers between events."""
@@ -205,6 +216,8 @@ class Engine:
     async def _dispatch_replay(self, receive: trio.MemoryReceiveChannel[EventBatch]) -> None:
         async with receive:
             async for batch in receive:
+                if not self._started and batch:
+                    self._start_strategies(batch[0].ts_event)
                 self._dispatch_batch(batch)
 
     async def _dispatch_merged(
@@ -226,6 +239,8 @@ class Engine:
 
         for index in range(len(receivers)):
             await refill(index)
+        if heap:
+            self._start_strategies(heap[0][0])
         while heap:
             _, index, pos, batch = heapq.heappop(heap)
             bound = heap[0][0] if heap else math.inf

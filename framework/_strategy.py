@@ -81,6 +81,13 @@ class Strategy:
         self._clock: Clock | None = None
         self._timers: TimerQueue | None = None
         self._subscribed_types: set[type[Event]] = set()
+        self.validate()
+
+    def validate(self) -> None:
+        """Check combinations of parameters; raise :class:`~framework.ParameterError` if wrong.
+
+        Called at the end of ``__init__``, so a bad combination fails before any run starts.
+        """
 
     # -- hooks (override what you need) ----------------------------------------------------
 

@@ -8,8 +8,12 @@ from framework import Bar, Engine, EngineError, FeedError, ListFeed, Strategy, T
 
 
 class Recorder(Strategy):
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, int, object]] = []
+
     def on_start(self) -> None:
-        self.events: list[tuple[str, int, object]] = [("start", self.clock.now(), None)]
+        self.events.append(("start", self.clock.now(), None))
 
     def on_bar(self, bar: Bar) -> None:
         self.events.append(("bar", self.clock.now(), (bar.symbol, bar.ts_open)))
@@ -212,3 +216,15 @@ async def test_engine_embedded_in_a_user_trio_program_alongside_other_tasks():
         await Engine(feeds=[ListFeed(bars(10))], strategies=[strategy]).run()
     assert ticks == [0, 1, 2]
     assert strategy.events[-1][0] == "stop"
+
+
+async def test_on_start_sees_the_first_event_time_in_replay():
+    strategy = Recorder()
+    await Engine(feeds=[ListFeed(bars(2))], strategies=[strategy]).run()
+    assert strategy.events[0] == ("start", T0 + MINUTE, None)
+
+
+async def test_on_start_and_on_stop_run_even_without_data():
+    strategy = Recorder()
+    await Engine(feeds=[ListFeed([])], strategies=[strategy]).run()
+    assert [kind for kind, _, _ in strategy.events] == ["start", "stop"]

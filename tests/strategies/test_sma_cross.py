@@ -29,6 +29,8 @@ def reference_fills(opens, closes, fast, slow, qty):
         f = math.fsum(closes[i + 1 - fast : i + 1]) / fast
         s = math.fsum(closes[i + 1 - slow : i + 1]) / slow
         diff = f - s
+        if abs(diff) <= 1e-9 * s:
+            diff = 0.0
         if prev_diff is not None:
             if diff > 0 >= prev_diff and position == 0:
                 pending = "buy"

@@ -1,0 +1,169 @@
+"""Backtest throughput: SmaCross(10, 30, qty 100) over seeded random-walk 1-minute bars.
+
+    python bench/bench_backtest.py [--bars 1000000]
+
+Prints, from one run on this machine:
+  1. the floor: a plain Python loop over arrays computing the same crossover trades;
+  2. tradewire's run phase (engine + bus + broker + strategy; bars already in memory);
+  3. tradewire end to end: ``tradewire backtest`` on the CSV, with peak RSS;
+and the ratios between them. Figures from one run only; the machine is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from random_walk import write_csv  # noqa: E402
+
+from framework import Bar, Engine, ListFeed, RunResult  # noqa: E402
+from strategies.sma_cross import SmaCross  # noqa: E402
+
+
+def data_file(bars: int) -> Path:
+    path = HERE / ".data" / f"walk_{bars}.csv"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        write_csv(str(path), bars, seed=7, symbol=None)
+    return path
+
+
+def load(path: Path) -> tuple[list[int], list[float], list[float]]:
+    times, opens, closes = [], [], []
+    with path.open() as handle:
+        rows = csv.reader(handle)
+        next(rows)
+        for row in rows:
+            times.append(int(row[0]))
+            opens.append(float(row[1]))
+            closes.append(float(row[4]))
+    return times, opens, closes
+
+
+def plain_loop(opens: list[float], closes: list[float], fast: int, slow: int, qty: float):
+    """Same rules as SmaCross with integer-cent sums (exact), fills at the next open."""
+    cents = [round(c * 100) for c in closes]
+    fills = []
+    position = 0.0
+    pending = 0
+    prev = None
+    fast_sum = slow_sum = 0
+    for i in range(len(cents)):
+        if pending:
+            fills.append((i, pending, opens[i]))
+            position = qty if pending > 0 else 0.0
+            pending = 0
+        c = cents[i]
+        fast_sum += c
+        slow_sum += c
+        if i >= fast:
+            fast_sum -= cents[i - fast]
+        if i >= slow:
+            slow_sum -= cents[i - slow]
+        if i + 1 < slow:
+            continue
+        diff = fast_sum * slow - slow_sum * fast  # sign of fast_sma - slow_sma, exactly
+        if prev is not None:
+            if diff > 0 >= prev and position == 0:
+                pending = 1
+            elif diff < 0 <= prev and position > 0:
+                pending = -1
+        prev = diff
+    return fills
+
+
+def make_bars(times: list[int], opens: list[float], closes: list[float], path: Path) -> list[Bar]:
+    bars = []
+    with path.open() as handle:
+        rows = csv.reader(handle)
+        next(rows)
+        for row in rows:
+            t = int(row[0]) * 1_000_000_000
+            bars.append(
+                Bar(
+                    symbol="SYM",
+                    interval="1m",
+                    ts_open=t,
+                    open=float(row[1]),
+                    high=float(row[2]),
+                    low=float(row[3]),
+                    close=float(row[4]),
+                    volume=float(row[5]),
+                    ts_event=t + 60_000_000_000,
+                    ts_recv=t + 60_000_000_000,
+                )
+            )
+    return bars
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bars", type=int, default=1_000_000)
+    args = parser.parse_args()
+    path = data_file(args.bars)
+    n = args.bars
+    # End to end first, while this process is small: a forked child's peak RSS counts the
+    # parent's pages until exec.
+    out = HERE / ".data" / "result.json"
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "framework",
+            "backtest",
+            "strategies.sma_cross:SmaCross",
+            "--data",
+            str(path),
+            "--symbol",
+            "SYM",
+            "--json",
+            str(out),
+            "-q",
+        ],
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    e2e_s = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    times, opens, closes = load(path)
+
+    started = time.perf_counter()
+    reference = plain_loop(opens, closes, 10, 30, 100.0)
+    plain_s = time.perf_counter() - started
+
+    bars = make_bars(times, opens, closes, path)
+    engine = Engine(feeds=[ListFeed(bars)], strategies=[SmaCross(fast=10, slow=30, qty=100)])
+    import trio
+
+    started = time.perf_counter()
+    trio.run(engine.run)
+    run_s = time.perf_counter() - started
+    result = RunResult.from_engine(engine)
+    ours = [(f.side.sign, f.price) for f in result.fills]
+    same = ours == [(side, price) for _, side, price in reference]
+    del bars, engine
+
+    print(f"bars                          {n:,}")
+    print(f"plain loop (floor)            {n / plain_s:12,.0f} bars/s  ({len(reference):,} fills)")
+    print(f"tradewire run phase           {n / run_s:12,.0f} bars/s  ({len(ours):,} fills)")
+    print(f"tradewire backtest end to end {n / e2e_s:12,.0f} bars/s  (peak RSS {peak_mb:.0f} MB)")
+    print(f"run phase / plain loop        {plain_s / run_s:12.3f}")
+    print(f"end to end / plain loop       {plain_s / e2e_s:12.3f}")
+    print(f"fills identical to the floor  {same}")
+    print(f"trades                        {result.stats['trades']:,}")
+    print(f"final equity                  {result.final_equity:,.2f}")
+
+
+if __name__ == "__main__":
+    main()
