@@ -15,6 +15,7 @@ from ._results import RunResult
 from ._strategy import Strategy
 from .feeds._bar_file import BarFileFeed
 from .feeds._feed import Feed
+from .feeds.insightsentry._recording_feed import RecordingFeed
 
 
 def feeds_for(
@@ -23,8 +24,10 @@ def feeds_for(
     symbol: str | None = None,
     interval: Interval | str | None = None,
     skip_bad_rows: bool = False,
+    speed: float | None = None,
 ) -> list[Feed]:
-    """One replay feed per data file, chosen by its suffix (``.csv`` bar files)."""
+    """One replay feed per data file, chosen by its suffix: ``.csv`` bar files, ``.twrec``
+    recordings (replayed through the live codec; ``speed`` paces them, None = flat out)."""
     if not data:
         raise ConfigError("no data given: pass at least one file")
     if symbol is not None and len(data) > 1:
@@ -34,12 +37,15 @@ def feeds_for(
         path = Path(item)
         if not path.exists():
             raise ConfigError(f"data file not found: {path}")
-        if path.suffix.lower() == ".csv":
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
             feeds.append(
                 BarFileFeed(path, symbol=symbol, interval=interval, skip_bad_rows=skip_bad_rows)
             )
+        elif suffix == ".twrec":
+            feeds.append(RecordingFeed(path, speed=speed))
         else:
-            raise ConfigError(f"unsupported data file {path}: expected .csv")
+            raise ConfigError(f"unsupported data file {path}: expected .csv or .twrec")
     return feeds
 
 

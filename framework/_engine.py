@@ -14,7 +14,9 @@ delivered in arrival order under the wall clock; timers then fire from the dispa
 Shutdown paths:
 
 - natural end: every feed closes its channel → ``on_stop`` → :meth:`Engine.run` returns;
-- :meth:`Engine.stop`: feeds are cancelled, events already dispatched stay → ``on_stop``;
+- :meth:`Engine.stop`: in replay, feeds and dispatch stop at once → ``on_stop``; live, the
+  feeds stop reading and the dispatcher still delivers what they had already received (so a
+  paper run saw exactly what its recording holds) → ``on_stop``;
 - failure: an exception in a feed or a strategy cancels everything else and propagates
   (as an ``ExceptionGroup``, Trio's convention); ``on_stop`` is not called.
 """
@@ -89,6 +91,7 @@ class Engine:
         self.strategies: list[Strategy] = []
         self._observers: list[Callable[[Event], None]] = []
         self._cancel_scope: trio.CancelScope | None = None
+        self._feed_scopes: list[trio.CancelScope] = []
         self._stop_requested = False
         self._ran = False
         self._counts = {"events": 0, "timers": 0}
@@ -118,14 +121,19 @@ class Engine:
         self._observers.append(handler)
 
     def stop(self) -> None:
-        """Ask a running engine to stop: feeds are cancelled, then ``on_stop`` runs.
+        """Ask a running engine to stop, then ``on_stop`` runs.
 
-        Safe to call from a strategy hook, another task, or before ``run`` (then ``run``
-        returns after ``on_start``/``on_stop`` without dispatching anything).
+        Replay stops at once. Live feeds stop reading; events they had already received are
+        still delivered. Safe to call from a strategy hook, another task, or before ``run``
+        (then ``run`` returns after ``on_start``/``on_stop`` without dispatching anything).
         """
         self._stop_requested = True
-        if self._cancel_scope is not None:
-            self._cancel_scope.cancel()
+        if not self.is_live:
+            if self._cancel_scope is not None:
+                self._cancel_scope.cancel()
+            return
+        for scope in self._feed_scopes:
+            scope.cancel()
 
     async def run(self) -> EngineStatistics:
         """Run until every feed ends, :meth:`stop` is called, or something fails.
@@ -138,20 +146,23 @@ class Engine:
         self._ran = True
         async with trio.open_nursery() as nursery:
             self._cancel_scope = nursery.cancel_scope
-            if self._stop_requested:
-                nursery.cancel_scope.cancel()
+            senders: list[trio.MemorySendChannel[EventBatch]] = []
             receivers: list[trio.MemoryReceiveChannel[EventBatch]] = []
             if self.is_live:
                 send, receive = trio.open_memory_channel[EventBatch](FEED_CHANNEL_BATCHES)
                 async with send:
-                    for feed in self.feeds:
-                        await nursery.start(feed.run, send.clone())
+                    senders = [send.clone() for _ in self.feeds]
                 receivers.append(receive)
             else:
-                for feed in self.feeds:
+                for _ in self.feeds:
                     send, receive = trio.open_memory_channel[EventBatch](FEED_CHANNEL_BATCHES)
-                    await nursery.start(feed.run, send)
+                    senders.append(send)
                     receivers.append(receive)
+            self._feed_scopes = [trio.CancelScope() for _ in self.feeds]
+            if self._stop_requested:
+                self.stop()
+            for feed, send, scope in zip(self.feeds, senders, self._feed_scopes, strict=True):
+                await nursery.start(self._run_feed, feed, send, scope)
             if self.is_live:
                 self._start_strategies()
                 await self._dispatch_live(receivers[0])
@@ -165,6 +176,31 @@ class Engine:
         for strategy in self.strategies:
             strategy.on_stop()
         return self.statistics()
+
+    async def _run_feed(
+        self,
+        feed: Feed,
+        send: trio.MemorySendChannel[EventBatch],
+        scope: trio.CancelScope,
+        *,
+        task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        # Each feed runs in its own scope so that a live stop() can end the feeds while the
+        # dispatcher drains what they already sent.
+        started = False
+
+        class Status:
+            def started(self, value: object = None) -> None:
+                nonlocal started
+                started = True
+                task_status.started()
+
+        with scope:
+            await feed.run(send, task_status=Status())
+        if not started:
+            task_status.started()
+        # A feed cancelled before it began never took ownership of its channel.
+        await send.aclose()
 
     def statistics(self) -> EngineStatistics:
         """Counters so far."""

@@ -17,6 +17,11 @@ from .._errors import TradewireError
 SUBCOMMANDS = {
     "backtest": ("_backtest", "run a strategy over bar files or recordings"),
     "list": ("_list", "show installed strategies and feeds"),
+    "demo": ("_demo", "paper-trade on a simulated feed, record it, replay it, compare fills"),
+    "paper": ("_paper", "paper-trade a strategy on the live InsightSentry feed"),
+    "record": ("_record", "record a live InsightSentry session to a .twrec journal"),
+    "inspect": ("_inspect", "summarise a recording: span, frames, symbols, integrity"),
+    "serve-sim": ("_serve_sim", "run the simulated InsightSentry server"),
 }
 
 

@@ -170,12 +170,29 @@ _NOT_FATAL: Final[tuple[str, str | None, bool, float | None, int | None]] = (
 )
 
 
+def _optional_ids(value: Iterable[int] | None) -> frozenset[int] | None:
+    return None if value is None else frozenset(value)
+
+
+def _frozen_keys(value: Iterable[str] | None) -> frozenset[str] | None:
+    return None if value is None else frozenset(value)
+
+
+def _string_set(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+def _optional_texts(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class FaultSpec:
     """One fault and its parameters; fields a fault does not use are ignored.
 
     In :attr:`SimConfig.faults` a live-connection fault fires once per connection, as soon as
-    the server has sent ``after_frames`` frames on it (0: right after the upgrade), and only on
+    the server has sent ``after_frames`` frames of any kind on it (status, event, data,
+    heartbeat, ``pong``; 0: right after the upgrade), and only on
     connections whose number (1, 2, ... in order of arrival) is in ``connections`` (None: all).
     Upgrade-stage faults apply to the attempts in ``connections``. Injected at runtime with
     :meth:`SimulatedServer.inject`, live faults fire at once and upgrade faults apply to the
@@ -184,9 +201,7 @@ class FaultSpec:
 
     fault: Fault
     after_frames: int = 0
-    connections: frozenset[int] | None = attrs.field(
-        default=None, converter=attrs.converters.optional(frozenset)
-    )
+    connections: frozenset[int] | None = attrs.field(default=None, converter=_optional_ids)
     count: int | None = 1
     #: WebSocket close code; None picks the fault's usual one (CLOSE 1011, EVICT 1008, ...).
     code: int | None = None
@@ -253,8 +268,13 @@ def _optional_count(name: str) -> Callable[[Any, Any, int | None], None]:
     return check
 
 
-def _frozen_keys(value: Iterable[str] | None) -> frozenset[str] | None:
-    return None if value is None else frozenset(value)
+def _volatility(_instance: Any, _attribute: Any, value: float) -> None:
+    if not 0 <= value < 1:
+        raise ConfigError(f"volatility must be in [0, 1), got {value!r}")
+
+
+def _fault_specs(value: Iterable[FaultSpec]) -> tuple[FaultSpec, ...]:
+    return tuple(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -280,13 +300,13 @@ class SimConfig:
     #: Real seconds between simulated trades (each code trades once per step).
     trade_interval: float = attrs.field(default=0.25, validator=_positive("trade_interval"))
     #: Log-return standard deviation of one trade.
-    volatility: float = 0.0005
+    volatility: float = attrs.field(default=0.0005, validator=_volatility)
     #: Starting prices by code; other codes start at a price drawn from the seed.
     base_prices: Mapping[str, float] = attrs.field(factory=dict)
     #: Known codes; None accepts any ``EXCHANGE:SYMBOL``.
     symbols: frozenset[str] | None = attrs.field(default=None, converter=_frozen_keys)
     #: Codes answered with a per-subscription ``invalid_symbol`` error.
-    invalid_symbols: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
+    invalid_symbols: frozenset[str] = attrs.field(factory=frozenset, converter=_string_set)
 
     # -- keys and limits
     #: Accepted API keys; None accepts any non-empty key.
@@ -324,7 +344,8 @@ class SimConfig:
     quote_mode: Literal["sparse", "full", "flat"] = "sparse"
     #: Send the burst again for subscriptions kept by a replacing subscription message.
     resend_burst: bool = True
-    #: Real seconds between ``server_time`` heartbeats; None: none.
+    #: Real seconds between ``server_time`` heartbeats (from the first accepted subscription
+    #: on); None: none.
     heartbeat_interval: float | None = attrs.field(
         default=10.0, validator=_optional_positive("heartbeat_interval")
     )
@@ -337,7 +358,7 @@ class SimConfig:
     close_on_invalid_message: bool = False
 
     # -- faults
-    faults: tuple[FaultSpec, ...] = attrs.field(default=(), converter=tuple)
+    faults: tuple[FaultSpec, ...] = attrs.field(default=(), converter=_fault_specs)
     #: Shorthands for ``FaultSpec(Fault.CLOSE / Fault.DROP, after_frames=N)``.
     close_after_frames: int | None = attrs.field(
         default=None, validator=_optional_count("close_after_frames")
@@ -348,10 +369,9 @@ class SimConfig:
     )
 
     # -- replay
-    #: Replay these frame texts (after the client's first message) instead of simulating.
-    replay_frames: tuple[str, ...] | None = attrs.field(
-        default=None, converter=attrs.converters.optional(tuple)
-    )
+    #: Replay these frame texts instead of simulating: sent in order after the client's first
+    #: message (whatever it is; the key is not checked), with no greeting and no heartbeats.
+    replay_frames: tuple[str, ...] | None = attrs.field(default=None, converter=_optional_texts)
     #: Real seconds between replayed frames.
     replay_pacing: float = 0.0
     #: Close with this code after the last replayed frame; None: stay open.
@@ -789,7 +809,7 @@ class _Connection:
                 message = await ws.get_message()
             except ConnectionClosed as closed:
                 if self.close_code is None and closed.reason is not None:
-                    self.close_code = closed.reason.code
+                    self.close_code = int(closed.reason.code)
                 self._peer_gone = True
                 self._wake.set()
                 return
@@ -1401,8 +1421,16 @@ class SimulatedServer:
             return
         # Shielded so that shutdown can still run close handshakes (trio-websocket's reader
         # must keep running for that); shutdown cancels conn.work_scope instead.
+        logger.info("connection %d opened", conn.id)
         with trio.CancelScope(shield=True):
             await conn.run()
+        logger.info(
+            "connection %d closed: %s (close code %s, %d frames sent)",
+            conn.id,
+            conn.outcome,
+            conn.close_code,
+            conn.frames_sent,
+        )
 
     def _open_connections(self) -> list[_Connection]:
         return [conn for conn in self._connections if conn.is_open and conn.ws is not None]
@@ -1518,7 +1546,10 @@ def run_sim_server(
     heartbeat_interval: float | None = 10.0,
     trade_interval: float = 0.25,
 ) -> None:
-    """Blocking entry point for ``tradewire serve-sim``: serve until interrupted (Ctrl-C).
+    """Blocking entry point for ``tradewire serve-sim``: serve until interrupted.
+
+    Ctrl-C ends it with ``KeyboardInterrupt`` (inside an exception group, as from any
+    ``trio.run`` with a nursery), left to the caller to report.
 
     ``symbols`` restricts the codes that can be subscribed (empty: any ``EXCHANGE:SYMBOL``).
     """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import math
 import urllib.parse
@@ -16,7 +18,6 @@ from trio_websocket import (
     ConnectionClosed,
     ConnectionRejected,
     WebSocketConnection,
-    open_websocket_url,
     wrap_client_stream,
 )
 
@@ -32,8 +33,15 @@ from framework.testing import (
     open_simulated_server,
 )
 
-#: Six simulated minutes per real second and a trade every 12 simulated seconds.
-FAST: dict[str, Any] = {"speed": 360.0, "trade_interval": 0.02 / 0.6, "heartbeat_interval": None}
+#: Six simulated minutes per real second and a trade every 12 simulated seconds. A short close
+#: grace because inject() waits for the close handshake, which a test blocked in inject() cannot
+#: answer.
+FAST: dict[str, Any] = {
+    "speed": 360.0,
+    "trade_interval": 0.02 / 0.6,
+    "heartbeat_interval": None,
+    "close_grace": 0.2,
+}
 
 AAPL_1M = {"code": "NASDAQ:AAPL", "type": "series", "bar_type": "minute", "bar_interval": 1}
 TSLA_QUOTE = {"code": "NASDAQ:TSLA", "type": "quote"}
@@ -41,13 +49,15 @@ TEST_TIMEOUT = 5.0
 
 
 @asynccontextmanager
-async def connect(url: str, *, max_message_size: int = 1 << 20) -> AsyncIterator[WebSocketConnection]:
+async def connect(
+    url: str, *, max_message_size: int = 1 << 20
+) -> AsyncIterator[WebSocketConnection]:
     """A plain trio-websocket client that always closes its socket.
 
-    ``open_websocket_url`` (trio-websocket 0.12.2) leaves the client socket open after a
-    server-initiated close and after a cancelled handshake; with warnings as errors the
-    ResourceWarning would fail an unrelated later test. Handshake rejections still use
-    ``open_websocket_url``, which reports them as ``ConnectionRejected``.
+    ``open_websocket_url`` (trio-websocket 0.12.2) can leave the client socket open after a
+    server-initiated close, a rejected or a cancelled handshake; with warnings as errors the
+    ResourceWarning would fail an unrelated later test. A rejected handshake comes out of this
+    helper's nursery as an exception group holding ``ConnectionRejected``.
     """
     parts = urllib.parse.urlsplit(url)
     assert parts.hostname is not None and parts.port is not None
@@ -124,26 +134,25 @@ async def test_server_greets_and_confirms_the_subscription() -> None:
 
 async def test_legacy_server_sends_no_subscription_status_event() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast(subscription_status=False)) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(subscription(AAPL_1M))
-                await receive(ws)
-                await receive(ws)
-                assert is_series(await receive(ws))
+        config = fast(subscription_status=False)
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await ws.send_message(subscription(AAPL_1M))
+            await receive(ws)
+            await receive(ws)
+            assert is_series(await receive(ws))
 
 
 async def test_series_burst_is_oldest_first_and_ends_with_the_bar_in_progress() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, {**AAPL_1M, "max_dp": 50})
-                burst = await receive(ws)
-                update = await receive_until(ws, is_series)
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, {**AAPL_1M, "max_dp": 50})
+            burst = await receive(ws)
+            update = await receive_until(ws, is_series)
     assert burst["code"] == "NASDAQ:AAPL" and burst["bar_type"] == "1m"
     times = [bar["time"] for bar in burst["series"]]
     assert len(times) == 50
     assert all(isinstance(t, float) for t in times)
-    assert all(later - earlier == 60.0 for earlier, later in zip(times, times[1:], strict=False))
+    assert all(later - earlier == 60.0 for earlier, later in itertools.pairwise(times))
     newest = times[-1]
     assert burst["bar_end"] == newest + 59.0
     assert isinstance(burst["last_update"], int)
@@ -158,42 +167,40 @@ async def test_series_burst_is_oldest_first_and_ends_with_the_bar_in_progress() 
 
 async def test_burst_size_is_clamped_to_the_plan_cap_and_defaults_to_one() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast(max_dp_cap=20)) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, {**AAPL_1M, "max_dp": 500})
-                assert len((await receive(ws))["series"]) == 20
-                await ws.send_message(subscription(AAPL_1M))
-                await receive_until(ws, lambda f: f.get("event") == "subscription_status")
-                assert len((await receive(ws))["series"]) == 1
+        config = fast(max_dp_cap=20)
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, {**AAPL_1M, "max_dp": 500})
+            assert len((await receive(ws))["series"]) == 20
+            await ws.send_message(subscription(AAPL_1M))
+            await receive_until(ws, lambda f: f.get("event") == "subscription_status")
+            assert len((await receive(ws))["series"]) == 1
 
 
 async def test_updates_reach_a_new_bar_period_within_a_second_at_high_speed() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, AAPL_1M)
-                first = (await receive(ws))["series"][-1]
-                previous = first
-                while True:
-                    frame = await receive_until(ws, is_series)
-                    (bar,) = frame["series"]
-                    if bar["time"] == previous["time"]:
-                        assert bar["volume"] >= previous["volume"]
-                        assert bar["open"] == previous["open"]
-                    else:
-                        assert bar["time"] > previous["time"]
-                    if bar["time"] > first["time"]:
-                        break
-                    previous = bar
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, AAPL_1M)
+            first = (await receive(ws))["series"][-1]
+            previous = first
+            while True:
+                frame = await receive_until(ws, is_series)
+                (bar,) = frame["series"]
+                if bar["time"] == previous["time"]:
+                    assert bar["volume"] >= previous["volume"]
+                    assert bar["open"] == previous["open"]
+                else:
+                    assert bar["time"] > previous["time"]
+                if bar["time"] > first["time"]:
+                    break
+                previous = bar
 
 
 async def test_quotes_come_as_a_full_snapshot_then_sparse_entries() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                first = await receive(ws)
-                later = [await receive(ws) for _ in range(5)]
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            first = await receive(ws)
+            later = [await receive(ws) for _ in range(5)]
     assert first["total_items"] == len(first["data"]) == 1
     snapshot = first["data"][0]
     assert isinstance(first["last_update"], int)
@@ -210,15 +217,15 @@ async def test_quotes_come_as_a_full_snapshot_then_sparse_entries() -> None:
 
 async def test_quotes_can_always_be_full_or_legacy_flat() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast(quote_mode="full")) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                envelopes = [await receive(ws) for _ in range(3)]
+        config = fast(quote_mode="full")
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            envelopes = [await receive(ws) for _ in range(3)]
         assert all("status" in e["data"][0] for e in envelopes)
-        async with open_simulated_server(fast(quote_mode="flat")) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                flat = [await receive(ws) for _ in range(3)]
+        config = fast(quote_mode="flat")
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            flat = [await receive(ws) for _ in range(3)]
         assert all(f["code"] == "NASDAQ:TSLA" and "data" not in f for f in flat)
         assert all(isinstance(f["lp_time"], int) and f["bid"] < f["ask"] for f in flat)
 
@@ -233,11 +240,10 @@ async def test_legacy_field_spellings_and_string_values_are_accepted() -> None:
     }
     seconds = {"code": "NASDAQ:MSFT", "interval_type": "second", "interval_length": "1"}
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                text = orjson.dumps({"auth": DEFAULT_API_KEY, "subscriptions": [legacy, seconds]})
-                await ws.send_message(text.decode())
-                frames = [await receive(ws) for _ in range(5)]
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            text = orjson.dumps({"auth": DEFAULT_API_KEY, "subscriptions": [legacy, seconds]})
+            await ws.send_message(text.decode())
+            frames = [await receive(ws) for _ in range(5)]
     assert frames[2]["subscription_count"] == 2
     by_code = {f["code"]: f for f in frames[3:]}
     assert by_code["NASDAQ:AAPL"]["bar_type"] == "5m"
@@ -248,10 +254,9 @@ async def test_legacy_field_spellings_and_string_values_are_accepted() -> None:
 async def test_tick_subscription_streams_one_trade_per_frame() -> None:
     tick = {"code": "BINANCE:BTCUSDT", "bar_type": "tick", "bar_interval": 1}
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, tick)
-                frames = [await receive(ws) for _ in range(3)]
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, tick)
+            frames = [await receive(ws) for _ in range(3)]
     for frame in frames:
         assert frame["bar_type"] == "1T"
         (point,) = frame["series"]
@@ -261,14 +266,13 @@ async def test_tick_subscription_streams_one_trade_per_frame() -> None:
 async def test_a_new_subscription_message_replaces_the_whole_set() -> None:
     msft = {**AAPL_1M, "code": "NASDAQ:MSFT"}
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, AAPL_1M)
-                await receive(ws)
-                await ws.send_message(subscription(msft))
-                event = await receive_until(ws, lambda f: "event" in f)
-                assert event["subscription_count"] == 1
-                after = [await receive(ws) for _ in range(5)]
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, AAPL_1M)
+            await receive(ws)
+            await ws.send_message(subscription(msft))
+            event = await receive_until(ws, lambda f: "event" in f)
+            assert event["subscription_count"] == 1
+            after = [await receive(ws) for _ in range(5)]
     assert {frame["code"] for frame in after} == {"NASDAQ:MSFT"}
 
 
@@ -283,12 +287,11 @@ async def test_empty_or_missing_subscriptions_get_an_error_and_the_connection_st
     if subscriptions is not None:
         request["subscriptions"] = subscriptions
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(orjson.dumps(request).decode())
-                error = await receive_until(ws, lambda f: "message" not in f or "error" in f)
-                await ws.send_message("ping")
-                assert await ws.get_message() == "pong"
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await ws.send_message(orjson.dumps(request).decode())
+            error = await receive_until(ws, lambda f: "message" not in f or "error" in f)
+            await ws.send_message("ping")
+            assert await ws.get_message() == "pong"
     assert error == {
         "error": "invalid_subscriptions",
         "message": "Subscriptions field or value is invalid",
@@ -298,19 +301,18 @@ async def test_empty_or_missing_subscriptions_get_an_error_and_the_connection_st
 
 async def test_legacy_error_style_sends_only_a_message() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast(error_style="legacy", greeting="none")) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(subscription())
-                assert await receive(ws) == {"message": "Subscriptions field or value is invalid"}
+        config = fast(error_style="legacy", greeting="none")
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await ws.send_message(subscription())
+            assert await receive(ws) == {"message": "Subscriptions field or value is invalid"}
 
 
 async def test_a_bad_key_gets_a_structured_error_then_the_connection_closes() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(subscription(AAPL_1M, key="wrong"))
-                error = await receive_until(ws, lambda f: "error" in f)
-                closed = await closed_reason(ws)
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await ws.send_message(subscription(AAPL_1M, key="wrong"))
+            error = await receive_until(ws, lambda f: "error" in f)
+            closed = await closed_reason(ws)
     assert error["error"] == "invalid_api_key"
     assert error["retryable"] is False
     assert closed.reason is not None and closed.reason.code == 1008
@@ -321,12 +323,15 @@ async def test_invalid_symbols_get_a_per_subscription_error_and_the_rest_streams
     nope = {**AAPL_1M, "code": "NASDAQ:NOPE"}
     config = fast(invalid_symbols={"NASDAQ:NOPE"})
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(config) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(subscription(nope, AAPL_1M))
-                frames = [await receive(ws) for _ in range(5)]
-    assert {"error": "invalid_symbol", "message": "Unknown symbol", "code": "NASDAQ:NOPE",
-            "retryable": False} in frames
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await ws.send_message(subscription(nope, AAPL_1M))
+            frames = [await receive(ws) for _ in range(5)]
+    assert {
+        "error": "invalid_symbol",
+        "message": "Unknown symbol",
+        "code": "NASDAQ:NOPE",
+        "retryable": False,
+    } in frames
     assert {"event": "subscription_status", "status": "active", "subscription_count": 1} in frames
     assert any(is_series(f) and f["code"] == "NASDAQ:AAPL" for f in frames)
 
@@ -334,10 +339,10 @@ async def test_invalid_symbols_get_a_per_subscription_error_and_the_rest_streams
 async def test_plan_limit_refuses_the_whole_request() -> None:
     msft = {**AAPL_1M, "code": "NASDAQ:MSFT"}
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast(max_subscriptions=1)) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(subscription(AAPL_1M, msft))
-                error = await receive_until(ws, lambda f: "error" in f)
+        config = fast(max_subscriptions=1)
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await ws.send_message(subscription(AAPL_1M, msft))
+            error = await receive_until(ws, lambda f: "error" in f)
     assert "exceeds the number of symbols" in error["message"]
 
 
@@ -346,35 +351,59 @@ async def test_plan_limit_refuses_the_whole_request() -> None:
 
 async def test_text_ping_is_answered_with_pong() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message("ping")
-                assert await ws.get_message() == "pong"
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await ws.send_message("ping")
+            assert await ws.get_message() == "pong"
     assert server.received == [(1, "ping")]
 
 
 async def test_heartbeats_carry_simulated_server_time_in_milliseconds() -> None:
     config = fast(heartbeat_interval=0.05)
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(config) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                beats = [await receive_until(ws, lambda f: "server_time" in f) for _ in range(2)]
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            beats = [await receive_until(ws, lambda f: "server_time" in f) for _ in range(2)]
     assert all(list(beat) == ["server_time"] for beat in beats)
     assert all(isinstance(beat["server_time"], int) for beat in beats)
     assert config.start_time_ns // 1_000_000 < beats[0]["server_time"] < beats[1]["server_time"]
 
 
+async def test_a_client_that_stops_answering_pings_is_closed_with_1011() -> None:
+    config = fast(ping_interval=0.05, ping_timeout=0.1, close_grace=0.2)
+    with trio.fail_after(TEST_TIMEOUT):
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await ws.send_message(subscription(AAPL_1M, TSLA_QUOTE))
+            # Not reading: trio-websocket's queue of one fills and its reader stops answering.
+            await server.wait_until(lambda s: s.connections()[0].close_code == 1011)
+            closed = await closed_reason(ws)
+    assert closed.reason is not None and closed.reason.code == 1011
+
+
+async def test_revoked_keys_are_refused_on_the_next_connection() -> None:
+    with trio.fail_after(TEST_TIMEOUT):
+        async with open_simulated_server(fast(api_keys={"a", "b"})) as server:
+            assert server.api_keys is not None
+            server.api_keys.discard("a")
+            async with connect(server.url) as ws:
+                await ws.send_message(subscription(TSLA_QUOTE, key="a"))
+                refused = await receive_until(ws, lambda f: "error" in f)
+            async with connect(server.url) as ws:
+                await ws.send_message(subscription(TSLA_QUOTE, key="b"))
+                accepted = await receive_until(ws, lambda f: "event" in f)
+    assert refused["error"] == "invalid_api_key"
+    assert accepted["status"] == "active"
+
+
 async def test_throttled_messages_are_ignored_with_processing_throttled() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast(message_limit=1)) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                await ws.send_message(subscription(AAPL_1M))
-                error = await receive_until(ws, lambda f: "error" in f)
-                await ws.send_message("ping")  # pings are never throttled
-                while await ws.get_message() != "pong":
-                    pass
+        config = fast(message_limit=1)
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            await ws.send_message(subscription(AAPL_1M))
+            error = await receive_until(ws, lambda f: "error" in f)
+            await ws.send_message("ping")  # pings are never throttled
+            while await ws.get_message() != "pong":
+                pass
     assert error["error"] == "processing_throttled"
     assert error["action"] == "wait_and_retry" and error["retryable"] is True
 
@@ -384,11 +413,11 @@ async def test_throttled_messages_are_ignored_with_processing_throttled() -> Non
 
 async def test_close_after_frames_closes_with_the_configured_code() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast(close_after_frames=4, close_code=4001)) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(subscription(AAPL_1M))
-                frames = [await receive(ws) for _ in range(4)]
-                closed = await closed_reason(ws)
+        config = fast(close_after_frames=4, close_code=4001)
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await ws.send_message(subscription(AAPL_1M))
+            frames = [await receive(ws) for _ in range(4)]
+            closed = await closed_reason(ws)
     assert is_series(frames[3])
     assert closed.reason is not None and closed.reason.code == 4001
     (stats,) = server.connections()
@@ -397,59 +426,56 @@ async def test_close_after_frames_closes_with_the_configured_code() -> None:
 
 async def test_injected_close_reaches_every_open_connection() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with (
-                connect(server.url) as first,
-                connect(server.url) as second,
-            ):
-                for ws in (first, second):
-                    await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                assert await server.inject(Fault.CLOSE, code=4002, reason="bye") == 2
-                for ws in (first, second):
-                    closed = await closed_reason(ws)
-                    assert closed.reason is not None
-                    assert (closed.reason.code, closed.reason.reason) == (4002, "bye")
+        async with (
+            open_simulated_server(fast()) as server,
+            connect(server.url) as first,
+            connect(server.url) as second,
+        ):
+            for ws in (first, second):
+                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            assert await server.inject(Fault.CLOSE, code=4002, reason="bye") == 2
+            for ws in (first, second):
+                closed = await closed_reason(ws)
+                assert closed.reason is not None
+                assert (closed.reason.code, closed.reason.reason) == (4002, "bye")
 
 
 @pytest.mark.parametrize("reset", [False, True])
 async def test_dropped_connection_is_seen_as_abnormal_closure(reset: bool) -> None:
     config = fast(faults=[FaultSpec(fault=Fault.DROP, after_frames=3, reset=reset)])
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(config) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(subscription(AAPL_1M))
-                closed = await closed_reason(ws)
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await ws.send_message(subscription(AAPL_1M))
+            closed = await closed_reason(ws)
     assert closed.reason is not None and closed.reason.code == 1006
     assert server.connections()[0].outcome == "dropped"
 
 
 async def test_injected_drop_is_seen_as_abnormal_closure() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                await server.inject(Fault.DROP)
-                closed = await closed_reason(ws)
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            await server.inject(Fault.DROP)
+            closed = await closed_reason(ws)
     assert closed.reason is not None and closed.reason.code == 1006
 
 
 async def test_stalled_server_sends_nothing_and_answers_no_pings() -> None:
     config = fast(heartbeat_interval=0.02, faults=[FaultSpec(fault=Fault.STALL, after_frames=4)])
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(config) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(subscription(AAPL_1M, TSLA_QUOTE))
-                for _ in range(4):
-                    await receive(ws)
-                # Trades every ~33 ms and heartbeats every 20 ms would arrive here if not stalled.
-                with trio.move_on_after(0.3) as silent:
-                    await ws.get_message()
-                assert silent.cancelled_caught
-                with trio.move_on_after(0.2) as unanswered:
-                    await ws.ping()
-                assert unanswered.cancelled_caught
-                await server.inject(Fault.CLOSE, code=4003)
-                closed = await closed_reason(ws)
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await ws.send_message(subscription(AAPL_1M, TSLA_QUOTE))
+            for _ in range(4):
+                await receive(ws)
+            # Trades every ~33 ms and heartbeats every 20 ms would arrive here if not stalled.
+            with trio.move_on_after(0.3) as silent:
+                await ws.get_message()
+            assert silent.cancelled_caught
+            with trio.move_on_after(0.2) as unanswered:
+                await ws.ping()
+            assert unanswered.cancelled_caught
+            await server.inject(Fault.CLOSE, code=4003)
+            closed = await closed_reason(ws)
     assert closed.reason is not None and closed.reason.code == 4003
     assert server.connections()[0].frames_sent == 4
 
@@ -457,20 +483,18 @@ async def test_stalled_server_sends_nothing_and_answers_no_pings() -> None:
 async def test_stall_with_a_duration_resumes_streaming() -> None:
     config = fast(faults=[FaultSpec(fault=Fault.STALL, after_frames=4, duration=0.1)])
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(config) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(subscription(AAPL_1M))
-                frames = [await receive(ws) for _ in range(8)]
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await ws.send_message(subscription(AAPL_1M))
+            frames = [await receive(ws) for _ in range(8)]
     assert all(is_series(f) for f in frames[3:])
 
 
 async def test_garbage_frame_arrives_after_the_configured_frames() -> None:
     config = fast(faults=[FaultSpec(fault=Fault.GARBAGE, after_frames=3, text="<<garbage>>")])
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(config) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(subscription(AAPL_1M))
-                texts = [await ws.get_message() for _ in range(5)]
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await ws.send_message(subscription(AAPL_1M))
+            texts = [await ws.get_message() for _ in range(5)]
     assert texts[3] == "<<garbage>>"
     assert is_series(orjson.loads(texts[4]))
 
@@ -478,19 +502,18 @@ async def test_garbage_frame_arrives_after_the_configured_frames() -> None:
 async def test_oversized_frame_exceeds_the_client_limit() -> None:
     config = fast(faults=[FaultSpec(fault=Fault.OVERSIZED, after_frames=0, size=2 << 20)])
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(config) as server:
-            async with connect(server.url) as ws:
-                closed = await closed_reason(ws)
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            closed = await closed_reason(ws)
     assert closed.reason is not None and closed.reason.code == 1009
 
 
-async def test_oversized_frame_has_the_requested_size() -> None:
+async def test_oversized_frame_has_the_requested_size(nursery: trio.Nursery) -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                await server.inject(Fault.OVERSIZED, size=300_000)
-                text = await receive_until(ws, lambda f: "padding" in f)
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            # inject() returns once the frame is sent, which needs this task to read.
+            nursery.start_soon(functools.partial(server.inject, Fault.OVERSIZED, size=300_000))
+            text = await receive_until(ws, lambda f: "padding" in f)
     assert len(orjson.dumps(text)) == 300_000
 
 
@@ -514,15 +537,14 @@ def _hostile_check(kind: Hostile, text: str) -> bool:
 @pytest.mark.parametrize("kind", list(Hostile))
 async def test_hostile_json_frames_are_delivered_as_specified(kind: Hostile) -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                await server.inject(Fault.HOSTILE_JSON, hostile=kind)
-                while True:
-                    text = await ws.get_message()
-                    assert isinstance(text, str)
-                    if '"series"' in text:
-                        break
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            await server.inject(Fault.HOSTILE_JSON, hostile=kind)
+            while True:
+                text = await ws.get_message()
+                assert isinstance(text, str)
+                if '"series"' in text:
+                    break
     assert '"code":"NASDAQ:TSLA"' in text
     assert _hostile_check(kind, text)
 
@@ -555,47 +577,76 @@ async def test_runtime_silent_upgrade_applies_to_the_next_attempt_only() -> None
                 assert await ws.get_message() == "pong"
 
 
+def rejected_with(status: int, *headers: tuple[bytes, bytes]) -> pytest.RaisesGroup[Any]:
+    """Expect the handshake to fail with HTTP ``status`` and (lower-cased) ``headers``."""
+
+    def matches(exc: ConnectionRejected) -> bool:
+        received = {(name.lower(), value) for name, value in exc.headers}
+        return exc.status_code == status and set(headers) <= received
+
+    return pytest.RaisesGroup(
+        pytest.RaisesExc(ConnectionRejected, check=matches), flatten_subgroups=True
+    )
+
+
 async def test_rejected_upgrade_reports_http_status_and_retry_after() -> None:
     config = fast(faults=[FaultSpec(fault=Fault.REJECT_UPGRADE, status=429, retry_after=7)])
     with trio.fail_after(TEST_TIMEOUT):
         async with open_simulated_server(config) as server:
-            with pytest.raises(ConnectionRejected) as caught:
-                async with open_websocket_url(server.url):
+            with rejected_with(429, (b"retry-after", b"7")):
+                async with connect(server.url):
                     pytest.fail("the handshake completed")
-    assert caught.value.status_code == 429
-    assert (b"retry-after", b"7") in [(k.lower(), v) for k, v in caught.value.headers]
     assert server.connections()[0].outcome == "rejected"
+
+
+async def test_runtime_upgrade_rejection_applies_to_the_next_attempts_only() -> None:
+    with trio.fail_after(TEST_TIMEOUT):
+        async with open_simulated_server(fast()) as server:
+            await server.inject(Fault.REJECT_UPGRADE, status=503, retry_after=None, count=2)
+            for _ in range(2):
+                with rejected_with(503):
+                    async with connect(server.url):
+                        pytest.fail("the handshake completed")
+            async with connect(server.url) as ws:
+                await ws.send_message("ping")
+                assert await ws.get_message() == "pong"
+    assert [s.outcome for s in server.connections()] == ["rejected", "rejected", "client_closed"]
+
+
+async def test_greeting_can_come_on_open_before_the_client_speaks() -> None:
+    with trio.fail_after(TEST_TIMEOUT):
+        config = fast(greeting="on_open")
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            assert await receive(ws) == {"message": "Connecting..."}
+            assert await receive(ws) == {"message": "Connected to W:SIM"}
 
 
 async def test_other_paths_are_not_found() -> None:
     with trio.fail_after(TEST_TIMEOUT):
         async with open_simulated_server(fast()) as server:
-            with pytest.raises(ConnectionRejected) as caught:
-                async with open_websocket_url(server.url.replace("/live", "/other")):
+            with rejected_with(404):
+                async with connect(server.url.replace("/live", "/other")):
                     pytest.fail("the handshake completed")
-    assert caught.value.status_code == 404
 
 
 async def test_evicted_connection_gets_connection_evicted_then_closes() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                await server.inject(Fault.EVICT)
-                error = await receive_until(ws, lambda f: "error" in f)
-                closed = await closed_reason(ws)
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            await server.inject(Fault.EVICT)
+            error = await receive_until(ws, lambda f: "error" in f)
+            closed = await closed_reason(ws)
     assert error["error"] == "connection_evicted" and error["retryable"] is False
     assert closed.reason is not None and closed.reason.code == 1008
 
 
 async def test_fatal_error_carries_action_and_delay_then_closes() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                await server.inject(Fault.ERROR, error="server_busy", delay_seconds=3.0)
-                error = await receive_until(ws, lambda f: "error" in f)
-                closed = await closed_reason(ws)
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            await server.inject(Fault.ERROR, error="server_busy", delay_seconds=3.0)
+            error = await receive_until(ws, lambda f: "error" in f)
+            closed = await closed_reason(ws)
     assert error == {
         "error": "server_busy",
         "message": "Server is busy, please retry later",
@@ -608,26 +659,25 @@ async def test_fatal_error_carries_action_and_delay_then_closes() -> None:
 
 async def test_fatal_error_in_legacy_style_is_a_message_then_close() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast(error_style="legacy")) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                await server.inject(Fault.ERROR, error="internal_server_error")
-                error = await receive_until(ws, lambda f: "data" not in f)
-                closed = await closed_reason(ws)
+        config = fast(error_style="legacy")
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            await server.inject(Fault.ERROR, error="internal_server_error")
+            error = await receive_until(ws, lambda f: "data" not in f)
+            closed = await closed_reason(ws)
     assert error == {"message": "Internal server error"}
     assert closed.reason is not None and closed.reason.code == 1011
 
 
 async def test_injected_throttle_and_key_rejection() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
-            async with connect(server.url) as ws:
-                await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
-                await server.inject(Fault.THROTTLE)
-                throttled = await receive_until(ws, lambda f: "error" in f)
-                await server.inject(Fault.REJECT_KEY)
-                rejected = await receive_until(ws, lambda f: "error" in f)
-                closed = await closed_reason(ws)
+        async with open_simulated_server(fast()) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, TSLA_QUOTE)
+            await server.inject(Fault.THROTTLE)
+            throttled = await receive_until(ws, lambda f: "error" in f)
+            await server.inject(Fault.REJECT_KEY)
+            rejected = await receive_until(ws, lambda f: "error" in f)
+            closed = await closed_reason(ws)
     assert throttled["error"] == "processing_throttled"
     assert rejected["error"] == "invalid_api_key"
     assert closed.reason is not None and closed.reason.code == 1008
@@ -635,14 +685,14 @@ async def test_injected_throttle_and_key_rejection() -> None:
 
 async def test_connection_limit_refuses_the_newer_connection() -> None:
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast(max_connections_per_key=1)) as server:
-            async with connect(server.url) as first:
-                await subscribe_and_skip_preamble(first, TSLA_QUOTE)
-                async with connect(server.url) as second:
-                    await second.send_message(subscription(TSLA_QUOTE))
-                    error = await receive_until(second, lambda f: "error" in f)
-                    closed = await closed_reason(second)
-                assert "data" in await receive(first)
+        config = fast(max_connections_per_key=1)
+        async with open_simulated_server(config) as server, connect(server.url) as first:
+            await subscribe_and_skip_preamble(first, TSLA_QUOTE)
+            async with connect(server.url) as second:
+                await second.send_message(subscription(TSLA_QUOTE))
+                error = await receive_until(second, lambda f: "error" in f)
+                closed = await closed_reason(second)
+            assert "data" in await receive(first)
     assert error["error"] == "max_connections_exceeded"
     assert closed.reason is not None and closed.reason.code == 1008
 
@@ -650,14 +700,13 @@ async def test_connection_limit_refuses_the_newer_connection() -> None:
 async def test_connection_limit_can_evict_the_older_connection() -> None:
     config = fast(max_connections_per_key=1, connection_limit_policy="evict_old")
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(config) as server:
-            async with connect(server.url) as first:
-                await subscribe_and_skip_preamble(first, TSLA_QUOTE)
-                async with connect(server.url) as second:
-                    await subscribe_and_skip_preamble(second, TSLA_QUOTE)
-                    error = await receive_until(first, lambda f: "error" in f)
-                    await closed_reason(first)
-                    assert "data" in await receive(second)
+        async with open_simulated_server(config) as server, connect(server.url) as first:
+            await subscribe_and_skip_preamble(first, TSLA_QUOTE)
+            async with connect(server.url) as second:
+                await subscribe_and_skip_preamble(second, TSLA_QUOTE)
+                error = await receive_until(first, lambda f: "error" in f)
+                await closed_reason(first)
+                assert "data" in await receive(second)
     assert error["error"] == "connection_evicted"
 
 
@@ -682,11 +731,10 @@ async def test_faults_can_target_only_the_first_connection() -> None:
 
 
 async def _burst_and_updates(config: SimConfig, updates: int) -> tuple[Any, list[Any]]:
-    async with open_simulated_server(config) as server:
-        async with connect(server.url) as ws:
-            await subscribe_and_skip_preamble(ws, {**AAPL_1M, "max_dp": 30})
-            burst = await receive(ws)
-            frames = [await receive(ws) for _ in range(updates)]
+    async with open_simulated_server(config) as server, connect(server.url) as ws:
+        await subscribe_and_skip_preamble(ws, {**AAPL_1M, "max_dp": 30})
+        burst = await receive(ws)
+        frames = [await receive(ws) for _ in range(updates)]
     return burst, frames
 
 
@@ -713,11 +761,10 @@ async def test_replay_mode_sends_recorded_frames_in_order() -> None:
     recorded = ('{"message":"Connecting..."}', '{"server_time":1}', "not json", '{"x":1}')
     config = SimConfig(replay_frames=recorded, replay_pacing=0.01, replay_close_code=4005)
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(config) as server:
-            async with connect(server.url) as ws:
-                await ws.send_message(subscription(AAPL_1M))
-                texts = [await ws.get_message() for _ in recorded]
-                closed = await closed_reason(ws)
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await ws.send_message(subscription(AAPL_1M))
+            texts = [await ws.get_message() for _ in recorded]
+            closed = await closed_reason(ws)
     assert tuple(texts) == recorded
     assert closed.reason is not None and closed.reason.code == 4005
 
@@ -725,7 +772,8 @@ async def test_replay_mode_sends_recorded_frames_in_order() -> None:
 async def test_server_records_what_clients_sent_and_connection_statistics() -> None:
     text = subscription(TSLA_QUOTE)
     with trio.fail_after(TEST_TIMEOUT):
-        async with open_simulated_server(fast()) as server:
+        config = fast()
+        async with open_simulated_server(config) as server:
             async with connect(server.url) as ws:
                 await ws.send_message(text)
                 await ws.send_message("ping")

@@ -4,6 +4,8 @@ Nothing here does I/O: the live feed and the replay feed drive these pieces with
 received or recorded, so both take the same code path.
 """
 
+from ._backoff import Backoff as Backoff
+from ._backoff import BackoffPolicy as BackoffPolicy
 from ._bars import DEFAULT_HISTORY as DEFAULT_HISTORY
 from ._bars import AssemblerStatistics as AssemblerStatistics
 from ._bars import BarAssembler as BarAssembler
@@ -31,8 +33,16 @@ from ._codec import classify_frame as classify_frame
 from ._codec import decode_frame as decode_frame
 from ._codec import log_safe as log_safe
 from ._codec import symbols_of_frame as symbols_of_frame
+from ._live_feed import DEFAULT_URL as DEFAULT_URL
+from ._live_feed import InsightSentryFeed as InsightSentryFeed
+from ._live_feed import LiveFeedConfig as LiveFeedConfig
+from ._live_feed import LiveFeedStatistics as LiveFeedStatistics
+from ._outbox import Outbox as Outbox
+from ._processor import FrameProcessor as FrameProcessor
+from ._processor import ProcessorStatistics as ProcessorStatistics
 from ._quotes import QuoteBook as QuoteBook
 from ._quotes import QuoteBookStatistics as QuoteBookStatistics
+from ._recording_feed import RecordingFeed as RecordingFeed
 from ._subscriptions import INVALID_SUBSCRIPTIONS_TEXT as INVALID_SUBSCRIPTIONS_TEXT
 from ._subscriptions import PlanLimits as PlanLimits
 from ._subscriptions import Subscription as Subscription
@@ -46,11 +56,14 @@ __all__ = [
     "ABSENT",
     "DEFAULT_HISTORY",
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_URL",
     "INVALID_SUBSCRIPTIONS_TEXT",
     "MAX_DEPTH",
     "MAX_SERVER_DELAY_S",
     "MIN_SLOW_RECONNECT_S",
     "AssemblerStatistics",
+    "Backoff",
+    "BackoffPolicy",
     "BarAssembler",
     "ErrorDecision",
     "ErrorFrame",
@@ -58,13 +71,20 @@ __all__ = [
     "EventFrame",
     "Frame",
     "FrameKind",
+    "FrameProcessor",
     "HeartbeatFrame",
+    "InsightSentryFeed",
+    "LiveFeedConfig",
+    "LiveFeedStatistics",
+    "Outbox",
     "PlanLimits",
     "PongFrame",
+    "ProcessorStatistics",
     "QuoteBook",
     "QuoteBookStatistics",
     "QuoteFields",
     "QuotesFrame",
+    "RecordingFeed",
     "SeriesFrame",
     "SeriesPoint",
     "StatusFrame",

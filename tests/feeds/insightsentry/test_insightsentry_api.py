@@ -3,6 +3,16 @@
 import framework.feeds.insightsentry as insightsentry
 
 EXPECTED = {
+    "DEFAULT_URL",
+    "Backoff",
+    "BackoffPolicy",
+    "FrameProcessor",
+    "InsightSentryFeed",
+    "LiveFeedConfig",
+    "LiveFeedStatistics",
+    "Outbox",
+    "ProcessorStatistics",
+    "RecordingFeed",
     "ABSENT",
     "DEFAULT_HISTORY",
     "DEFAULT_MAX_BYTES",

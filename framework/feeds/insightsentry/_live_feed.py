@@ -1,0 +1,596 @@
+"""The live InsightSentry feed: one resilient WebSocket connection at a time.
+
+Per connection attempt (each phase under a deadline we own, not trio-websocket's):
+
+1. TCP connect, TLS handshake (always verified; plain ``ws://`` only to loopback), HTTP/1.1
+   upgrade — together within ``connect_timeout``;
+2. send the whole subscription set (the server keeps nothing across connections; every
+   message replaces the set, so changes resend everything), through a rate limiter kept well
+   below the server's 300 messages per 5 minutes;
+3. read frames in a task that never waits on strategies: each frame is journalled first, then
+   decoded by the shared :class:`FrameProcessor`, and its events go to an :class:`Outbox`;
+4. watch liveness: no data or heartbeat (pongs do not count) for ``idle_timeout`` ends the
+   connection; per-symbol silence beyond ``stale_after`` is reported as :class:`FeedStale`;
+5. close within ``close_timeout``, then drop the TCP connection regardless.
+
+Failures are classified: per-subscription errors keep the connection; the server's delay hints
+are a floor for the next attempt; eviction and connection limits back off at least 30 s;
+rejected keys, missing entitlements, unknown fatal errors and certificate failures end the feed
+with :class:`FeedTerminated` / :class:`FeedTLSError`. Between attempts the delay grows
+exponentially with jitter (:class:`Backoff`).
+
+The API key is held as a :class:`~framework.recording.Secret`; it is revealed only to build the
+subscription message and redacted before anything is journalled or logged.
+"""
+
+from __future__ import annotations
+
+import collections
+import ipaddress
+import logging
+import random
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+import trio
+import trio_websocket
+
+from ..._errors import ConfigError, FeedTerminated, FeedTLSError
+from ..._events import DataRejected, Event, FeedConnected, FeedDisconnected, FeedResumed, FeedStale
+from ...recording import RecordKind, Secret, redact
+from .._feed import EventBatch
+from ._backoff import Backoff, BackoffPolicy
+from ._codec import (
+    DEFAULT_MAX_BYTES,
+    ErrorFrame,
+    EventFrame,
+    FrameKind,
+    QuotesFrame,
+    SeriesFrame,
+    StatusFrame,
+    classify_error,
+    log_safe,
+)
+from ._outbox import Outbox
+from ._processor import FrameProcessor, ProcessorStatistics, connection_payload
+from ._subscriptions import Subscription, SubscriptionSet, WireDialect, encode_subscribe
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "wss://realtime.insightsentry.com/live"
+
+#: Frames trio-websocket may queue before our reader takes them. The reader never waits on
+#: strategies, so a small queue suffices; it only absorbs scheduling jitter.
+WEBSOCKET_QUEUE = 16
+
+#: Signature of a journal's append: (kind, payload, recv_wall_ns, recv_mono_ns) -> seq.
+Journal = Callable[[RecordKind, bytes, int, int], object]
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class LiveFeedConfig:
+    """Deadlines (seconds) and limits of the live feed."""
+
+    connect_timeout: float = 10.0
+    close_timeout: float = 2.0
+    idle_timeout: float = 30.0
+    stale_after: float | None = 300.0
+    max_frame_bytes: int = DEFAULT_MAX_BYTES
+    #: Outbound messages allowed per ``message_window`` (server limit: under 300 per 5 min).
+    message_budget: int = 200
+    message_window: float = 300.0
+    #: Rejected frames per minute on one connection before it is dropped and renewed.
+    max_bad_frames_per_minute: int = 1_000
+    backoff: BackoffPolicy = attrs.Factory(BackoffPolicy)
+    #: Give up after this many consecutive failed attempts (None: keep trying).
+    max_attempts: int | None = None
+    dialect: WireDialect = WireDialect.CURRENT
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class LiveFeedStatistics:
+    """Counters of a live feed."""
+
+    state: str
+    connects: int
+    disconnects: int
+    frames: int
+    messages_sent: int
+    conflated_quotes: int
+    last_disconnect: str | None
+    processor: ProcessorStatistics
+
+
+class _EndConnection(Exception):
+    """Internal: the current connection is over; reconnect after at least ``floor`` s."""
+
+    def __init__(self, reason: str, floor: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.floor = floor
+
+
+class InsightSentryFeed:
+    """Live bars and quotes from InsightSentry's realtime WebSocket (``is_live = True``).
+
+    ``journal``, when given, receives every inbound frame (before it is decoded or delivered),
+    every outbound frame (redacted) and every connection change. ``ssl_context`` lets tests
+    trust their own CA; verification itself cannot be switched off.
+    """
+
+    is_live = True
+
+    def __init__(
+        self,
+        subscriptions: Iterable[Subscription],
+        *,
+        api_key: Secret | str,
+        url: str = DEFAULT_URL,
+        config: LiveFeedConfig | None = None,
+        journal: Journal | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        wall_clock: Callable[[], int] = time.time_ns,
+        rng_seed: int | None = None,
+        name: str = "insightsentry",
+        updates: bool = True,
+    ) -> None:
+        self.name = name
+        self.config = config or LiveFeedConfig()
+        self._secret = api_key if isinstance(api_key, Secret) else Secret(api_key)
+        if not self._secret.reveal():
+            raise ConfigError("the InsightSentry API key is empty")
+        self._subscriptions = SubscriptionSet(subscriptions)
+        self._url = url
+        self._target = _parse_url(url)
+        self._journal = journal
+        self._ssl_context = ssl_context or ssl.create_default_context()
+        self._wall = wall_clock
+        self._processor = FrameProcessor(
+            self._subscriptions,
+            source=name,
+            max_bytes=self.config.max_frame_bytes,
+            updates=updates,
+        )
+        self._backoff = Backoff(self.config.backoff, rng=random.Random(rng_seed))
+        self._outbox = Outbox()
+        self._changed = trio.Event()
+        self._sent_times: collections.deque[float] = collections.deque()
+        self._state = "idle"
+        self._connects = self._disconnects = self._frames = 0
+        self._last_disconnect: str | None = None
+        self._last_frame = 0.0
+        self._last_seen: dict[str, float] = {}
+        self._stale: set[str | None] = set()
+        self._failed: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"<InsightSentryFeed {self.name} {self._url} state={self._state}>"
+
+    # -- public ----------------------------------------------------------------------------
+
+    @property
+    def subscriptions(self) -> SubscriptionSet:
+        return self._subscriptions
+
+    def set_subscriptions(self, subscriptions: Iterable[Subscription]) -> None:
+        """Replace the subscription set; validated now, sent on the live connection soon
+        (changes made close together are coalesced into one message)."""
+        self._subscriptions = SubscriptionSet(subscriptions)
+        self._processor.set_subscriptions(self._subscriptions)
+        self._failed.clear()
+        self._changed.set()
+
+    def statistics(self) -> LiveFeedStatistics:
+        return LiveFeedStatistics(
+            state=self._state,
+            connects=self._connects,
+            disconnects=self._disconnects,
+            frames=self._frames,
+            messages_sent=len(self._sent_times),
+            conflated_quotes=self._outbox.conflated,
+            last_disconnect=self._last_disconnect,
+            processor=self._processor.statistics(),
+        )
+
+    async def run(
+        self,
+        send: trio.MemorySendChannel[EventBatch],
+        *,
+        task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Connect and stream until cancelled or a terminal error (raised as a FeedError)."""
+        async with send:
+            try:
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(self._forward, send)
+                    task_status.started()
+                    await self._supervise()
+            finally:
+                self._state = "closed"
+                # Everything journalled was decoded into the outbox before the reader could be
+                # cancelled; hand it on so the run and its recording agree.
+                rest = self._outbox.drain()
+                if rest:
+                    with trio.move_on_after(self.config.close_timeout, shield=True):
+                        await send.send(rest)
+
+    # -- supervision -----------------------------------------------------------------------
+
+    async def _forward(self, send: trio.MemorySendChannel[EventBatch]) -> None:
+        while (batch := await self._outbox.take()) is not None:
+            try:
+                await send.send(batch)
+            except trio.Cancelled:
+                # A cancelled send delivered nothing: keep the batch for the final flush.
+                self._outbox.requeue(batch)
+                raise
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            self._state = "connecting"
+            started = trio.current_time()
+            reason, floor, connected = await self._session(attempt)
+            up_for = trio.current_time() - started if connected else 0.0
+            self._backoff.connection_lasted(up_for)
+            if (
+                self.config.max_attempts is not None
+                and self._backoff.failures >= self.config.max_attempts
+            ):
+                raise FeedTerminated(
+                    f"{self.name}: gave up after {self._backoff.failures} failed attempts "
+                    f"(last: {reason})"
+                )
+            delay = self._backoff.next_delay(floor)
+            self._disconnects += 1
+            self._last_disconnect = reason
+            self._state = "reconnecting"
+            log.warning("%s: disconnected (%s); reconnecting in %.1f s", self.name, reason, delay)
+            self._emit_connection(
+                FeedDisconnected(
+                    feed=self.name, reason=reason, reconnect_in=delay, ts_event=0, ts_recv=0
+                )
+            )
+            await trio.sleep(delay)
+
+    async def _session(self, attempt: int) -> tuple[str, float | None, bool]:
+        """One connection from connect to teardown: (why it ended, delay floor, connected)."""
+        connected = False
+        async with trio.open_nursery() as nursery:
+            raw: trio.abc.Stream | None = None
+            ws: trio_websocket.WebSocketConnection | None = None
+            try:
+                with trio.move_on_after(self.config.connect_timeout):
+                    raw, ws = await self._connect(nursery)
+                if ws is None:
+                    phase = "TLS/upgrade" if raw is not None else "TCP connect"
+                    raise _EndConnection(
+                        f"no answer within {self.config.connect_timeout:g} s ({phase})"
+                    )
+                connected = True
+                self._connects += 1
+                self._state = "connected"
+                self._last_frame = trio.current_time()
+                self._emit_connection(
+                    FeedConnected(feed=self.name, attempt=attempt, ts_event=0, ts_recv=0)
+                )
+                await self._stream(ws, nursery)
+                raise _EndConnection("stream ended")  # pragma: no cover - _stream only raises
+            except _EndConnection as end:
+                return end.reason, end.floor, connected
+            finally:
+                await self._teardown(ws, raw)
+                nursery.cancel_scope.cancel()
+
+    async def _connect(
+        self, nursery: trio.Nursery
+    ) -> tuple[trio.abc.Stream | None, trio_websocket.WebSocketConnection | None]:
+        host, port, resource, secure = self._target
+        try:
+            tcp = await trio.open_tcp_stream(host, port)
+        except OSError as exc:
+            raise _EndConnection(f"TCP connect to {host}:{port} failed: {exc}") from None
+        stream: trio.SocketStream | trio.SSLStream[trio.SocketStream] = tcp
+        if secure:
+            tls = trio.SSLStream(
+                tcp, self._ssl_context, server_hostname=host, https_compatible=True
+            )
+            try:
+                await tls.do_handshake()
+            except trio.BrokenResourceError as exc:
+                await trio.aclose_forcefully(tcp)
+                cause = exc.__cause__
+                if isinstance(cause, ssl.SSLCertVerificationError):
+                    raise FeedTLSError(
+                        f"{self.name}: TLS certificate of {host} did not verify: "
+                        f"{cause.verify_message}"
+                    ) from None
+                raise _EndConnection(f"TLS handshake with {host} failed: {cause}") from None
+            stream = tls
+        try:
+            ws = await trio_websocket.wrap_client_stream(
+                nursery,
+                stream,
+                _host_header(host, port, secure),
+                resource,
+                message_queue_size=WEBSOCKET_QUEUE,
+                # trio-websocket counts characters; we count bytes in the codec. Up to 4x the
+                # byte limit in characters reaches our codec, which rejects and counts it.
+                max_message_size=4 * self.config.max_frame_bytes,
+            )
+        except trio_websocket.ConnectionRejected as exc:
+            await trio.aclose_forcefully(stream)
+            raise self._handshake_rejected(exc) from None
+        except (trio_websocket.HandshakeError, trio.BrokenResourceError, OSError) as exc:
+            await trio.aclose_forcefully(stream)
+            raise _EndConnection(f"WebSocket upgrade failed: {exc!r}") from None
+        return stream, ws
+
+    def _handshake_rejected(self, exc: trio_websocket.ConnectionRejected) -> Exception:
+        status = exc.status_code
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in exc.headers or ()}
+        if status in (408, 429) or status >= 500:
+            return _EndConnection(
+                f"upgrade refused with HTTP {status}", _retry_after(headers.get("retry-after"))
+            )
+        return FeedTerminated(
+            f"{self.name}: the server refused the connection with HTTP {status}; check the "
+            "API key and plan (not retrying)"
+        )
+
+    async def _teardown(
+        self, ws: trio_websocket.WebSocketConnection | None, raw: trio.abc.Stream | None
+    ) -> None:
+        if ws is not None:
+            with trio.move_on_after(self.config.close_timeout, shield=True):
+                await ws.aclose()
+        if raw is not None:
+            with trio.move_on_after(self.config.close_timeout, shield=True):
+                await trio.aclose_forcefully(raw)
+
+    # -- one live connection ---------------------------------------------------------------
+
+    async def _stream(self, ws: trio_websocket.WebSocketConnection, nursery: trio.Nursery) -> None:
+        """Run sender, watchdog and reader; returns only by raising _EndConnection."""
+        ended: list[_EndConnection] = []
+
+        async def guard(fn: Callable[[], Any]) -> None:
+            try:
+                await fn()
+            except _EndConnection as end:
+                ended.append(end)
+                scope.cancel()
+
+        with trio.CancelScope() as scope:
+            async with trio.open_nursery() as tasks:
+                self._changed.set()  # every new connection sends the whole set
+                tasks.start_soon(guard, lambda: self._send_subscriptions(ws))
+                tasks.start_soon(guard, self._watch)
+                tasks.start_soon(guard, lambda: self._read(ws))
+        raise ended[0] if ended else _EndConnection("connection closed")
+
+    async def _send_subscriptions(self, ws: trio_websocket.WebSocketConnection) -> None:
+        while True:
+            await self._changed.wait()
+            self._changed = trio.Event()
+            await self._rate_limit()
+            subs = [s for s in self._subscriptions if s.code not in self._failed]
+            if not subs:
+                raise FeedTerminated(f"{self.name}: every subscription was refused by the server")
+            text = encode_subscribe(self._secret.reveal(), subs, dialect=self.config.dialect)
+            self._record(RecordKind.OUTBOUND, redact(text, self._secret).encode())
+            try:
+                await ws.send_message(text)
+            except trio_websocket.ConnectionClosed as exc:
+                raise _EndConnection(f"closed while subscribing: {_close_text(exc)}") from None
+            self._sent_times.append(trio.current_time())
+            log.info("%s: subscribed to %d streams", self.name, len(subs))
+
+    async def _rate_limit(self) -> None:
+        window, budget = self.config.message_window, self.config.message_budget
+        sent = self._sent_times
+        while True:
+            now = trio.current_time()
+            while sent and now - sent[0] >= window:
+                sent.popleft()
+            if len(sent) < budget:
+                return
+            await trio.sleep(sent[0] + window - now)
+
+    async def _watch(self) -> None:
+        config = self.config
+        tick = min(1.0, config.idle_timeout / 4)
+        while True:
+            await trio.sleep(tick)
+            now = trio.current_time()
+            silent = now - self._last_frame
+            if silent >= config.idle_timeout:
+                raise _EndConnection(f"no data or heartbeat for {silent:.1f} s")
+            if config.stale_after is not None:
+                self._check_stale(now, config.stale_after)
+
+    def _check_stale(self, now: float, limit: float) -> None:
+        events: list[Event] = []
+        wall = self._wall()
+        for sub in self._subscriptions:
+            code = sub.code
+            seen = self._last_seen.get(code, self._last_frame)
+            if now - seen >= limit and code not in self._stale:
+                self._stale.add(code)
+                events.append(
+                    FeedStale(
+                        feed=self.name,
+                        symbol=code,
+                        silent_for=now - seen,
+                        ts_event=wall,
+                        ts_recv=wall,
+                    )
+                )
+            elif now - seen < limit and code in self._stale:
+                self._stale.discard(code)
+                events.append(FeedResumed(feed=self.name, symbol=code, ts_event=wall, ts_recv=wall))
+        if events:
+            self._outbox.put(events)
+
+    async def _read(self, ws: trio_websocket.WebSocketConnection) -> None:
+        processor = self._processor
+        outbox = self._outbox
+        record = self._record
+        wall_clock = self._wall
+        bad_window: collections.deque[float] = collections.deque()
+        max_bad = self.config.max_bad_frames_per_minute
+        while True:
+            try:
+                message = await ws.get_message()
+            except trio_websocket.ConnectionClosed as exc:
+                raise _EndConnection(f"closed by server: {_close_text(exc)}") from None
+            now = trio.current_time()
+            wall = wall_clock()
+            self._frames += 1
+            if isinstance(message, bytes):
+                self._record(RecordKind.MARKER, b'{"marker":"binary_frame_dropped"}')
+                outbox.put(
+                    [
+                        DataRejected(
+                            source=self.name,
+                            reason="binary_frame",
+                            detail=f"{len(message)} bytes",
+                            ts_event=wall,
+                            ts_recv=wall,
+                        )
+                    ]
+                )
+                continue
+            record(RecordKind.INBOUND, message.encode(), wall, int(now * 1e9))
+            events, frame = processor.process(message, wall)
+            if frame is None:
+                bad_window.append(now)
+                while bad_window and now - bad_window[0] > 60:
+                    bad_window.popleft()
+                if len(bad_window) > max_bad:
+                    raise _EndConnection(f"{len(bad_window)} bad frames within a minute")
+            else:
+                kind = frame.kind
+                if kind is not FrameKind.PONG:
+                    self._last_frame = now
+                if isinstance(frame, SeriesFrame):
+                    self._last_seen[frame.code] = now
+                elif isinstance(frame, QuotesFrame):
+                    for entry in frame.entries:
+                        self._last_seen[entry.code] = now
+                elif isinstance(frame, ErrorFrame):
+                    events.extend(self._on_error(frame, wall))
+                elif isinstance(frame, StatusFrame):
+                    log.info("%s: server says %s", self.name, log_safe(frame.text))
+                elif isinstance(frame, EventFrame):
+                    log.info("%s: server event %s %s", self.name, frame.event, frame.status)
+            if events and not outbox.put(events):
+                self._record(RecordKind.MARKER, b'{"marker":"consumer_overflow"}')
+                raise _EndConnection("engine fell too far behind; resynchronising")
+
+    def _on_error(self, frame: ErrorFrame, wall: int) -> list[Event]:
+        decision = classify_error(frame)
+        text = log_safe(f"{frame.error_code or ''} {frame.message}".strip())
+        if decision.kind == "subscription":
+            symbol = decision.symbol or frame.symbol
+            log.warning("%s: subscription refused: %s", self.name, text)
+            if symbol:
+                self._failed.add(symbol)
+            return [
+                DataRejected(
+                    source=self.name,
+                    reason="subscription_refused",
+                    detail=f"{symbol}: {text}",
+                    ts_event=wall,
+                    ts_recv=wall,
+                )
+            ]
+        if decision.kind == "ignore_wait":
+            log.warning("%s: server notice: %s", self.name, text)
+            return []
+        if decision.kind == "resend":
+            log.warning("%s: server asks to resend (%s)", self.name, text)
+            self._changed.set()
+            return []
+        if decision.kind in ("reconnect", "reconnect_slow"):
+            floor = decision.delay_s
+            if decision.kind == "reconnect_slow":
+                floor = max(floor or 0.0, 30.0)
+            raise _EndConnection(f"server error: {text}", floor)
+        raise FeedTerminated(f"{self.name}: server error needs attention: {text} ({decision.why})")
+
+    # -- journal and events ----------------------------------------------------------------
+
+    def _record(
+        self, kind: RecordKind, payload: bytes, wall: int | None = None, mono: int | None = None
+    ) -> None:
+        if self._journal is not None:
+            self._journal(
+                kind,
+                payload,
+                self._wall() if wall is None else wall,
+                int(trio.current_time() * 1e9) if mono is None else mono,
+            )
+
+    def _emit_connection(self, event: FeedConnected | FeedDisconnected) -> None:
+        wall = self._wall()
+        event = attrs.evolve(event, ts_event=wall, ts_recv=wall)
+        self._record(RecordKind.CONNECTION, connection_payload(event), wall)
+        self._outbox.put([event])
+
+
+def _parse_url(url: str) -> tuple[str, int, str, bool]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ConfigError(f"feed URL must be ws:// or wss:// with a host, got {url!r}")
+    secure = parts.scheme == "wss"
+    host = parts.hostname
+    if not secure and not _is_loopback(host):
+        raise ConfigError(
+            f"plain ws:// is allowed only to loopback addresses (got {host}); use wss://"
+        )
+    if parts.username or parts.password or parts.query:
+        raise ConfigError("feed URL must not carry credentials or a query string")
+    port = parts.port or (443 if secure else 80)
+    return host, port, parts.path or "/", secure
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_header(host: str, port: int, secure: bool) -> str:
+    default = 443 if secure else 80
+    return host if port == default else f"{host}:{port}"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+def _close_text(exc: trio_websocket.ConnectionClosed) -> str:
+    reason = exc.reason
+    if reason is None:
+        return "no close reason"
+    text = f"{reason.code} {reason.name}"
+    return f"{text} {log_safe(reason.reason)}" if reason.reason else text
