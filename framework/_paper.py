@@ -89,8 +89,13 @@ async def paper_trade(
     delivered, then ``on_stop`` runs. Terminal feed errors propagate as FeedError.
     """
     async with open_live_feed(
-        subscriptions, api_key=api_key, url=url, record=record, durability=durability,
-        config=config, ssl_context=ssl_context,
+        subscriptions,
+        api_key=api_key,
+        url=url,
+        record=record,
+        durability=durability,
+        config=config,
+        ssl_context=ssl_context,
     ) as feed:
         engine = Engine(feeds=[feed], strategies=list(strategies), cash=cash)
         if on_engine is not None:

@@ -1,0 +1,109 @@
+"""Arguments shared by the live commands: subscriptions, server URL, API key, recording."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import trio
+
+from .._errors import ConfigError
+from ..feeds.insightsentry import DEFAULT_URL, Subscription
+from ..recording import Durability, Secret
+
+log = logging.getLogger(__name__)
+
+API_KEY_ENV = "INSIGHTSENTRY_API_KEY"
+
+
+def add_subscription_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--series",
+        action="append",
+        default=[],
+        metavar="CODE[@INTERVAL]",
+        help="bar series to subscribe to, e.g. NASDAQ:AAPL@1m (INTERVAL: 1s, 5m, 1h, 1D, 1W, "
+        "1M, tick; default 1m); repeatable",
+    )
+    parser.add_argument(
+        "--quote",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="quote stream to subscribe to, e.g. NASDAQ:TSLA; repeatable",
+    )
+    parser.add_argument(
+        "--bars",
+        type=int,
+        default=None,
+        metavar="N",
+        help="bars of history each series subscription asks for in its first message",
+    )
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"feed URL (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--api-key-file",
+        metavar="PATH",
+        help=f"read the API key from PATH instead of ${API_KEY_ENV} (never pass it as an argument)",
+    )
+    parser.add_argument("--duration", type=float, metavar="SECONDS", help="stop after SECONDS")
+    parser.add_argument(
+        "--durability",
+        choices=[d.value for d in Durability],
+        default=Durability.GROUP.value,
+        help="journal durability: process (survives a crash of tradewire), group (also fsync "
+        "every 200 ms), strict (fsync before delivery)",
+    )
+
+
+def subscriptions_from(args: argparse.Namespace) -> list[Subscription]:
+    subs = [Subscription.parse_cli("series", text) for text in args.series]
+    if args.bars is not None:
+        import attrs
+
+        subs = [attrs.evolve(s, bars=args.bars) for s in subs]
+    subs += [Subscription.parse_cli("quote", text) for text in args.quote]
+    if not subs:
+        raise ConfigError("subscribe to something: give --series CODE[@INTERVAL] or --quote CODE")
+    return subs
+
+
+def api_key_from(args: argparse.Namespace) -> Secret:
+    """The key from ``--api-key-file`` or the environment; never from the command line."""
+    if args.api_key_file:
+        path = Path(args.api_key_file)
+        try:
+            mode = path.stat().st_mode
+            text = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the API key file {path}: {exc.strerror}") from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            log.warning("API key file %s is readable by others; chmod 600 it", path)
+        if not text:
+            raise ConfigError(f"the API key file {path} is empty")
+        return Secret(text)
+    value = os.environ.get(API_KEY_ENV, "").strip()
+    if not value:
+        raise ConfigError(f"no API key: set ${API_KEY_ENV} or pass --api-key-file PATH")
+    return Secret(value)
+
+
+def durability_from(args: argparse.Namespace) -> Durability:
+    return Durability(args.durability)
+
+
+async def stop_on_signals(stop: Callable[[], None], cancel_scope: trio.CancelScope) -> None:
+    """First Ctrl+C (or SIGTERM) stops gracefully; a second one cancels at once."""
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        first = True
+        async for _ in signals:
+            if first:
+                log.warning("stopping: finishing what was received (Ctrl+C again to abort)")
+                stop()
+                first = False
+            else:
+                cancel_scope.cancel()
