@@ -140,9 +140,11 @@ class InsightSentryFeed:
     ) -> None:
         self.name = name
         self.config = config or LiveFeedConfig()
-        self._secret = api_key if isinstance(api_key, Secret) else Secret(api_key)
-        if not self._secret.reveal():
-            raise ConfigError("the InsightSentry API key is empty")
+        if not isinstance(api_key, Secret):
+            if not isinstance(api_key, str) or not api_key.strip():
+                raise ConfigError("the InsightSentry API key is empty")
+            api_key = Secret(api_key)
+        self._secret = api_key
         self._subscriptions = SubscriptionSet(subscriptions)
         self._url = url
         self._target = _parse_url(url)
@@ -260,15 +262,35 @@ class InsightSentryFeed:
 
     async def _session(self, attempt: int) -> tuple[str, float | None, bool]:
         """One connection from connect to teardown: (why it ended, delay floor, connected)."""
+        # trio-websocket reports a refused upgrade from its reader task, i.e. out of our
+        # nursery; it is translated here, at the adapter's edge.
+        rejected: list[trio_websocket.ConnectionRejected] = []
+        failed: list[BaseException] = []
+        try:
+            return await self._connection(attempt)
+        except* trio_websocket.ConnectionRejected as group:
+            rejected.extend(e for e in group.exceptions if not isinstance(e, BaseExceptionGroup))
+        except* (trio_websocket.HandshakeError, trio.BrokenResourceError, OSError) as group:
+            failed.extend(group.exceptions)
+        if rejected:
+            error = self._handshake_rejected(rejected[0])
+            if isinstance(error, _EndConnection):
+                return error.reason, error.floor, False
+            raise error
+        return f"WebSocket upgrade failed: {failed[0]!r}", None, False
+
+    async def _connection(self, attempt: int) -> tuple[str, float | None, bool]:
         connected = False
         async with trio.open_nursery() as nursery:
-            raw: trio.abc.Stream | None = None
+            # _connect stores the raw stream here as soon as it exists, so a deadline that
+            # strikes mid-handshake still closes the socket.
+            streams: list[trio.abc.Stream] = []
             ws: trio_websocket.WebSocketConnection | None = None
             try:
                 with trio.move_on_after(self.config.connect_timeout):
-                    raw, ws = await self._connect(nursery)
+                    ws = await self._connect(nursery, streams)
                 if ws is None:
-                    phase = "TLS/upgrade" if raw is not None else "TCP connect"
+                    phase = "TLS/upgrade" if streams else "TCP connect"
                     raise _EndConnection(
                         f"no answer within {self.config.connect_timeout:g} s ({phase})"
                     )
@@ -284,17 +306,18 @@ class InsightSentryFeed:
             except _EndConnection as end:
                 return end.reason, end.floor, connected
             finally:
-                await self._teardown(ws, raw)
+                await self._teardown(ws, streams)
                 nursery.cancel_scope.cancel()
 
     async def _connect(
-        self, nursery: trio.Nursery
-    ) -> tuple[trio.abc.Stream | None, trio_websocket.WebSocketConnection | None]:
+        self, nursery: trio.Nursery, streams: list[trio.abc.Stream]
+    ) -> trio_websocket.WebSocketConnection:
         host, port, resource, secure = self._target
         try:
             tcp = await trio.open_tcp_stream(host, port)
         except OSError as exc:
             raise _EndConnection(f"TCP connect to {host}:{port} failed: {exc}") from None
+        streams.append(tcp)
         stream: trio.SocketStream | trio.SSLStream[trio.SocketStream] = tcp
         if secure:
             tls = trio.SSLStream(
@@ -329,7 +352,7 @@ class InsightSentryFeed:
         except (trio_websocket.HandshakeError, trio.BrokenResourceError, OSError) as exc:
             await trio.aclose_forcefully(stream)
             raise _EndConnection(f"WebSocket upgrade failed: {exc!r}") from None
-        return stream, ws
+        return ws
 
     def _handshake_rejected(self, exc: trio_websocket.ConnectionRejected) -> Exception:
         status = exc.status_code
@@ -344,14 +367,16 @@ class InsightSentryFeed:
         )
 
     async def _teardown(
-        self, ws: trio_websocket.WebSocketConnection | None, raw: trio.abc.Stream | None
+        self, ws: trio_websocket.WebSocketConnection | None, streams: list[trio.abc.Stream]
     ) -> None:
         if ws is not None:
             with trio.move_on_after(self.config.close_timeout, shield=True):
                 await ws.aclose()
-        if raw is not None:
-            with trio.move_on_after(self.config.close_timeout, shield=True):
-                await trio.aclose_forcefully(raw)
+        for stream in streams:
+            # Close the TCP stream ourselves: trio-websocket can leave it open after a
+            # server-initiated close or a rejected handshake.
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(stream)
 
     # -- one live connection ---------------------------------------------------------------
 
