@@ -1,5 +1,6 @@
 """The live feed against the simulated server over real loopback WebSockets."""
 
+import itertools
 import logging
 
 import pytest
@@ -92,7 +93,7 @@ def feed_for(url: str, *subs: Subscription, **options) -> InsightSentryFeed:
 def assert_every_bar_once_in_order(bars: list[Bar]) -> None:
     opens = [b.ts_open for b in bars]
     assert opens == sorted(set(opens)), "duplicate or out-of-order bars"
-    steps = {b - a for a, b in zip(opens, opens[1:], strict=False)}
+    steps = {b - a for a, b in itertools.pairwise(opens)}
     assert steps == {60_000_000_000}, f"missing bars: steps {steps}"
 
 
