@@ -164,7 +164,7 @@ class InsightSentryFeed:
         self._state = "idle"
         self._connects = self._disconnects = self._frames = 0
         self._last_disconnect: str | None = None
-        self._last_frame = 0.0
+        self._last_frame = self._connected_at = 0.0
         self._last_seen: dict[str, float] = {}
         self._stale: set[str | None] = set()
         self._failed: set[str] = set()
@@ -297,7 +297,7 @@ class InsightSentryFeed:
                 connected = True
                 self._connects += 1
                 self._state = "connected"
-                self._last_frame = trio.current_time()
+                self._last_frame = self._connected_at = trio.current_time()
                 self._emit_connection(
                     FeedConnected(feed=self.name, attempt=attempt, ts_event=0, ts_recv=0)
                 )
@@ -429,7 +429,7 @@ class InsightSentryFeed:
 
     async def _watch(self) -> None:
         config = self.config
-        tick = min(1.0, config.idle_timeout / 4)
+        tick = min(1.0, config.idle_timeout / 4, (config.stale_after or 1.0) / 2)
         while True:
             await trio.sleep(tick)
             now = trio.current_time()
@@ -444,7 +444,7 @@ class InsightSentryFeed:
         wall = self._wall()
         for sub in self._subscriptions:
             code = sub.code
-            seen = self._last_seen.get(code, self._last_frame)
+            seen = self._last_seen.get(code, self._connected_at)
             if now - seen >= limit and code not in self._stale:
                 self._stale.add(code)
                 events.append(
