@@ -32,9 +32,11 @@ class Seen(Strategy):
     def __init__(self) -> None:
         super().__init__()
         self.events = []
+        self.got_bar = trio.Event()
 
     def on_bar(self, bar: Bar) -> None:
         self.events.append(bar)
+        self.got_bar.set()
 
     def on_feed_event(self, event) -> None:
         self.events.append(event)
@@ -97,8 +99,7 @@ async def test_trusted_certificate_connects_over_wss():
             strategy = Seen()
             engine = Engine(feeds=[feed], strategies=[strategy])
             nursery.start_soon(engine.run)
-            while not any(isinstance(e, Bar) for e in strategy.events):
-                await trio.sleep(0.01)
+            await strategy.got_bar.wait()
             engine.stop()
             nursery.cancel_scope.cancel()
     assert any(isinstance(e, FeedConnected) for e in strategy.events)
@@ -215,7 +216,8 @@ async def test_killing_the_recorder_leaves_a_file_that_replays_every_record(tmp_
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
-                while not path.exists() or path.stat().st_size < 20_000:
+                # Another process writes the file: polling its size is the only signal.
+                while not path.exists() or path.stat().st_size < 20_000:  # noqa: ASYNC110
                     await trio.sleep(0.02)
                 await trio.sleep(rng.uniform(0.0, 0.5))
                 process.send_signal(signal.SIGKILL)
