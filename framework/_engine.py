@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import logging
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -35,7 +35,7 @@ import trio
 from ._bus import EventBus
 from ._clock import NEVER, Clock, LiveClock, SimulatedClock, TimerQueue
 from ._errors import EngineError
-from ._events import Bar, Event, Quote
+from ._events import Bar, BarUpdate, Event, Quote
 from ._strategy import Strategy
 from .execution import SimulatedBroker
 from .feeds._feed import EventBatch, Feed
@@ -87,7 +87,13 @@ class Engine:
         self.clock: Clock = clock or (LiveClock() if self.is_live else SimulatedClock())
         self.timers = TimerQueue()
         self.broker = broker or SimulatedBroker(Portfolio(cash))
-        self.broker.attach(self.bus, self.clock)
+        #: Time of the market data dispatched so far. It is the strategies' clock in replay;
+        #: live, strategies see the wall clock while the broker still works in event time, so
+        #: a paper run and the replay of its recording fill orders identically.
+        self.event_clock = (
+            self.clock if isinstance(self.clock, SimulatedClock) else SimulatedClock()
+        )
+        self.broker.attach(self.bus, self.event_clock)
         self.strategies: list[Strategy] = []
         self._observers: list[Callable[[Event], None]] = []
         self._cancel_scope: trio.CancelScope | None = None
@@ -226,26 +232,30 @@ class Engine:
         for observer in self._observers:
             self.bus.subscribe(Event, observer)
 
-    def _dispatch_batch(self, batch: Iterable[Event]) -> None:
-        """The hot path: deliver a batch in order, firing due timers between events."""
+    def _dispatch_batch(self, batch: Sequence[Event]) -> None:
+        """The hot path: deliver a batch in order, moving event time and firing due timers.
+
+        Only market data (bars, bar updates, quotes) moves event time: notifications carry
+        receive times of this machine, which need not share the market's time base.
+        """
         publish = self.bus.publish
-        clock = self.clock if isinstance(self.clock, SimulatedClock) else None
-        timers = self.timers
-        bars = quotes = events = 0
+        clock = self.event_clock
+        timers = None if self.is_live else self.timers
+        bars = quotes = 0
         for event in batch:
-            ts = event.ts_event
-            if timers.next_due <= ts:
-                self._counts["timers"] += timers.fire_due(ts, clock)
-            if clock is not None:
-                clock._now = ts if ts > clock._now else clock._now
-            publish(event)
-            events += 1
             cls = event.__class__
-            if cls is Bar:
-                bars += 1
-            elif cls is Quote:
-                quotes += 1
-        self._counts["events"] += events
+            if cls in _MARKET_DATA:
+                ts = event.ts_event
+                if ts > clock._now:
+                    if timers is not None and timers.next_due <= ts:
+                        self._counts["timers"] += timers.fire_due(ts, clock)
+                    clock._now = ts
+                if cls is Bar:
+                    bars += 1
+                elif cls is Quote:
+                    quotes += 1
+            publish(event)
+        self._counts["events"] += len(batch)
         self._bars += bars
         self._quotes += quotes
 
@@ -253,7 +263,7 @@ class Engine:
         async with receive:
             async for batch in receive:
                 if not self._started and batch:
-                    self._start_strategies(batch[0].ts_event)
+                    self._start_strategies(_first_market_time(batch))
                 self._dispatch_batch(batch)
 
     async def _dispatch_merged(
@@ -276,7 +286,7 @@ class Engine:
         for index in range(len(receivers)):
             await refill(index)
         if heap:
-            self._start_strategies(heap[0][0])
+            self._start_strategies(min(_first_market_time(entry[3]) for entry in heap))
         while heap:
             _, index, pos, batch = heapq.heappop(heap)
             bound = heap[0][0] if heap else math.inf
@@ -316,6 +326,16 @@ class Engine:
                     self._counts["timers"] += self.timers.fire_due(self.clock.now(), None)
                 else:
                     self._dispatch_batch(batch)
+
+
+_MARKET_DATA = frozenset({Bar, BarUpdate, Quote})
+
+
+def _first_market_time(batch: Sequence[Event]) -> int:
+    for event in batch:
+        if event.__class__ in _MARKET_DATA:
+            return event.ts_event
+    return batch[0].ts_event
 
 
 def run(
