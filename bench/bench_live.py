@@ -35,9 +35,9 @@ def frame(index: int, stamp: int) -> str:
     # the send time so the client can measure latency.
     t = T0 + 60 * index
     return (
-        '{"code":"BENCH:SYM","bar_type":"1m","bar_end":%d.0,"last_update":%d,"series":'
-        '[{"time":%d.0,"open":100.0,"high":101.0,"low":99.0,"close":100.5,"volume":%d}]}'
-        % (t + 59, t * 1000, t, stamp)
+        f'{{"code":"BENCH:SYM","bar_type":"1m","bar_end":{t + 59}.0,"last_update":{t * 1000},'
+        f'"series":[{{"time":{t}.0,"open":100.0,"high":101.0,"low":99.0,"close":100.5,'
+        f'"volume":{stamp}}}]}}'
     )
 
 
@@ -56,19 +56,27 @@ async def serve(port_file: str, frames: int, rate: float) -> None:
             else:
                 await ws.send_message(frame(index, time.monotonic_ns()))
                 index += 1
-        await ws.send_message('{"server_time": %d}' % ((T0 + 60 * frames + 120) * 1000))
+        await ws.send_message(f'{{"server_time": {(T0 + 60 * frames + 120) * 1000}}}')
         await trio.sleep(30)
 
     async with trio.open_nursery() as nursery:
         server = await nursery.start(trio_websocket.serve_websocket, handler, "127.0.0.1", 0, None)
-        Path(port_file).write_text(str(server.port))
+        await trio.Path(port_file).write_text(str(server.port))
 
 
 def start_server(frames: int, rate: float) -> tuple[subprocess.Popen[bytes], str]:
     port_file = tempfile.mktemp()
     process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", port_file, "--frames", str(frames),
-         "--rate", str(rate)]
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            port_file,
+            "--frames",
+            str(frames),
+            "--rate",
+            str(rate),
+        ]
     )
     while not os.path.exists(port_file) or not Path(port_file).read_text():
         time.sleep(0.01)
@@ -87,8 +95,8 @@ async def bare_receive(url: str, frames: int) -> float:
 
 async def full_path(url: str, frames: int, journal: Path | None) -> tuple[float, int, list[int]]:
     from framework import BarUpdate, Engine, Strategy
-    from framework.feeds.insightsentry import LiveFeedConfig, Subscription
     from framework._paper import open_live_feed
+    from framework.feeds.insightsentry import LiveFeedConfig, Subscription
 
     done = trio.Event()
     latencies: list[int] = []
@@ -105,8 +113,9 @@ async def full_path(url: str, frames: int, journal: Path | None) -> tuple[float,
                 done.set()
 
     config = LiveFeedConfig(idle_timeout=60.0, max_bad_frames_per_minute=10**9)
-    async with open_live_feed([Subscription(code="BENCH:SYM")], api_key="bench", url=url,
-                              record=journal, config=config) as feed:
+    async with open_live_feed(
+        [Subscription(code="BENCH:SYM")], api_key="bench", url=url, record=journal, config=config
+    ) as feed:
         engine = Engine(feeds=[feed], strategies=[Count()])
         async with trio.open_nursery() as nursery:
             nursery.start_soon(engine.run)
@@ -169,12 +178,16 @@ def main() -> None:
     replay_rate, decode_rate, replayed = replay(journal)
     print(f"frames                               {n:,}")
     print(f"bare trio-websocket receive loop     {bare:12,.0f} frames/s")
-    print(f"live feed → strategy (no loss)       {ingest:12,.0f} frames/s  "
-          f"({delivered:,}/{n:,} delivered, recording on)")
+    print(
+        f"live feed → strategy (no loss)       {ingest:12,.0f} frames/s  "
+        f"({delivered:,}/{n:,} delivered, recording on)"
+    )
     print(f"  ratio to the bare receive loop     {ingest / bare:12.3f}")
-    print(f"latency send → on_bar_update at {args.rate:,.0f}/s  p50 {p50:.3f} ms  "
-          f"p99 {p99:.3f} ms  ({paced_delivered:,} frames, mean "
-          f"{statistics.fmean(latencies) / 1e6:.3f} ms)")
+    print(
+        f"latency send → on_bar_update at {args.rate:,.0f}/s  p50 {p50:.3f} ms  "
+        f"p99 {p99:.3f} ms  ({paced_delivered:,} frames, mean "
+        f"{statistics.fmean(latencies) / 1e6:.3f} ms)"
+    )
     print(f"replay of the recording              {replay_rate:12,.0f} frames/s ({replayed:,})")
     print(f"  orjson.loads of the same frames    {decode_rate:12,.0f} frames/s")
     print(f"  ratio                              {replay_rate / decode_rate:12.3f}")
