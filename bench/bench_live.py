@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -43,7 +44,11 @@ def frame(index: int, stamp: int) -> str:
 
 async def serve(port_file: str, frames: int, rate: float) -> None:
     async def handler(request: trio_websocket.WebSocketRequest) -> None:
-        ws = await request.accept()
+        # The client hangs up once it has what it measures; that is the normal end.
+        with contextlib.suppress(trio_websocket.ConnectionClosed):
+            await stream(await request.accept())
+
+    async def stream(ws: trio_websocket.WebSocketConnection) -> None:
         await ws.get_message()  # the subscription
         per_tick = max(1, int(rate / 1000)) if rate else 0
         index = 0
