@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import ipaddress
+import math
 import logging
 import random
 import ssl
@@ -369,7 +370,10 @@ class InsightSentryFeed:
     async def _teardown(
         self, ws: trio_websocket.WebSocketConnection | None, streams: list[trio.abc.Stream]
     ) -> None:
-        if ws is not None:
+        # When we are being cancelled (the engine stops), trio-websocket's reader is cancelled
+        # too and could never read the server's close reply: skip the handshake then.
+        stopping = trio.current_effective_deadline() == -math.inf
+        if ws is not None and not stopping:
             with trio.move_on_after(self.config.close_timeout, shield=True):
                 await ws.aclose()
         for stream in streams:
