@@ -361,11 +361,15 @@ def test_bollinger_rejects_a_non_positive_or_non_finite_k(k: float) -> None:
 
 def test_a_flat_window_right_after_huge_values_is_exact() -> None:
     # A one-pass variance (sum of squares minus square of sum) leaves ~1e-2 of noise in the
-    # width here, and a running sum that forgets fsum's rounding remainder ~4e-11 in the mean.
+    # width here. The SMA's plain running sum may carry an error of a few ulps of the huge
+    # values until its next exact re-sum, at most one pass over the window later.
     sma, bands = SMA(3), BollingerBands(3, 2.0)
     for x in (987_654.321, 923_456.789, 0.07, 0.07, 0.07):
         sma.update(x)
         bands.update(x)
+    assert sma.value == pytest.approx(0.07, abs=3 * 987_654.321 * 2**-52)
+    for _ in range(3):
+        sma.update(0.07)
     assert sma.value == pytest.approx(0.07, rel=1e-15)
     assert bands.middle == pytest.approx(0.07, rel=1e-15)
     assert bands.width is not None
