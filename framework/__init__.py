@@ -40,11 +40,16 @@ from ._events import FeedResumed as FeedResumed
 from ._events import FeedStale as FeedStale
 from ._events import OrderAccepted as OrderAccepted
 from ._events import OrderCancelled as OrderCancelled
+from ._events import OrderExpired as OrderExpired
 from ._events import OrderFilled as OrderFilled
+from ._events import OrderModified as OrderModified
+from ._events import OrderModifyRejected as OrderModifyRejected
 from ._events import OrderRejected as OrderRejected
 from ._events import OrderSide as OrderSide
 from ._events import Quote as Quote
 from ._events import TimerFired as TimerFired
+from ._events import TradingHalted as TradingHalted
+from ._events import TradingResumed as TradingResumed
 from ._intervals import Interval as Interval
 from ._params import Param as Param
 from ._plugins import load_strategy_class as load_strategy_class
@@ -87,7 +92,10 @@ __all__ = [
     "LiveClock",
     "OrderAccepted",
     "OrderCancelled",
+    "OrderExpired",
     "OrderFilled",
+    "OrderModified",
+    "OrderModifyRejected",
     "OrderRejected",
     "OrderSide",
     "Param",
@@ -102,6 +110,8 @@ __all__ = [
     "SubscriptionError",
     "TimerFired",
     "TradewireError",
+    "TradingHalted",
+    "TradingResumed",
     "backtest",
     "backtest_async",
     "feeds_for",

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import trio
 
 from ._engine import Engine
@@ -13,9 +14,17 @@ from ._errors import ConfigError
 from ._intervals import Interval
 from ._results import RunResult
 from ._strategy import Strategy
+from .execution import (
+    BrokerConfig,
+    CommissionModel,
+    RiskLimits,
+    SimulatedBroker,
+    SlippageModel,
+)
 from .feeds._bar_file import BarFileFeed
 from .feeds._feed import Feed
 from .feeds.insightsentry._recording_feed import RecordingFeed
+from .portfolio import Portfolio
 
 
 def feeds_for(
@@ -54,9 +63,18 @@ async def backtest_async(
     data: Sequence[str | Path] | Sequence[Feed],
     *,
     cash: float = 100_000.0,
+    commission: CommissionModel | None = None,
+    slippage: SlippageModel | None = None,
+    risk: RiskLimits | None = None,
+    broker_config: BrokerConfig | None = None,
     **feed_options: Any,
 ) -> RunResult:
-    """Run ``strategy`` over ``data`` (files or feeds) in simulated time; return the result."""
+    """Run ``strategy`` over ``data`` (files or feeds) in simulated time; return the result.
+
+    ``commission``, ``slippage`` and ``risk`` set those parts of the simulated broker (see
+    :mod:`framework.execution`); ``broker_config`` sets everything else (latency, sessions,
+    quote sizes), and the three, when given, override its fields.
+    """
     feeds: list[Feed] = []
     paths: list[str | Path] = []
     for item in data:
@@ -66,7 +84,15 @@ async def backtest_async(
             feeds.append(item)
     if paths:
         feeds.extend(feeds_for(paths, **feed_options))
-    engine = Engine(feeds=feeds, strategies=[strategy], cash=cash)
+    config = broker_config or BrokerConfig()
+    if commission is not None:
+        config = attrs.evolve(config, commission=commission)
+    if slippage is not None:
+        config = attrs.evolve(config, slippage=slippage)
+    if risk is not None:
+        config = attrs.evolve(config, risk=risk)
+    broker = SimulatedBroker(Portfolio(cash), config)
+    engine = Engine(feeds=feeds, strategies=[strategy], broker=broker)
     await engine.run()
     issues = {
         feed.name: feed.statistics().skipped_by_reason
@@ -81,7 +107,22 @@ def backtest(
     data: Sequence[str | Path] | Sequence[Feed],
     *,
     cash: float = 100_000.0,
+    commission: CommissionModel | None = None,
+    slippage: SlippageModel | None = None,
+    risk: RiskLimits | None = None,
+    broker_config: BrokerConfig | None = None,
     **feed_options: Any,
 ) -> RunResult:
     """Synchronous :func:`backtest_async` for scripts and notebooks."""
-    return trio.run(lambda: backtest_async(strategy, data, cash=cash, **feed_options))
+    return trio.run(
+        lambda: backtest_async(
+            strategy,
+            data,
+            cash=cash,
+            commission=commission,
+            slippage=slippage,
+            risk=risk,
+            broker_config=broker_config,
+            **feed_options,
+        )
+    )

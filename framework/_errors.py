@@ -15,7 +15,11 @@ the user's own input also derive from ``ValueError`` so ordinary ``except ValueE
     ├── FeedError                        the live feed cannot go on
     │   ├── FeedConnectError             connect, TLS or upgrade failed
     │   │   └── FeedTLSError             the server's certificate did not verify
-    │   └── FeedTerminated               the server said stop (bad key, no entitlement)
+    │   ├── FeedTerminated               the server said stop (bad key, no entitlement)
+    │   └── HistoryError                 a REST history request failed (``status``, if any)
+    │       ├── HistoryAuthError         401/403: key refused or not entitled (never retried)
+    │       ├── HistoryNotFound          404: unknown symbol or endpoint (never retried)
+    │       └── HistoryUnavailable       429/5xx/transport/deadline, retries exhausted
     ├── RecordingError                   a recording cannot be written or read
     │   └── RecordingCorrupted           a damaged record in the middle of a file
     └── EngineError                      the engine was driven the wrong way
@@ -85,6 +89,30 @@ class FeedTLSError(FeedConnectError):
 
 class FeedTerminated(FeedError):
     """The server sent an error that needs the user's action (bad key, plan, entitlement)."""
+
+
+class HistoryError(FeedError):
+    """A request to the REST history API failed.
+
+    ``status`` is the HTTP status of the last answer (None when there was none: a transport
+    error or our deadline). Messages name the request and never contain the API key.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class HistoryAuthError(HistoryError):
+    """HTTP 401/403: the key was refused or lacks the entitlement; retrying will not help."""
+
+
+class HistoryNotFound(HistoryError):
+    """HTTP 404: the symbol (or the endpoint) is unknown; retrying will not help."""
+
+
+class HistoryUnavailable(HistoryError):
+    """429, 5xx, transport errors or our own deadline, and the retries ran out."""
 
 
 class RecordingError(TradewireError):

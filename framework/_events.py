@@ -213,6 +213,34 @@ class BarGap(Event):
 
 
 @attrs.frozen(slots=True, kw_only=True)
+class WarmupStarted(Event):
+    """History follows, fed through the same bar path as live data; orders are refused
+    (``OrderRejected`` with reason ``warmup``) until :class:`WarmupCompleted`.
+
+    ``bars`` is how many final bars per series were asked for. ``ts_event`` is the event time
+    of the first history bar, so merged replays keep it in front of them.
+    """
+
+    feed: str
+    bars: int
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class WarmupCompleted(Event):
+    """The history is in (``bars`` final bars in all); live data follows and orders count.
+
+    ``ts_event`` is the event time of the last history bar.
+    """
+
+    feed: str
+    bars: int
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
 class DataRejected(Event):
     """Input was rejected before reaching any strategy; ``reason`` is a stable label."""
 
@@ -227,15 +255,16 @@ class DataRejected(Event):
 
 
 class OrderSide(enum.Enum):
-    """Direction of an order or fill."""
+    """Direction of an order or fill; ``sign`` is +1 for buys, -1 for sells."""
 
     BUY = "buy"
     SELL = "sell"
 
-    @property
-    def sign(self) -> int:
-        """+1 for buys, -1 for sells."""
-        return 1 if self is OrderSide.BUY else -1
+    sign: int
+
+    def __init__(self, value: str) -> None:
+        # A plain attribute, not a property: fills read it several times each.
+        self.sign = 1 if value == "buy" else -1
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -250,7 +279,28 @@ class OrderAccepted(Event):
 
 @attrs.frozen(slots=True, kw_only=True)
 class OrderRejected(Event):
-    """The broker refused an order before it could work; ``reason`` says why."""
+    """The broker refused an order before it could work.
+
+    ``reason`` is a stable label for counting and branching (``max_position``, ``no_price``,
+    ``kill_switch``, ...; the full list is in docs/execution.md); ``detail`` says it in words.
+    """
+
+    order_id: int
+    symbol: str
+    reason: str
+    detail: str = ""
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class OrderCancelled(Event):
+    """A working order was cancelled; ``reason`` is a stable label.
+
+    ``requested`` (by the strategy), ``oco`` (a linked order filled or was cancelled),
+    ``parent_cancelled`` (a bracket entry ended unfilled), ``ioc`` / ``fok`` (the unfilled
+    remainder of an immediate order), ``kill_switch``.
+    """
 
     order_id: int
     symbol: str
@@ -260,12 +310,58 @@ class OrderRejected(Event):
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class OrderCancelled(Event):
-    """A working order was cancelled."""
+class OrderExpired(Event):
+    """A ``day`` order reached the end of its session unfilled (or partly filled);
+    ``ts_event`` is the session boundary."""
+
+    order_id: int
+    symbol: str
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class OrderModified(Event):
+    """A working order now has the quantity and prices given (None: the order has none)."""
+
+    order_id: int
+    symbol: str
+    qty: float
+    limit_price: float | None
+    stop_price: float | None
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class OrderModifyRejected(Event):
+    """A modification was refused; the order keeps working unchanged (unless it has ended).
+
+    ``reason`` is a stable label (``not_open``, ``qty_below_filled``, or a risk check's).
+    """
 
     order_id: int
     symbol: str
     reason: str
+    detail: str = ""
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class TradingHalted(Event):
+    """The kill switch tripped: open orders were cancelled, positions are being flattened and
+    new orders are rejected until trading resumes."""
+
+    reason: str
+    ts_event: int
+    ts_recv: int
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class TradingResumed(Event):
+    """The kill switch was reset; new orders are accepted again."""
+
     ts_event: int
     ts_recv: int
 

@@ -1,7 +1,14 @@
-"""The result of a run: what ``--json`` writes and what tests compare."""
+"""The result of a run: what ``--json`` writes, what the summary prints and what tests compare.
+
+Statistics are defined in docs/statistics.md. Fills and trades can also be written as CSV
+(:meth:`RunResult.write_fills_csv`, :meth:`RunResult.write_trades_csv`).
+"""
 
 from __future__ import annotations
 
+import csv
+import os
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -9,15 +16,40 @@ import orjson
 
 from ._events import OrderFilled
 from ._time import iso_from_nanos
+from .execution import Order, OrderStatus
 from .portfolio import Trade, compute_statistics
 
 if TYPE_CHECKING:
     from ._engine import Engine
 
+#: Columns of :meth:`RunResult.write_fills_csv`, in order.
+FILL_COLUMNS = (
+    "time",
+    "order_id",
+    "symbol",
+    "side",
+    "qty",
+    "price",
+    "commission",
+    "is_intrabar_guess",
+)
+#: Columns of :meth:`RunResult.write_trades_csv`, in order.
+TRADE_COLUMNS = (
+    "symbol",
+    "side",
+    "qty",
+    "entry_time",
+    "entry_price",
+    "exit_time",
+    "exit_price",
+    "pnl",
+    "commission",
+)
+
 
 @attrs.frozen(slots=True, kw_only=True)
 class RunResult:
-    """Fills, round-trip trades, equity curve and statistics of one finished run."""
+    """Fills, round-trip trades, orders, equity curve and statistics of one finished run."""
 
     strategy: str
     params: dict[str, Any]
@@ -31,6 +63,8 @@ class RunResult:
     equity: tuple[float, ...] = attrs.field(repr=False)
     stats: dict[str, Any]
     data_issues: dict[str, Any] = attrs.Factory(dict)
+    #: Every order of the run in its final state (rejected, cancelled and expired included).
+    orders: tuple[Order, ...] = attrs.field(default=(), repr=False)
 
     @classmethod
     def from_engine(cls, engine: Engine, *, data_issues: dict[str, Any] | None = None) -> RunResult:
@@ -38,6 +72,19 @@ class RunResult:
         times, values = portfolio.equity_curve
         counts = engine.statistics()
         strategy = engine.strategies[0] if engine.strategies else None
+        orders = tuple(engine.broker.orders())
+        stats = compute_statistics(
+            start_cash=portfolio.start_cash,
+            equity_ts=times,
+            equity=values,
+            trades=portfolio.closed_trades,
+            fills=portfolio.fills,
+            commissions=portfolio.commissions,
+            open_trade_entries=portfolio.trades.open_entry_times(),
+        )
+        stats["orders"] = len(orders)
+        for status in (OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+            stats[f"orders_{status.value}"] = sum(1 for o in orders if o.status is status)
         return cls(
             strategy=strategy.strategy_id if strategy else "",
             params=strategy.params if strategy else {},
@@ -49,15 +96,9 @@ class RunResult:
             trades=tuple(portfolio.closed_trades),
             equity_ts=tuple(times),
             equity=tuple(values),
-            stats=compute_statistics(
-                start_cash=portfolio.start_cash,
-                equity_ts=times,
-                equity=values,
-                trades=portfolio.closed_trades,
-                fills=portfolio.fills,
-                commissions=portfolio.commissions,
-            ),
+            stats=stats,
             data_issues=data_issues or {},
+            orders=orders,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -72,27 +113,58 @@ class RunResult:
             "trades": [trade_to_dict(t) for t in self.trades],
             "stats": self.stats,
             "data_issues": self.data_issues,
+            "orders": [order_to_dict(o) for o in self.orders],
         }
 
     def to_json(self) -> bytes:
         """Indented JSON bytes of :meth:`to_dict`, ending with a newline."""
         return orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2) + b"\n"
 
+    def write_fills_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write the fills as CSV with a header row (:data:`FILL_COLUMNS`)."""
+        _write_csv(path, FILL_COLUMNS, self.fills, fill_to_dict)
+
+    def write_trades_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write the closed trades as CSV with a header row (:data:`TRADE_COLUMNS`)."""
+        _write_csv(path, TRADE_COLUMNS, self.trades, trade_to_dict)
+
     def summary(self) -> str:
-        """A few lines for a terminal."""
-        stats = self.stats
-        ret = stats["total_return"]
-        return "\n".join(
-            [
-                f"strategy       {self.strategy} {_format_params(self.params)}",
-                f"bars           {self.bars:,}",
-                f"fills          {len(self.fills):,}",
-                f"trades         {len(self.trades):,}",
-                f"final equity   {self.final_equity:,.2f} (start {self.start_cash:,.2f})",
-                f"return         {ret * 100:.2f}%" if ret is not None else "return         n/a",
-                f"max drawdown   {stats['max_drawdown'] * 100:.2f}%",
-            ]
-        )
+        """The figures of a run for a terminal, one per line."""
+        s = self.stats
+        lines = [
+            f"strategy       {self.strategy} {_format_params(self.params)}",
+            f"bars           {self.bars:,}",
+            f"orders         {s.get('orders', len(self.orders)):,}" + _order_outcomes(s),
+            f"fills          {len(self.fills):,}"
+            + (
+                f" ({s['intrabar_guess_fills']:,} on an intra-bar guess)"
+                if s.get("intrabar_guess_fills")
+                else ""
+            ),
+            f"trades         {len(self.trades):,}",
+            f"final equity   {self.final_equity:,.2f} (start {self.start_cash:,.2f})",
+            f"return         {_pct(s['total_return'])}"
+            + (
+                f" (annualised {_pct(s['annualized_return'])})"
+                if s.get("annualized_return") is not None
+                else ""
+            ),
+            f"volatility     {_pct(s.get('volatility'))} annualised",
+            f"sharpe         {_num(s.get('sharpe'))}",
+            f"sortino        {_num(s.get('sortino'))}",
+            f"max drawdown   {_pct(s['max_drawdown'])}"
+            + (
+                f" (longest {_duration(s['max_drawdown_duration_s'])})"
+                if s.get("max_drawdown_duration_s")
+                else ""
+            ),
+            f"win rate       {_pct(s.get('win_rate'))}",
+            f"profit factor  {_num(s.get('profit_factor'))}",
+            f"average trade  {_num(s.get('avg_trade_pnl'))}",
+            f"exposure time  {_pct(s.get('exposure_time'))}",
+            f"commissions    {s.get('commissions', 0.0):,.2f}",
+        ]
+        return "\n".join(lines)
 
 
 def fill_to_dict(fill: OrderFilled) -> dict[str, Any]:
@@ -104,6 +176,7 @@ def fill_to_dict(fill: OrderFilled) -> dict[str, Any]:
         "qty": fill.qty,
         "price": fill.price,
         "commission": fill.commission,
+        "is_intrabar_guess": fill.is_intrabar_guess,
     }
 
 
@@ -117,7 +190,68 @@ def trade_to_dict(trade: Trade) -> dict[str, Any]:
         "exit_time": iso_from_nanos(trade.exit_time),
         "exit_price": trade.exit_price,
         "pnl": trade.pnl,
+        "commission": trade.commission,
     }
+
+
+def order_to_dict(order: Order) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id,
+        "strategy": order.strategy_id,
+        "symbol": order.symbol,
+        "side": order.side.value,
+        "type": order.type.value,
+        "qty": order.qty,
+        "limit_price": order.limit_price,
+        "stop_price": order.stop_price,
+        "tif": order.tif.value,
+        "submitted": iso_from_nanos(order.ts_submitted),
+        "status": order.status.value,
+        "filled_qty": order.filled_qty,
+        "avg_fill_price": order.avg_fill_price,
+        "commission": order.commission,
+        "parent_id": order.parent_id,
+        "oco_id": order.oco_id,
+        "reason": order.reason,
+    }
+
+
+def _write_csv(
+    path: str | os.PathLike[str],
+    columns: tuple[str, ...],
+    rows: Iterable[Any],
+    to_dict: Callable[[Any], dict[str, Any]],
+) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(to_dict(row))
+
+
+def _order_outcomes(stats: dict[str, Any]) -> str:
+    parts = [
+        f"{stats[key]:,} {key.removeprefix('orders_')}"
+        for key in ("orders_rejected", "orders_cancelled", "orders_expired")
+        if stats.get(key)
+    ]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.2f}%"
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.2f}"
+
+
+def _duration(seconds: float) -> str:
+    days, rest = divmod(int(seconds), 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    return f"{days}d {clock}" if days else clock
 
 
 def _format_params(params: dict[str, Any]) -> str:

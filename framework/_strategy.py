@@ -1,8 +1,9 @@
 """The Strategy base class: what users subclass.
 
 Hooks are plain ``def`` methods, called by the engine's one dispatcher task in event order; they
-must not block. Order entry (``buy``, ``sell``, ``close``), positions and the clock are set up
-when the engine registers the strategy, so the same class runs in a backtest, over a recording
+must not block. Order entry (``buy``, ``sell``, ``close``, ``bracket``, ``oco``, ``cancel``,
+``modify``; rules in docs/execution.md), positions and the clock are set up when the engine
+registers the strategy, so the same class runs in a backtest, over a recording
 and live, and can be unit-tested by feeding it events directly.
 
 By default a strategy receives every :class:`Bar` and :class:`Quote` of the run. Calling
@@ -35,7 +36,7 @@ from ._params import Param, declared_params
 
 if TYPE_CHECKING:
     from ._bus import EventBus
-    from .execution import Order, SimulatedBroker
+    from .execution import Bracket, Order, SimulatedBroker, TimeInForce
     from .portfolio import Portfolio, Position
 
 _T = TypeVar("_T")
@@ -110,7 +111,9 @@ class Strategy:
         """Called when one of this strategy's orders fills (wholly or in part)."""
 
     def on_order(self, event: Event) -> None:
-        """Called for every other event of this strategy's orders (accepted, rejected, ...)."""
+        """Called for every other event of this strategy's orders: OrderAccepted,
+        OrderRejected, OrderCancelled, OrderExpired, OrderModified, OrderModifyRejected; and
+        for the broker-wide TradingHalted / TradingResumed of the kill switch."""
 
     def on_feed_event(self, event: Event) -> None:
         """Called for feed-health notifications (connected, disconnected, stale, gap, ...)."""
@@ -174,17 +177,42 @@ class Strategy:
         return self._require(self._timers).cancel(id(self), name)
 
     # -- orders and positions --------------------------------------------------------------
+    #
+    # Order entry never raises for market conditions: a refused order comes back REJECTED and
+    # ``on_order`` receives an OrderRejected saying why. ValueError means a programming error
+    # (quantity <= 0, a limit on a market order, bracket prices on the wrong sides).
 
-    def buy(self, symbol: str, qty: float) -> Order:
-        """Submit a market order to buy ``qty`` of ``symbol``."""
-        return self._require(self._broker).submit_market(
-            self.strategy_id, symbol, OrderSide.BUY, qty
+    def buy(
+        self,
+        symbol: str,
+        qty: float,
+        *,
+        limit: float | None = None,
+        stop: float | None = None,
+        tif: TimeInForce | str = "gtc",
+    ) -> Order:
+        """Buy ``qty`` of ``symbol``: at market, or with a ``limit`` and/or ``stop`` price.
+
+        ``tif`` is ``"gtc"`` (default), ``"day"`` (expires at the session end), ``"ioc"`` or
+        ``"fok"`` (only the first price the order meets counts). The fill rules are in
+        docs/execution.md; with bars, a market order fills at the next bar's open.
+        """
+        return self._require(self._broker).submit(
+            self.strategy_id, symbol, OrderSide.BUY, qty, limit=limit, stop=stop, tif=tif
         )
 
-    def sell(self, symbol: str, qty: float) -> Order:
-        """Submit a market order to sell ``qty`` of ``symbol`` (selling short if flat)."""
-        return self._require(self._broker).submit_market(
-            self.strategy_id, symbol, OrderSide.SELL, qty
+    def sell(
+        self,
+        symbol: str,
+        qty: float,
+        *,
+        limit: float | None = None,
+        stop: float | None = None,
+        tif: TimeInForce | str = "gtc",
+    ) -> Order:
+        """Sell ``qty`` of ``symbol`` (selling short if flat); options as for :meth:`buy`."""
+        return self._require(self._broker).submit(
+            self.strategy_id, symbol, OrderSide.SELL, qty, limit=limit, stop=stop, tif=tif
         )
 
     def close(self, symbol: str) -> Order | None:
@@ -195,6 +223,72 @@ class Strategy:
         if qty < 0:
             return self.buy(symbol, -qty)
         return None
+
+    def bracket(
+        self,
+        symbol: str,
+        side: OrderSide | str,
+        qty: float,
+        *,
+        entry_limit: float | None = None,
+        take_profit: float,
+        stop_loss: float,
+        tif: TimeInForce | str = "gtc",
+    ) -> Bracket:
+        """Enter ``qty`` (at market, or at ``entry_limit``) with a take-profit limit and a
+        stop-loss stop on the other side, linked one-cancels-other; they work once the entry
+        fills, for what it filled. ``tif`` applies to the entry; the exits are ``gtc``.
+        """
+        return self._require(self._broker).submit_bracket(
+            self.strategy_id,
+            symbol,
+            side,
+            qty,
+            take_profit=take_profit,
+            stop_loss=stop_loss,
+            entry_limit=entry_limit,
+            tif=tif,
+        )
+
+    def oco(
+        self,
+        symbol: str,
+        side: OrderSide | str,
+        qty: float,
+        *,
+        limit: float,
+        stop: float,
+        tif: TimeInForce | str = "gtc",
+    ) -> tuple[Order, Order]:
+        """A limit and a stop on the same side, one-cancels-other (e.g. take a profit or stop
+        out of a position); returns (limit order, stop order)."""
+        return self._require(self._broker).submit_oco(
+            self.strategy_id, symbol, side, qty, limit=limit, stop=stop, tif=tif
+        )
+
+    def cancel(self, order: Order) -> bool:
+        """Cancel ``order``; False if it is no longer open. ``on_order`` gets OrderCancelled."""
+        return self._require(self._broker).cancel(order)
+
+    def cancel_all(self, symbol: str | None = None) -> int:
+        """Cancel this strategy's open orders (in ``symbol``); returns how many."""
+        return self._require(self._broker).cancel_all(strategy_id=self.strategy_id, symbol=symbol)
+
+    def modify(
+        self,
+        order: Order,
+        *,
+        qty: float | None = None,
+        limit: float | None = None,
+        stop: float | None = None,
+    ) -> None:
+        """Change a working order; ``on_order`` gets OrderModified or OrderModifyRejected."""
+        self._require(self._broker).modify(order, qty=qty, limit=limit, stop=stop)
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        """This strategy's orders that may still fill (in ``symbol``), oldest first."""
+        orders = self._require(self._broker).open_orders(symbol)
+        return [o for o in orders if o.strategy_id == self.strategy_id]
 
     def position(self, symbol: str) -> Position:
         """The current position in ``symbol`` (flat if never traded)."""

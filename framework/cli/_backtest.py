@@ -10,9 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-from .._backtest import backtest
+from .._backtest import backtest_async, feeds_for
 from .._plugins import load_strategy_class
+from ..execution import COMMISSION_FORMS, SLIPPAGE_FORMS, parse_commission, parse_slippage
 from ._args import add_param_argument, build_strategy, positive_float
+from ._progress import run_with_progress, sample_feeds, wants_progress
+from ._report import write_report_files
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +33,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_param_argument(parser)
     parser.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT")
     parser.add_argument(
+        "--report", metavar="OUT", help="write a self-contained HTML report to OUT (.html)"
+    )
+    parser.add_argument("--png", metavar="OUT", help="write the equity curve as PNG to OUT")
+    parser.add_argument(
+        "--commission",
+        metavar="SPEC",
+        help=f"commission model: {COMMISSION_FORMS} (default none)",
+    )
+    parser.add_argument(
+        "--slippage", metavar="SPEC", help=f"slippage model: {SLIPPAGE_FORMS} (default none)"
+    )
+    parser.add_argument("--trades-csv", metavar="OUT", help="write the closed trades as CSV to OUT")
+    parser.add_argument("--fills-csv", metavar="OUT", help="write the fills as CSV to OUT")
+    parser.add_argument(
         "--skip-bad-rows",
         action="store_true",
         help="count and report bad rows instead of stopping at the first",
@@ -39,18 +56,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     strategy = build_strategy(load_strategy_class(args.strategy), args.param)
+    commission = parse_commission(args.commission) if args.commission else None
+    slippage = parse_slippage(args.slippage) if args.slippage else None
     started = time.perf_counter()
-    result = backtest(
-        strategy,
-        args.data,
-        cash=args.cash,
-        symbol=args.symbol,
-        interval=args.interval,
-        skip_bad_rows=args.skip_bad_rows,
+    feed_options = {
+        "symbol": args.symbol,
+        "interval": args.interval,
+        "skip_bad_rows": args.skip_bad_rows,
+    }
+    feeds = feeds_for(args.data, **feed_options)
+    result = run_with_progress(
+        lambda: backtest_async(
+            strategy, feeds, cash=args.cash, commission=commission, slippage=slippage
+        ),
+        sample_feeds(feeds),
+        show=wants_progress(args.quiet),
+        description="backtest",
     )
     elapsed = time.perf_counter() - started
     if args.json:
         Path(args.json).write_bytes(result.to_json())
+    if args.trades_csv:
+        result.write_trades_csv(args.trades_csv)
+    if args.fills_csv:
+        result.write_fills_csv(args.fills_csv)
+    if args.report or args.png:
+        write_report_files(result, html=args.report, png=args.png, data=args.data, **feed_options)
     if not args.quiet:
         print(result.summary())
         for source, reasons in result.data_issues.items():

@@ -11,12 +11,15 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .._errors import TradewireError
+from .._errors import ConfigError, TradewireError
+from ._config import DEFAULT_CONFIG, Config, find_config
 
 #: subcommand -> (module under framework.cli, one-line help)
 SUBCOMMANDS = {
     "backtest": ("_backtest", "run a strategy over bar files or recordings"),
     "list": ("_list", "show installed strategies and feeds"),
+    "report": ("_report", "write an HTML report from a saved JSON result"),
+    "sweep": ("_sweep", "backtest every combination of a parameter grid, in parallel"),
     "demo": ("_demo", "paper-trade on a simulated feed, record it, replay it, compare fills"),
     "paper": ("_paper", "paper-trade a strategy on the live InsightSentry feed"),
     "record": ("_record", "record a live InsightSentry session to a .twrec journal"),
@@ -25,24 +28,48 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
+    """The full parser; ``config`` (a ``tradewire.toml``) supplies each command's defaults."""
     parser = argparse.ArgumentParser(
         prog="tradewire",
         description="Write a strategy once; backtest it, replay sessions, paper-trade it live.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help=f"defaults for every command from this TOML file (default: ./{DEFAULT_CONFIG})",
+    )
+    commands: dict[str, argparse.ArgumentParser] = {}
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         module = importlib.import_module(f"{__package__}.{module_name}")
         command = sub.add_parser(name, help=help_text, description=module.__doc__)
         module.add_arguments(command)
         command.set_defaults(_module=module)
+        commands[name] = command
+    if config is not None:
+        config.apply(commands)
     return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse ``argv`` with the config file's defaults (see :mod:`._config`)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    config = find_config(argv)
+    args = build_parser(config).parse_args(argv)
+    if config is not None:
+        config.finish(args.command, args)
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = parse_args(argv)
+    except ConfigError as exc:
+        print(f"tradewire: error: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

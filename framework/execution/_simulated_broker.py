@@ -1,21 +1,31 @@
 """The simulated broker: one implementation for backtests, replays and paper trading.
 
-Fill rule for market orders (no look-ahead): an order submitted while the engine handles an
-event at time *t* fills on the *next* market event of its symbol that arrives after it:
+The broker subscribes to bars and quotes before any strategy (the engine attaches it first),
+so for each market event it first updates the orders of that symbol, then marks the portfolio,
+then strategies run. Nothing a strategy does while handling an event can fill against that
+same event: a bar is only matched against orders active at its open, a quote against orders
+that were working before it arrived.
 
-- a :class:`~framework.Bar` fills it at the bar's **open** (the first price of a period that
-  began after the decision), stamped with the bar's open time;
-- a :class:`~framework.Quote` fills a buy at the **ask** and a sell at the **bid** (or the last
-  price when that side is missing), stamped with the quote's time.
+Per market event of a symbol with working orders, in this order:
 
-The broker handles each market event before any strategy sees it: first it fills what was
-waiting, then it marks the portfolio to the event's price, then strategies run.
+1. scheduled changes whose time has come, earliest first: activation after latency
+   (:class:`~framework.OrderAccepted`), cancels and modifications in flight, ``day`` expiry;
+2. matching by the fill rules of :mod:`._fill_models` (exact rules: docs/execution.md);
+3. the resulting events are journalled (when a :class:`PaperJournal` is attached) and then
+   delivered: each to every listener, then to the order's strategy.
+
+A symbol without working orders costs one dict lookup and a portfolio mark per bar.
+Scheduled changes are evaluated per symbol, at that symbol's next market event, and carry the
+exact time they were due as ``ts_event``.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from math import inf
+
+import attrs
 
 from .._bus import EventBus
 from .._clock import Clock
@@ -23,31 +33,133 @@ from .._events import (
     Bar,
     Event,
     OrderAccepted,
+    OrderCancelled,
+    OrderExpired,
     OrderFilled,
+    OrderModified,
+    OrderModifyRejected,
+    OrderRejected,
     OrderSide,
     Quote,
+    TradingHalted,
+    TradingResumed,
 )
 from ..portfolio import Portfolio
-from ._orders import Order, OrderStatus, OrderType, check_quantity
+from ._costs import CommissionModel, NoCommission, NoSlippage, SlippageModel
+from ._fill_models import FillModel, match_bar, match_open, match_quote, worse_first
+from ._orders import (
+    OPEN_STATUSES,
+    QTY_EPSILON,
+    Bracket,
+    Order,
+    OrderStatus,
+    OrderType,
+    PendingChange,
+    TimeInForce,
+    check_price,
+    check_quantity,
+    order_type_for,
+    parse_side,
+)
+from ._risk import OrderIntent, Rejection, RiskLimits, SessionLoss, check_entry
+from ._sessions import DailySessions
 
 OrderEventHandler = Callable[[Event], None]
+#: Called once per broker transaction with the orders it changed and the events it produced,
+#: before any of those events is delivered (see :class:`PaperJournal`).
+TransactionHook = Callable[[Sequence[Order], Sequence[Event]], None]
+
+#: ``strategy_id`` of the orders the kill switch submits to flatten positions.
+KILL_SWITCH_OWNER = "kill_switch"
+
+_IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+_NANOS_PER_MILLI = 1_000_000
+
+
+def _non_negative_ms(_instance: object, _attribute: object, value: float) -> None:
+    if not value >= 0:
+        raise ValueError(f"latency_ms must be >= 0, got {value!r}")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class BrokerConfig:
+    """How the simulated broker fills and charges; every part is optional.
+
+    ``latency_ms``: an order (and a cancel or modification) reaches the market this long
+    after it was sent, in event time. ``sessions`` decides when ``day`` orders expire and when
+    the daily loss limit resets.
+    """
+
+    commission: CommissionModel = attrs.field(factory=NoCommission)
+    slippage: SlippageModel = attrs.field(factory=NoSlippage)
+    risk: RiskLimits = attrs.field(factory=RiskLimits)
+    fill_model: FillModel = attrs.field(factory=FillModel)
+    latency_ms: float = attrs.field(default=0.0, converter=float, validator=_non_negative_ms)
+    sessions: DailySessions = attrs.field(factory=DailySessions)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class BrokerStatistics:
+    """Counts of order events so far, and the current state."""
+
+    orders: int
+    fills: int
+    rejected: int
+    cancelled: int
+    expired: int
+    modified: int
+    open_orders: int
+    halted: str | None
 
 
 class SimulatedBroker:
     """Matches orders against the market events the engine passes through it.
 
-    Order events (accepted, filled, ...) go to the owning strategy's handler and to every
-    listener added with :meth:`add_listener` (results, journals).
+    Order events go to every listener added with :meth:`add_listener` (results, journals) and
+    then to the owning strategy's handler. Commands never raise for market conditions: a
+    refused order is an :class:`~framework.OrderRejected` event. They raise ``ValueError``
+    only for programming errors (quantity <= 0, a limit price on a market order, ...).
     """
 
-    def __init__(self, portfolio: Portfolio) -> None:
+    def __init__(self, portfolio: Portfolio, config: BrokerConfig | None = None) -> None:
         self.portfolio = portfolio
+        self.config = config = config or BrokerConfig()
+        # None for the free models: most backtests have no costs, and fills are a hot path.
+        self._commission = (
+            None if isinstance(config.commission, NoCommission) else config.commission
+        )
+        self._slippage = None if isinstance(config.slippage, NoSlippage) else config.slippage
+        self._risk = config.risk
+        self._quote_sizes = config.fill_model.quote_sizes
+        self._latency = round(config.latency_ms * _NANOS_PER_MILLI)
+        self._sessions = config.sessions
+        self._session_loss = SessionLoss(config.sessions)
         self._clock: Clock | None = None
-        self._ids = itertools.count(1)
-        self._working: dict[str, list[Order]] = {}
+        self._next_id = 1
+        self._next_oco = 1
         self._orders: dict[int, Order] = {}
+        self._working: dict[str, list[Order]] = {}
+        self._held: dict[int, list[Order]] = {}
+        self._oco: dict[int, list[Order]] = {}
         self._owners: dict[str, OrderEventHandler] = {}
         self._listeners: list[OrderEventHandler] = []
+        self._outbox: list[tuple[Order | None, Event]] = []
+        self._touched: dict[int, Order] = {}
+        self._transaction_hook: TransactionHook | None = None
+        self._halted: str | None = None
+        self._fills = 0
+        self._modifications = 0
+        #: The working list being matched: finished orders leave it when matching ends.
+        self._matching: list[Order] | None = None
+        limits = config.risk
+        #: Only the price and halt checks are on: no need to look at open orders.
+        self._plain_risk = (
+            limits.max_position is None
+            and limits.max_order_value is None
+            and limits.max_open_orders is None
+            and limits.daily_loss_limit is None
+            and not limits.long_only
+        )
 
     # -- wiring ----------------------------------------------------------------------------
 
@@ -62,96 +174,895 @@ class SimulatedBroker:
         self._owners[strategy_id] = handler
 
     def add_listener(self, handler: OrderEventHandler) -> None:
-        """Also send every order event to ``handler``."""
+        """Also send every order event to ``handler`` (before the owning strategy gets it)."""
         self._listeners.append(handler)
 
     # -- commands --------------------------------------------------------------------------
 
-    def submit_market(self, strategy_id: str, symbol: str, side: OrderSide, qty: float) -> Order:
-        """Accept a market order; it fills on the next market event of ``symbol``."""
-        now = self._now()
-        order = Order(
-            order_id=next(self._ids),
-            strategy_id=strategy_id,
-            symbol=symbol,
-            side=side,
-            qty=check_quantity(qty),
-            type=OrderType.MARKET,
-            ts_submitted=now,
-        )
-        self._orders[order.order_id] = order
-        self._working.setdefault(symbol, []).append(order)
-        self._emit(
-            order, OrderAccepted(order_id=order.order_id, symbol=symbol, ts_event=now, ts_recv=now)
-        )
+    def submit(
+        self,
+        strategy_id: str,
+        symbol: str,
+        side: OrderSide | str,
+        qty: float,
+        *,
+        limit: float | None = None,
+        stop: float | None = None,
+        tif: TimeInForce | str = TimeInForce.GTC,
+    ) -> Order:
+        """Send an order: market without prices, limit with ``limit``, stop with ``stop``,
+        stop-limit with both. Returns it ACCEPTED (or SUBMITTED while latency runs), or
+        REJECTED by a pre-trade check (an :class:`~framework.OrderRejected` says why).
+        """
+        side = parse_side(side)
+        qty = check_quantity(qty)
+        limit = check_price("limit", limit)
+        stop = check_price("stop", stop)
+        tif = TimeInForce.parse(tif)
+        if stop is not None and tif in _IMMEDIATE:
+            raise ValueError(f"{tif.value} applies to market and limit orders, not to stops")
+        order = self._make(strategy_id, symbol, side, qty, limit, stop, tif)
+        rejection = self._check(symbol, side.sign * qty, limit if limit is not None else stop)
+        if rejection is None:
+            self._place(order)
+        else:
+            self._reject(order, rejection)
+        self._flush()
         return order
 
+    def submit_market(self, strategy_id: str, symbol: str, side: OrderSide, qty: float) -> Order:
+        """Send a market order (``submit`` without prices)."""
+        return self.submit(strategy_id, symbol, side, qty)
+
+    def submit_bracket(
+        self,
+        strategy_id: str,
+        symbol: str,
+        side: OrderSide | str,
+        qty: float,
+        *,
+        take_profit: float,
+        stop_loss: float,
+        entry_limit: float | None = None,
+        tif: TimeInForce | str = TimeInForce.GTC,
+    ) -> Bracket:
+        """Send an entry (market, or limit at ``entry_limit``) with two exits on the other
+        side: a limit at ``take_profit`` and a stop at ``stop_loss``, linked one-cancels-other.
+
+        The exits work only once the entry has filled, for the quantity it filled; they are
+        ``gtc`` (``tif`` applies to the entry). An entry that ends without any fill cancels
+        them; once an exit fills, the unfilled rest of the entry is cancelled. The pre-trade
+        checks run once, on the entry, and need room for three open orders.
+        """
+        side = parse_side(side)
+        qty = check_quantity(qty)
+        take = check_price("take_profit", take_profit)
+        stop = check_price("stop_loss", stop_loss)
+        entry_limit = check_price("entry_limit", entry_limit)
+        assert take is not None and stop is not None
+        levels = [stop, take] if entry_limit is None else [stop, entry_limit, take]
+        if side is OrderSide.SELL:
+            levels.reverse()
+        if any(a >= b for a, b in itertools.pairwise(levels)):
+            raise ValueError(
+                f"a {side.value} bracket needs stop_loss {'<' if side is OrderSide.BUY else '>'} "
+                "entry_limit (if any) and take_profit on the far side, got "
+                f"stop_loss={stop}, entry_limit={entry_limit}, take_profit={take}"
+            )
+        tif = TimeInForce.parse(tif)
+        exit_side = OrderSide.SELL if side is OrderSide.BUY else OrderSide.BUY
+        entry = self._make(strategy_id, symbol, side, qty, entry_limit, None, tif)
+        oco_id = self._new_oco_id()
+        exits = [
+            self._make(
+                strategy_id,
+                symbol,
+                exit_side,
+                qty,
+                take,
+                None,
+                TimeInForce.GTC,
+                parent_id=entry.order_id,
+                oco_id=oco_id,
+            ),
+            self._make(
+                strategy_id,
+                symbol,
+                exit_side,
+                qty,
+                None,
+                stop,
+                TimeInForce.GTC,
+                parent_id=entry.order_id,
+                oco_id=oco_id,
+            ),
+        ]
+        entry.child_ids = (exits[0].order_id, exits[1].order_id)
+        rejection = self._check(symbol, side.sign * qty, entry_limit, new_orders=3)
+        if rejection is None:
+            self._place(entry)
+            self._oco[oco_id] = exits
+            self._held[entry.order_id] = list(exits)
+            for child in exits:
+                self._place(child, held=True)
+        else:
+            for order in (entry, *exits):
+                self._reject(order, rejection)
+        self._flush()
+        return Bracket(entry, exits[0], exits[1])
+
+    def submit_oco(
+        self,
+        strategy_id: str,
+        symbol: str,
+        side: OrderSide | str,
+        qty: float,
+        *,
+        limit: float,
+        stop: float,
+        tif: TimeInForce | str = TimeInForce.GTC,
+    ) -> tuple[Order, Order]:
+        """Send a limit and a stop on the same side for ``qty``, linked one-cancels-other:
+        a fill of either reduces the other by the same quantity (so a complete fill cancels
+        it), and cancelling or expiring either ends both. Returns (limit order, stop order).
+        """
+        side = parse_side(side)
+        qty = check_quantity(qty)
+        limit_price = check_price("limit", limit)
+        stop_price = check_price("stop", stop)
+        tif = TimeInForce.parse(tif)
+        if tif in _IMMEDIATE:
+            raise ValueError("an OCO pair works until one fills: use day or gtc")
+        oco_id = self._new_oco_id()
+        pair = [
+            self._make(strategy_id, symbol, side, qty, limit_price, None, tif, oco_id=oco_id),
+            self._make(strategy_id, symbol, side, qty, None, stop_price, tif, oco_id=oco_id),
+        ]
+        rejection = self._check(symbol, side.sign * qty, limit_price, new_orders=2)
+        if rejection is None:
+            rejection = self._check(symbol, side.sign * qty, stop_price, new_orders=2)
+        if rejection is None:
+            self._oco[oco_id] = list(pair)
+            for order in pair:
+                self._place(order)
+        else:
+            for order in pair:
+                self._reject(order, rejection)
+        self._flush()
+        return pair[0], pair[1]
+
+    def cancel(self, order: Order) -> bool:
+        """Ask for ``order`` to be cancelled; False if it is no longer open.
+
+        With latency the cancel reaches the market ``latency_ms`` later and the order can
+        still fill meanwhile. Cancelling a member of an OCO group cancels the group; cancelling
+        an unfilled bracket entry cancels its exits.
+        """
+        if not order.is_open:
+            return False
+        now = self._now()
+        if self._latency and not self._is_held(order):
+            order.pending.append(PendingChange(at=now + self._latency, cancel=True))
+            self._touch(order)
+        else:
+            self._end(order, OrderStatus.CANCELLED, "requested", now)
+        self._flush()
+        return True
+
+    def cancel_all(self, *, strategy_id: str | None = None, symbol: str | None = None) -> int:
+        """Cancel every open order (of ``strategy_id``, in ``symbol``); returns how many."""
+        orders = [
+            o
+            for o in self.open_orders(symbol)
+            if strategy_id is None or o.strategy_id == strategy_id
+        ]
+        return sum(self.cancel(o) for o in orders)
+
+    def modify(
+        self,
+        order: Order,
+        *,
+        qty: float | None = None,
+        limit: float | None = None,
+        stop: float | None = None,
+    ) -> None:
+        """Change a working order's quantity and/or prices.
+
+        Raises ValueError for a change the order cannot have (a limit price on an order
+        without one, the quantity of an OCO member, nothing to change). Everything else
+        answers with an event: :class:`~framework.OrderModified`, or
+        :class:`~framework.OrderModifyRejected` when the order is no longer open, the new
+        quantity is not above what has filled, or a risk check fails.
+        """
+        if qty is None and limit is None and stop is None:
+            raise ValueError("modify needs qty=, limit= or stop=")
+        if qty is not None:
+            qty = check_quantity(qty)
+            if order.oco_id is not None:
+                raise ValueError("the quantity of an OCO or bracket exit follows its group")
+        limit = check_price("limit", limit)
+        stop = check_price("stop", stop)
+        if limit is not None and order.limit_price is None:
+            raise ValueError(f"order {order.order_id} is a {order.type.value} order: no limit")
+        if stop is not None and order.stop_price is None:
+            raise ValueError(f"order {order.order_id} is a {order.type.value} order: no stop")
+        now = self._now()
+        change = PendingChange(at=now, qty=qty, limit_price=limit, stop_price=stop)
+        rejection: Rejection | None = None
+        if not order.is_open:
+            rejection = ("not_open", f"order {order.order_id} is {order.status.value}")
+        else:
+            grow = (qty - order.qty) if qty is not None and qty > order.qty else 0.0
+            if grow or limit is not None or stop is not None:
+                new_qty = qty if qty is not None else order.qty
+                price = limit if limit is not None else stop
+                if price is None:
+                    price = order.limit_price if order.limit_price is not None else order.stop_price
+                rejection = self._check(
+                    order.symbol, order.side.sign * grow, price, new_orders=0, value_qty=new_qty
+                )
+        if rejection is not None:
+            self._modify_rejected(order, rejection, now)
+        elif self._latency and not self._is_held(order):
+            order.pending.append(attrs.evolve(change, at=now + self._latency))
+            self._touch(order)
+        else:
+            self._apply_modify(order, change, now)
+        self._flush()
+
+    def trip_kill_switch(self, reason: str = "kill switch") -> None:
+        """Halt trading: cancel every open order, send market orders that flatten every
+        position (owned by ``KILL_SWITCH_OWNER``), and reject new orders until
+        :meth:`reset_kill_switch`. Every strategy gets a :class:`~framework.TradingHalted`.
+        """
+        now = self._now()
+        self._halted = reason
+        self._emit(None, TradingHalted(reason=reason, ts_event=now, ts_recv=now))
+        for order in self.open_orders():
+            if order.is_open:
+                self._end(order, OrderStatus.CANCELLED, "kill_switch", now, cascade=False)
+        for symbol, position in sorted(self.portfolio.positions.items()):
+            if position.qty:
+                side = OrderSide.SELL if position.qty > 0 else OrderSide.BUY
+                order = self._make(
+                    KILL_SWITCH_OWNER, symbol, side, abs(position.qty), None, None, TimeInForce.GTC
+                )
+                self._place(order)
+        self._flush()
+
+    def reset_kill_switch(self) -> None:
+        """Accept orders again after :meth:`trip_kill_switch`."""
+        if self._halted is None:
+            return
+        now = self._now()
+        self._halted = None
+        self._emit(None, TradingResumed(ts_event=now, ts_recv=now))
+        self._flush()
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @property
+    def halted(self) -> str | None:
+        """Why trading is halted by the kill switch, or None."""
+        return self._halted
+
     def open_orders(self, symbol: str | None = None) -> list[Order]:
-        """Orders still working, oldest first."""
+        """Orders that may still fill (including bracket exits waiting for their entry),
+        oldest first."""
         if symbol is not None:
-            return list(self._working.get(symbol, ()))
-        return [o for orders in self._working.values() for o in orders]
+            found = list(self._working.get(symbol, ()))
+        else:
+            found = [o for orders in self._working.values() for o in orders]
+        for held in self._held.values():
+            found.extend(o for o in held if symbol is None or o.symbol == symbol)
+        found.sort(key=lambda o: o.order_id)
+        return found
+
+    def orders(self) -> list[Order]:
+        """Every order so far, including finished and rejected ones, oldest first."""
+        return list(self._orders.values())
 
     def order(self, order_id: int) -> Order:
         """Look an order up by id (KeyError if unknown)."""
         return self._orders[order_id]
+
+    def statistics(self) -> BrokerStatistics:
+        """Counts of order events so far."""
+        by_status: dict[OrderStatus, int] = {}
+        for order in self._orders.values():
+            by_status[order.status] = by_status.get(order.status, 0) + 1
+        return BrokerStatistics(
+            orders=len(self._orders),
+            fills=self._fills,
+            rejected=by_status.get(OrderStatus.REJECTED, 0),
+            cancelled=by_status.get(OrderStatus.CANCELLED, 0),
+            expired=by_status.get(OrderStatus.EXPIRED, 0),
+            modified=self._modifications,
+            open_orders=len(self.open_orders()),
+            halted=self._halted,
+        )
 
     # -- market events ---------------------------------------------------------------------
 
     def on_bar(self, bar: Bar) -> None:
         working = self._working.get(bar.symbol)
         if working:
-            self._fill_all(bar.symbol, working, bar.open, bar.open, bar.ts_open)
+            self._match_bar(bar, working)
         self.portfolio.mark(bar.symbol, bar.close, bar.ts_event)
 
     def on_quote(self, quote: Quote) -> None:
         working = self._working.get(quote.symbol)
         if working:
-            buy = quote.ask if quote.ask is not None else quote.last_price
-            sell = quote.bid if quote.bid is not None else quote.last_price
-            if buy is not None and sell is not None:
-                self._fill_all(quote.symbol, working, buy, sell, quote.ts_event)
+            self._match_quote(quote, working)
         mark = quote.last_price
         if mark is None and quote.bid is not None and quote.ask is not None:
             mark = (quote.bid + quote.ask) / 2
         if mark is not None:
             self.portfolio.mark(quote.symbol, mark, quote.ts_event)
 
-    # -- internals -------------------------------------------------------------------------
+    # -- matching --------------------------------------------------------------------------
 
-    def _fill_all(
-        self, symbol: str, working: list[Order], buy_price: float, sell_price: float, ts: int
-    ) -> None:
-        # Detach the list first: a strategy reacting to a fill may submit a new order, which
-        # must wait for the next market event.
-        self._working[symbol] = []
-        recv = self._now()
+    def _match_bar(self, bar: Bar, working: list[Order]) -> None:
+        start = bar.ts_open
+        orders = list(working)
+        self._matching = working
+        self._run_due(orders, start)
+        groups_done: set[int] | None = None
+        for order in orders:
+            if order.status not in OPEN_STATUSES or order.ts_active > start:
+                continue
+            if order.oco_id is not None:
+                if groups_done is None:
+                    groups_done = set()
+                elif order.oco_id in groups_done:
+                    continue
+                groups_done.add(order.oco_id)
+                self._match_group_on_bar(order.oco_id, bar)
+                continue
+            if order.tif in _IMMEDIATE:
+                price = match_open(order, bar.open)
+                if price is None:
+                    self._end(order, OrderStatus.CANCELLED, order.tif.value, start)
+                    continue
+                at_open = True
+            else:
+                price, at_open, triggered = match_bar(order, bar.open, bar.high, bar.low)
+                if triggered and not order.is_triggered:
+                    order.is_triggered = True
+                    self._touch(order)
+                if price is None:
+                    continue
+            self._fill(order, order.leaves_qty, price, start if at_open else bar.ts_event)
+            if order.child_ids:
+                self._exits_in_entry_bar(order, bar, at_open)
+        self._compact(working)
+        self._flush()
+
+    def _match_group_on_bar(self, oco_id: int, bar: Bar) -> None:
+        start = bar.ts_open
+        candidates: list[tuple[Order, float]] = []
+        at_open: list[tuple[Order, float]] = []
+        for order in self._oco[oco_id]:
+            if not order.is_open or order.ts_active > start or self._is_held(order):
+                continue
+            price, opened, triggered = match_bar(order, bar.open, bar.high, bar.low)
+            if triggered and not order.is_triggered:
+                order.is_triggered = True
+                self._touch(order)
+            if price is not None:
+                candidates.append((order, price))
+                if opened:
+                    at_open.append((order, price))
+        if at_open:
+            order, price = at_open[0]
+            self._fill(order, order.leaves_qty, price, start)
+        elif len(candidates) == 1:
+            order, price = candidates[0]
+            self._fill(order, order.leaves_qty, price, bar.ts_event)
+        elif candidates:
+            order, price = worse_first(candidates)
+            self._fill(order, order.leaves_qty, price, bar.ts_event, guess=True)
+
+    def _exits_in_entry_bar(self, entry: Order, bar: Bar, entry_at_open: bool) -> None:
+        """A bracket entry filled on this bar: its exits may fill on the rest of it."""
+        exits = [self._orders[i] for i in entry.child_ids]
+        working = [o for o in exits if o.is_open and not self._is_held(o)]
+        if not working or working[0].ts_active > bar.ts_open:
+            return
+        if entry_at_open:
+            # All of the bar came after the entry: the ordinary rules apply.
+            assert working[0].oco_id is not None
+            self._match_group_on_bar(working[0].oco_id, bar)
+            return
+        # The entry filled inside the bar: the path after it is unknown. Pessimistic: the
+        # stop-loss fills if the bar reached it; the take-profit waits for the next bar.
         for order in working:
-            price = buy_price if order.side is OrderSide.BUY else sell_price
-            qty = order.leaves_qty
+            if order.type is OrderType.STOP:
+                price, _, _ = match_bar(order, bar.open, bar.high, bar.low)
+                if price is not None:
+                    self._fill(order, order.leaves_qty, price, bar.ts_event, guess=True)
+
+    def _match_quote(self, quote: Quote, working: list[Order]) -> None:
+        now = quote.ts_event
+        orders = list(working)
+        self._matching = working
+        self._run_due(orders, now)
+        ask = quote.ask if quote.ask is not None else quote.last_price
+        bid = quote.bid if quote.bid is not None else quote.last_price
+        ask_left = bid_left = inf
+        if self._quote_sizes:
+            if quote.ask is not None and quote.ask_size is not None:
+                ask_left = quote.ask_size
+            if quote.bid is not None and quote.bid_size is not None:
+                bid_left = quote.bid_size
+        for order in orders:
+            if not order.is_open or order.ts_active > now:
+                continue
+            buy = order.side is OrderSide.BUY
+            immediate = order.tif in _IMMEDIATE
+            market_price = ask if buy else bid
+            price: float | None = None
+            if market_price is not None:
+                price, triggered = match_quote(order, market_price)
+                if triggered and not order.is_triggered:
+                    order.is_triggered = True
+                    self._touch(order)
+            if price is None:
+                if immediate:
+                    self._end(order, OrderStatus.CANCELLED, order.tif.value, now)
+                continue
+            available = ask_left if buy else bid_left
+            qty = min(order.leaves_qty, available)
+            if order.tif is TimeInForce.FOK and qty < order.leaves_qty - QTY_EPSILON:
+                self._end(order, OrderStatus.CANCELLED, "fok", now)
+                continue
+            if qty > QTY_EPSILON:
+                self._fill(order, qty, price, now, bid=quote.bid, ask=quote.ask)
+                if buy:
+                    ask_left -= qty
+                else:
+                    bid_left -= qty
+            if immediate and order.is_open:
+                self._end(order, OrderStatus.CANCELLED, "ioc", now)
+        self._compact(working)
+        self._flush()
+
+    # -- state changes ---------------------------------------------------------------------
+
+    def _fill(
+        self,
+        order: Order,
+        qty: float,
+        price: float,
+        ts: int,
+        *,
+        guess: bool = False,
+        bid: float | None = None,
+        ask: float | None = None,
+    ) -> None:
+        side = order.side
+        if self._slippage is not None:
+            price = self._slippage.slipped_price(side, price, bid, ask)
+            limit = order.limit_price
+            if limit is not None:
+                price = min(price, limit) if side is OrderSide.BUY else max(price, limit)
+        order.filled_qty += qty
+        order.filled_value += qty * price
+        self._touch(order)
+        if order.qty - order.filled_qty <= QTY_EPSILON:
             order.filled_qty = order.qty
             order.status = OrderStatus.FILLED
-            fill = OrderFilled(
-                order_id=order.order_id,
-                symbol=symbol,
-                side=order.side,
-                qty=qty,
-                price=price,
-                commission=0.0,
-                ts_event=ts,
-                ts_recv=recv,
-            )
-            self.portfolio.apply_fill(fill)
-            self._emit(order, fill)
+            self._retire(order)
+        else:
+            order.status = OrderStatus.PARTIALLY_FILLED
+        charge = 0.0
+        if self._commission is not None:
+            total = self._commission.order_commission(order.filled_qty, order.filled_value)
+            charge = total - order.commission
+            order.commission = total
+        fill = OrderFilled(
+            order_id=order.order_id,
+            symbol=order.symbol,
+            side=side,
+            qty=qty,
+            price=price,
+            commission=charge,
+            ts_event=ts,
+            ts_recv=self._clock.now() if self._clock is not None else ts,
+            is_intrabar_guess=guess,
+        )
+        self.portfolio.apply_fill(fill)
+        self._fills += 1
+        self._emit(order, fill)
+        if order.oco_id is not None:
+            self._after_group_fill(order, qty, ts)
+        if order.child_ids:
+            self._size_exits(order)
 
-    def _emit(self, order: Order, event: Event) -> None:
-        owner = self._owners.get(order.strategy_id)
-        if owner is not None:
-            owner(event)
-        for listener in self._listeners:
-            listener(event)
+    def _after_group_fill(self, order: Order, qty: float, ts: int) -> None:
+        members = self._oco[order.oco_id] if order.oco_id is not None else []
+        parent = self._orders[order.parent_id] if order.parent_id is not None else None
+        if parent is not None and parent.is_open:
+            # Exiting has begun: stop entering.
+            self._end(parent, OrderStatus.CANCELLED, "oco", ts)
+        exited = sum(m.filled_qty for m in members)
+        for member in members:
+            if member is order or not member.is_open:
+                continue
+            if parent is None:
+                member.qty = max(member.qty - qty, member.filled_qty)
+            else:
+                member.qty = max(member.filled_qty + parent.filled_qty - exited, member.filled_qty)
+            self._touch(member)
+            if member.leaves_qty <= QTY_EPSILON:
+                self._end(member, OrderStatus.CANCELLED, "oco", ts, cascade=False)
+
+    def _size_exits(self, entry: Order) -> None:
+        """Keep a bracket's exits at the entry's filled quantity; release them on its first fill."""
+        exits = [self._orders[i] for i in entry.child_ids]
+        exited = sum(o.filled_qty for o in exits)
+        held = self._held.get(entry.order_id)
+        for order in exits:
+            if not order.is_open:
+                continue
+            if entry.filled_qty > QTY_EPSILON:
+                order.qty = order.filled_qty + entry.filled_qty - exited
+            else:
+                order.qty = entry.qty
+            self._touch(order)
+            if held is not None and order in held and entry.filled_qty > QTY_EPSILON:
+                held.remove(order)
+                self._working.setdefault(order.symbol, []).append(order)
+        if held is not None and not held:
+            del self._held[entry.order_id]
+
+    def _end(
+        self, order: Order, status: OrderStatus, reason: str, ts: int, *, cascade: bool = True
+    ) -> None:
+        """Cancel or expire an open order; by default also its OCO group and unfilled exits."""
+        order.status = status
+        order.reason = reason
+        order.pending.clear()
+        self._touch(order)
+        self._retire(order)
+        recv = self._now()
+        if status is OrderStatus.EXPIRED:
+            self._emit(
+                order,
+                OrderExpired(
+                    order_id=order.order_id, symbol=order.symbol, ts_event=ts, ts_recv=recv
+                ),
+            )
+        else:
+            self._emit(
+                order,
+                OrderCancelled(
+                    order_id=order.order_id,
+                    symbol=order.symbol,
+                    reason=reason,
+                    ts_event=ts,
+                    ts_recv=recv,
+                ),
+            )
+        if not cascade:
+            return
+        if order.oco_id is not None:
+            sibling_reason = reason if reason == "kill_switch" else "oco"
+            for member in self._oco[order.oco_id]:
+                if member.is_open:
+                    self._end(member, status, sibling_reason, ts, cascade=False)
+        if order.child_ids and order.filled_qty <= QTY_EPSILON:
+            for child_id in order.child_ids:
+                child = self._orders[child_id]
+                if child.is_open:
+                    self._end(child, OrderStatus.CANCELLED, "parent_cancelled", ts, cascade=False)
+
+    def _apply_modify(self, order: Order, change: PendingChange, ts: int) -> None:
+        if not order.is_open:
+            self._modify_rejected(order, ("not_open", f"order {order.order_id} ended"), ts)
+            return
+        if change.qty is not None and change.qty <= order.filled_qty + QTY_EPSILON:
+            self._modify_rejected(
+                order,
+                (
+                    "qty_below_filled",
+                    f"new quantity {change.qty:g} is not above the {order.filled_qty:g} filled",
+                ),
+                ts,
+            )
+            return
+        if change.qty is not None:
+            order.qty = change.qty
+        if change.limit_price is not None:
+            order.limit_price = change.limit_price
+        if change.stop_price is not None:
+            order.stop_price = change.stop_price
+        self._touch(order)
+        self._modifications += 1
+        if order.child_ids and order.filled_qty <= QTY_EPSILON:
+            self._size_exits(order)
+        self._emit(
+            order,
+            OrderModified(
+                order_id=order.order_id,
+                symbol=order.symbol,
+                qty=order.qty,
+                limit_price=order.limit_price,
+                stop_price=order.stop_price,
+                ts_event=ts,
+                ts_recv=self._now(),
+            ),
+        )
+
+    def _modify_rejected(self, order: Order, rejection: Rejection, ts: int) -> None:
+        reason, detail = rejection
+        self._emit(
+            order,
+            OrderModifyRejected(
+                order_id=order.order_id,
+                symbol=order.symbol,
+                reason=reason,
+                detail=detail,
+                ts_event=ts,
+                ts_recv=self._now(),
+            ),
+        )
+
+    def _run_due(self, orders: list[Order], now: int) -> None:
+        """Apply every scheduled change due by ``now`` to ``orders``, earliest first."""
+        for order in orders:
+            if order.next_due <= now:
+                break
+        else:
+            return
+        while True:
+            first: Order | None = None
+            first_due = now + 1
+            for order in orders:
+                if order.is_open:
+                    due = order.next_due
+                    if due < first_due:
+                        first, first_due = order, due
+            if first is None:
+                return
+            self._apply_due(first, first_due)
+
+    def _apply_due(self, order: Order, due: int) -> None:
+        if order.status is OrderStatus.SUBMITTED and order.ts_active == due:
+            self._activate(order, due)
+        elif order.pending and order.pending[0].at == due:
+            change = order.pending.pop(0)
+            self._touch(order)
+            if change.cancel:
+                self._end(order, OrderStatus.CANCELLED, "requested", due)
+            else:
+                self._apply_modify(order, change, due)
+        else:
+            self._end(order, OrderStatus.EXPIRED, "expired", due)
+
+    def _activate(self, order: Order, ts: int) -> None:
+        order.status = OrderStatus.ACCEPTED
+        self._touch(order)
+        self._emit(
+            order,
+            OrderAccepted(
+                order_id=order.order_id, symbol=order.symbol, ts_event=ts, ts_recv=self._now()
+            ),
+        )
+        for child in self._held.get(order.order_id, ()):
+            if child.status is OrderStatus.SUBMITTED:
+                self._activate(child, ts)
+
+    # -- creation --------------------------------------------------------------------------
+
+    def _make(
+        self,
+        strategy_id: str,
+        symbol: str,
+        side: OrderSide,
+        qty: float,
+        limit: float | None,
+        stop: float | None,
+        tif: TimeInForce,
+        *,
+        parent_id: int | None = None,
+        oco_id: int | None = None,
+    ) -> Order:
+        if not isinstance(symbol, str) or not symbol:
+            raise ValueError(f"symbol must be a non-empty string, got {symbol!r}")
+        now = self._now()
+        order = Order(
+            order_id=self._next_id,
+            strategy_id=strategy_id,
+            symbol=symbol,
+            side=side,
+            qty=qty,
+            type=order_type_for(limit, stop),
+            limit_price=limit,
+            stop_price=stop,
+            tif=tif,
+            ts_submitted=now,
+            ts_active=now + self._latency,
+            expire_at=self._sessions.session_end(now) if tif is TimeInForce.DAY else None,
+            status=OrderStatus.SUBMITTED,
+            parent_id=parent_id,
+            oco_id=oco_id,
+        )
+        self._next_id += 1
+        self._orders[order.order_id] = order
+        return order
+
+    def _new_oco_id(self) -> int:
+        oco_id = self._next_oco
+        self._next_oco += 1
+        return oco_id
+
+    def _place(self, order: Order, *, held: bool = False) -> None:
+        if not held:
+            self._working.setdefault(order.symbol, []).append(order)
+        self._touch(order)
+        if not self._latency:
+            self._activate_placed(order)
+
+    def _activate_placed(self, order: Order) -> None:
+        order.status = OrderStatus.ACCEPTED
+        now = order.ts_submitted
+        self._emit(
+            order,
+            OrderAccepted(order_id=order.order_id, symbol=order.symbol, ts_event=now, ts_recv=now),
+        )
+
+    def _reject(self, order: Order, rejection: Rejection) -> None:
+        reason, detail = rejection
+        order.status = OrderStatus.REJECTED
+        order.reason = reason
+        self._touch(order)
+        now = order.ts_submitted
+        self._emit(
+            order,
+            OrderRejected(
+                order_id=order.order_id,
+                symbol=order.symbol,
+                reason=reason,
+                detail=detail,
+                ts_event=now,
+                ts_recv=now,
+            ),
+        )
+
+    def _check(
+        self,
+        symbol: str,
+        signed_qty: float,
+        price: float | None,
+        *,
+        new_orders: int = 1,
+        value_qty: float | None = None,
+    ) -> Rejection | None:
+        limits = self._risk
+        if self._plain_risk and self._halted is None:
+            if limits.require_price and symbol not in self.portfolio.last_price:
+                return "no_price", f"no price for {symbol} yet: wait for its first bar or quote"
+            return None
+        open_orders = self.open_orders() if limits.max_open_orders is not None else ()
+        buys, sells = self._open_quantities(symbol)
+        loss = None
+        if limits.daily_loss_limit is not None:
+            loss = self._session_loss.loss(self.portfolio, self._now())
+        return check_entry(
+            limits,
+            OrderIntent(
+                symbol=symbol,
+                signed_qty=signed_qty,
+                price=price,
+                new_orders=new_orders,
+                value_qty=value_qty,
+            ),
+            halted=self._halted,
+            portfolio=self.portfolio,
+            open_orders=len(open_orders),
+            open_buys=buys,
+            open_sells=sells,
+            session_loss=loss,
+        )
+
+    def _open_quantities(self, symbol: str) -> tuple[float, float]:
+        """Unfilled quantity of the symbol's working orders per side, an OCO group once."""
+        buys = sells = 0.0
+        seen: dict[int, float] | None = None
+        for order in self._working.get(symbol, ()):
+            if not order.is_open:
+                continue
+            leaves = order.leaves_qty
+            if order.oco_id is not None:
+                if seen is None:
+                    seen = {}
+                before = seen.get(order.oco_id, 0.0)
+                seen[order.oco_id] = max(before, leaves)
+                leaves = max(leaves - before, 0.0)
+            if order.side is OrderSide.BUY:
+                buys += leaves
+            else:
+                sells += leaves
+        return buys, sells
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def _is_held(self, order: Order) -> bool:
+        return order.parent_id is not None and order in self._held.get(order.parent_id, ())
+
+    def _retire(self, order: Order) -> None:
+        """Take a finished order out of the working lists."""
+        if order.parent_id is not None:
+            held = self._held.get(order.parent_id)
+            if held is not None and order in held:
+                held.remove(order)
+                if not held:
+                    del self._held[order.parent_id]
+                return
+        working = self._working.get(order.symbol)
+        if working is None or working is self._matching:
+            return  # compacted once when matching ends: removing one by one is quadratic
+        if order in working:
+            working.remove(order)
+
+    def _compact(self, working: list[Order]) -> None:
+        self._matching = None
+        for order in working:
+            if order.status not in OPEN_STATUSES:
+                working[:] = [o for o in working if o.status in OPEN_STATUSES]
+                return
+
+    def _touch(self, order: Order) -> None:
+        if self._transaction_hook is not None:
+            self._touched[order.order_id] = order
+
+    def _emit(self, order: Order | None, event: Event) -> None:
+        self._outbox.append((order, event))
+
+    def _flush(self) -> None:
+        """Journal this transaction, then deliver its events: listeners first, then owners."""
+        if not self._outbox and not self._touched:
+            return
+        events, self._outbox = self._outbox, []
+        if self._transaction_hook is not None:
+            touched, self._touched = self._touched, {}
+            self._transaction_hook(
+                sorted(touched.values(), key=lambda o: o.order_id), [e for _, e in events]
+            )
+        for order, event in events:
+            for listener in self._listeners:
+                listener(event)
+            if order is None:
+                for handler in list(self._owners.values()):
+                    handler(event)
+            else:
+                owner = self._owners.get(order.strategy_id)
+                if owner is not None:
+                    owner(event)
 
     def _now(self) -> int:
         if self._clock is None:
             raise RuntimeError("broker is not attached to an engine")
         return self._clock.now()
+
+    # -- restore ---------------------------------------------------------------------------
+
+    def _restore(self, orders: Iterable[Order], halted: str | None) -> None:
+        """Load a journalled book into this fresh broker (see :class:`PaperJournal`)."""
+        by_id = {o.order_id: o for o in sorted(orders, key=lambda o: o.order_id)}
+        self._orders = dict(by_id)
+        self._halted = halted
+        self._next_id = max(by_id, default=0) + 1
+        oco_ids = [o.oco_id for o in by_id.values() if o.oco_id is not None]
+        self._next_oco = max(oco_ids, default=0) + 1
+        for order in by_id.values():
+            if order.oco_id is not None:
+                self._oco.setdefault(order.oco_id, []).append(order)
+            if not order.is_open:
+                continue
+            parent = by_id.get(order.parent_id) if order.parent_id is not None else None
+            if parent is not None and parent.filled_qty <= QTY_EPSILON:
+                self._held.setdefault(parent.order_id, []).append(order)
+            else:
+                self._working.setdefault(order.symbol, []).append(order)

@@ -34,8 +34,11 @@ class Position:
 class Portfolio:
     """Tracks cash and positions from fills and values them at the latest marks.
 
-    Accounting identity: ``equity == cash + sum(qty * last price)`` over open positions.
-    One equity sample is kept per distinct mark time (the last mark at a time wins).
+    Accounting identities (checked by a state machine in tests/portfolio):
+    ``equity == cash + sum(qty * last price)`` over open positions, and
+    ``equity == start_cash + realized_pnl + unrealized_pnl - commissions``.
+    A position without a mark yet is valued at its average price. One equity sample is kept
+    per distinct mark time (the last mark at a time wins).
     """
 
     def __init__(self, cash: float = 100_000.0) -> None:
@@ -73,6 +76,23 @@ class Portfolio:
         """Sum of absolute position values at their last marks."""
         last = self.last_price
         return sum(abs(p.qty) * last.get(s, p.avg_price) for s, p in self._open.items())
+
+    def net_exposure(self) -> float:
+        """Signed sum of position values at their last marks (longs minus shorts)."""
+        return self.market_value()
+
+    def realized_pnl(self) -> float:
+        """Profit booked by closing positions, over all symbols, before commissions."""
+        return sum(p.realized_pnl for p in self.positions.values())
+
+    def unrealized_pnl(self) -> float:
+        """Profit of the open positions at their last marks."""
+        last = self.last_price
+        return sum(p.unrealized_pnl(last.get(s, p.avg_price)) for s, p in self._open.items())
+
+    def open_positions(self) -> dict[str, Position]:
+        """The positions that are not flat, by symbol."""
+        return dict(self._open)
 
     def apply_fill(self, fill: OrderFilled) -> None:
         """Book a fill: cash, position, realised PnL, commission and round-trip trades."""

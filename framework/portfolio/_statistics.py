@@ -3,7 +3,8 @@
 - ``total_return``: final equity / start cash − 1.
 - ``annualized_return``: (1 + total_return) ** (1 / years) − 1, years = span / 365.25 days;
   None when the span is under one day.
-- daily returns: equity at the last sample of each UTC day, relative to the previous day's.
+- daily returns: equity at the last sample of each UTC day, relative to the previous day's
+  (the first day's relative to the start cash).
 - ``volatility``: standard deviation (sample, n−1) of daily returns × √252.
 - ``sharpe``: mean daily return / its standard deviation × √252 (risk-free rate 0).
 - ``sortino``: mean daily return / downside deviation × √252, downside deviation =
@@ -12,7 +13,10 @@
 - ``max_drawdown_duration_s``: longest time from a peak until equity regained it (or the end).
 - ``win_rate``: winning trades / trades; ``profit_factor``: gross profit / gross loss (None
   without losing trades); ``avg_trade_pnl``: mean net PnL per trade.
-- ``exposure_time``: fraction of the run's span during which some trade was open.
+- ``exposure_time``: fraction of the run's span (first to last equity sample) during which
+  some position was open (closed trades, and a trade still open at the end up to the end).
+- ``fills``; ``commissions``: sum of all commissions paid; ``intrabar_guess_fills``: fills
+  whose price relied on an assumption about the path inside a bar.
 Undefined figures are None (``null`` in JSON).
 """
 
@@ -39,6 +43,7 @@ def compute_statistics(
     trades: Sequence[Trade],
     fills: Sequence[OrderFilled],
     commissions: float,
+    open_trade_entries: Sequence[int] = (),
 ) -> dict[str, Any]:
     """Compute the statistics listed in the module docstring."""
     final = equity[-1] if len(equity) else start_cash
@@ -48,7 +53,7 @@ def compute_statistics(
     if total_return is not None and span >= _NANOS_PER_DAY and final > 0:
         years = span / (365.25 * _NANOS_PER_DAY)
         annualized = (1 + total_return) ** (1 / years) - 1
-    daily = _daily_returns(equity_ts, equity)
+    daily = _daily_returns(equity_ts, equity, start_cash)
     volatility = sharpe = sortino = None
     if len(daily) >= 2:
         mean = math.fsum(daily) / len(daily)
@@ -75,15 +80,15 @@ def compute_statistics(
         "win_rate": len(wins) / len(trades) if trades else None,
         "profit_factor": math.fsum(wins) / gross_loss if gross_loss > 0 else None,
         "avg_trade_pnl": math.fsum(t.pnl for t in trades) / len(trades) if trades else None,
-        "exposure_time": _exposure(trades, equity_ts),
+        "exposure_time": _exposure(trades, open_trade_entries, equity_ts),
         "fills": len(fills),
         "commissions": commissions,
         "intrabar_guess_fills": sum(1 for f in fills if f.is_intrabar_guess),
     }
 
 
-def _daily_returns(times: Sequence[int], values: Sequence[float]) -> list[float]:
-    closes: list[float] = []
+def _daily_returns(times: Sequence[int], values: Sequence[float], start: float) -> list[float]:
+    closes: list[float] = [start]
     current_day = None
     for ts, value in zip(times, values, strict=True):
         day = ts // _NANOS_PER_DAY
@@ -116,14 +121,18 @@ def _drawdown(times: Sequence[int], values: Sequence[float]) -> tuple[float, int
     return worst, longest
 
 
-def _exposure(trades: Sequence[Trade], times: Sequence[int]) -> float | None:
+def _exposure(
+    trades: Sequence[Trade], open_entries: Sequence[int], times: Sequence[int]
+) -> float | None:
     if len(times) < 2 or times[-1] <= times[0]:
         return None
+    spans = [(t.entry_time, t.exit_time) for t in trades]
+    spans += [(entry, times[-1]) for entry in open_entries]
     covered = 0
     end = times[0]
-    for trade in sorted(trades, key=lambda t: t.entry_time):
-        start = max(trade.entry_time, end)
-        if trade.exit_time > start:
-            covered += trade.exit_time - start
-            end = trade.exit_time
+    for entry, exit_ in sorted(spans):
+        start = max(entry, end)
+        if exit_ > start:
+            covered += min(exit_, times[-1]) - start
+            end = exit_
     return covered / (times[-1] - times[0])

@@ -84,6 +84,10 @@ class TradeBook:
                     commission=fill.commission * (1.0 - share),
                 )
 
+    def open_entry_times(self) -> list[int]:
+        """Entry times of the trades still open, one per symbol."""
+        return [trade.entry_time for trade in self._open.values()]
+
     def _close(self, fill: OrderFilled, trade: _OpenTrade) -> None:
         del self._open[fill.symbol]
         self.closed.append(

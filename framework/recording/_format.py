@@ -76,6 +76,9 @@ class RecordKind(enum.IntEnum):
     MARKER = 4
     #: An order or fill of the paper-trading journal as a JSON object.
     ORDER = 5
+    #: A REST answer (or failure) used by a feed: one JSON header line, ``\n``, the body
+    #: exactly as received (redacted). The header's ``purpose`` says why it was fetched.
+    REST = 6
 
 
 #: Kind byte -> member, for the reader's hot loop (a dict lookup beats ``RecordKind(b)``).

@@ -50,6 +50,9 @@ class RecordingSummary:
     inbound_by_frame_kind: Mapping[str, int] = attrs.field(converter=_frozen_counts)
     symbols: frozenset[str]
     integrity: RecoveryReport
+    #: REST records by their header's ``purpose`` (``warmup``, ``backfill``, ``history``),
+    #: failed requests counted under ``<purpose> failed``.
+    rest_by_purpose: Mapping[str, int] = attrs.field(factory=dict, converter=_frozen_counts)
 
 
 def summarize(
@@ -71,6 +74,7 @@ def summarize(
     counts: Counter[RecordKind] = Counter()
     connection_names: Counter[str] = Counter()
     frame_kinds: Counter[str] = Counter()
+    rest_purposes: Counter[str] = Counter()
     symbols: set[str] = set()
     first_wall: int | None = None
     last_wall: int | None = None
@@ -83,6 +87,8 @@ def summarize(
             counts[record.kind] += 1
             if record.kind is RecordKind.CONNECTION:
                 connection_names[_event_name(record.payload)] += 1
+            elif record.kind is RecordKind.REST:
+                rest_purposes[_rest_purpose(record.payload)] += 1
             elif record.kind is RecordKind.INBOUND and (classify or symbols_of):
                 try:
                     text = record.payload.decode("utf-8")
@@ -107,7 +113,21 @@ def summarize(
         inbound_by_frame_kind=frame_kinds,
         symbols=frozenset(symbols),
         integrity=report,
+        rest_by_purpose=rest_purposes,
     )
+
+
+def _rest_purpose(payload: bytes) -> str:
+    """``purpose`` from a REST record's header line (``... failed`` when not ``ok``)."""
+    head = payload.partition(b"\n")[0]
+    try:
+        document = orjson.loads(head)
+    except orjson.JSONDecodeError:
+        return UNDECODABLE
+    if not isinstance(document, dict) or not isinstance(document.get("purpose"), str):
+        return UNDECODABLE
+    purpose: str = document["purpose"]
+    return purpose if document.get("ok") else f"{purpose} failed"
 
 
 def _event_name(payload: bytes) -> str:
@@ -144,6 +164,9 @@ def format_summary(summary: RecordingSummary) -> str:
             f"{n} {c:,}" for n, c in sorted(summary.connection_events_by_name.items())
         )
         lines.append(f"connection {summary.connection_events:,} events: {names}")
+    if summary.rest_by_purpose:
+        answers = ", ".join(f"{n} {c:,}" for n, c in sorted(summary.rest_by_purpose.items()))
+        lines.append(f"rest       {answers}")
     if summary.inbound_by_frame_kind:
         frames = ", ".join(f"{n} {c:,}" for n, c in sorted(summary.inbound_by_frame_kind.items()))
         lines.append(f"frames     {frames}")

@@ -44,11 +44,19 @@ def _kill_after(path: Path, acknowledgements: int) -> list[int]:
                 break
             acknowledged.append(int(line))
         child.send_signal(signal.SIGKILL)
-        rest, errors = child.communicate(timeout=60)
+        child.wait(timeout=60)
+        # Read the rest through the same buffered reader: communicate() would read the raw
+        # pipe and skip lines readline() had already buffered.
+        rest = child.stdout.read()
+        assert child.stderr is not None
+        errors = child.stderr.read()
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
+        child.stdout.close()
+        if child.stderr is not None:
+            child.stderr.close()
     assert child.returncode == -signal.SIGKILL, errors.decode(errors="replace")
     # Lines are written whole (a few bytes to a pipe is atomic), so only the last may be cut.
     acknowledged.extend(int(line) for line in rest.split(b"\n") if line)

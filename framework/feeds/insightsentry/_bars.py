@@ -32,6 +32,16 @@ emitted are dropped as duplicates; ticks at that same time are matched as a mult
 
 Points without open/high/low in a bar (non-tick) series are rejected and counted; a missing
 volume counts as 0.
+
+**Holes.** With ``detect_gaps``, a frame whose oldest new bar starts at least two bar sizes
+after the newest bar already known for its stream (final or in progress) reveals a hole: the
+periods between may hold bars that never arrived (a reconnect burst that does not reach back,
+updates lost in flight) or none at all (a session break). Each hole is listed once as a
+:class:`BarHole` for :meth:`BarAssembler.take_holes`; bars of fixed sizes only (not ticks or
+months). Holes inside one frame are the server's own data and are trusted.
+:meth:`BarAssembler.backfill` turns a REST answer for a hole into final bars (flagged
+``is_backfill``) through the same validation, remembered as final so that a later burst
+repeating them counts as duplicates.
 """
 
 from __future__ import annotations
@@ -75,6 +85,20 @@ class AssemblerStatistics:
     rejected: int
 
 
+@attrs.frozen(slots=True, kw_only=True)
+class BarHole:
+    """Bar periods of one stream with no data: open times ``ts_from`` .. ``ts_to`` inclusive.
+
+    ``ts_next`` is the open time of the bar right after the hole (already received).
+    """
+
+    code: str
+    interval: str
+    ts_from: int
+    ts_to: int
+    ts_next: int
+
+
 @attrs.define(slots=True)
 class _Stream:
     code: str
@@ -103,11 +127,17 @@ class BarAssembler:
     """
 
     def __init__(
-        self, streams: Iterable[tuple[str, str]] | None = None, *, history: int = DEFAULT_HISTORY
+        self,
+        streams: Iterable[tuple[str, str]] | None = None,
+        *,
+        history: int = DEFAULT_HISTORY,
+        detect_gaps: bool = False,
     ) -> None:
         self._allowed: frozenset[tuple[str, str]] | None = None
         self._streams: dict[tuple[str, str], _Stream] = {}
         self._history = history
+        self._detect_gaps = detect_gaps
+        self._holes: list[BarHole] = []
         self._emitted = self._updates = self._duplicates = 0
         self._corrections = self._rejected = 0
         self.set_streams(streams)
@@ -155,6 +185,54 @@ class BarAssembler:
         if stream.interval.unit == "tick":
             return list(self._on_ticks(stream, frame, recv_ns))
         return self._on_bars(stream, frame, recv_ns)
+
+    def take_holes(self) -> list[BarHole]:
+        """The holes found since the last call (only with ``detect_gaps``), oldest first."""
+        holes, self._holes = self._holes, []
+        return holes
+
+    def newest_open(self, code: str, label: str) -> int | None:
+        """Open time of the newest bar known for a stream (in progress or final), or None."""
+        stream = self._streams.get((code, label))
+        if stream is None:
+            return None
+        if stream.current is not None:
+            return stream.current.time_ns
+        return stream.last_final_ns
+
+    def backfill(
+        self, frame: SeriesFrame, hole: BarHole, recv_ns: int
+    ) -> tuple[list[Bar], int | None]:
+        """Final bars for the periods of ``hole`` from a REST ``frame`` of its stream.
+
+        Returns the bars (oldest first, ``is_backfill=True``) and the oldest time the frame
+        reaches back to (None when it has no points), so the caller can tell a hole the answer
+        did not cover. A bar's ``ts_event`` is its end bound as for live bars: the next point's
+        open, ``bar_end``-free, or the open plus the bar size. Bars already emitted are skipped.
+        """
+        stream = self._streams.get((frame.code, frame.bar_label))
+        if stream is None or (frame.code, frame.bar_label) != (hole.code, hole.interval):
+            return [], None
+        self._rejected += len(frame.rejected)
+        points = sorted((p for p in frame.points if p.open is not None), key=lambda p: p.time_ns)
+        oldest = points[0].time_ns if points else None
+        inside = {p.time_ns: p for p in points if hole.ts_from <= p.time_ns <= hole.ts_to}
+        times = sorted(inside)
+        bars: list[Bar] = []
+        last_final = stream.last_final_ns
+        for index, time_ns in enumerate(times):
+            if time_ns in stream.history:
+                self._duplicates += 1
+                continue
+            next_ns = times[index + 1] if index + 1 < len(times) else hole.ts_next
+            end = self._end_bound(stream, time_ns, None, next_ns)
+            assert end is not None
+            bar = self._final(stream, inside[time_ns], end, recv_ns)
+            if bar is not None:
+                bars.append(attrs.evolve(bar, is_backfill=True))
+        if last_final is not None and (stream.last_final_ns or 0) < last_final:
+            stream.last_final_ns = last_final  # never move the final frontier backwards
+        return bars, oldest
 
     def on_server_time(self, server_time_ns: int, recv_ns: int) -> list[Bar]:
         """Close in-progress bars whose end the server clock has reached.
@@ -214,6 +292,8 @@ class BarAssembler:
                 ends[time_ns] = frame.bar_end_ns + NANOS_PER_SECOND
         if not candidates:
             return []
+        if self._detect_gaps:
+            self._find_hole(stream, previous, candidates)
         times = sorted(candidates)
         out: list[Bar | BarUpdate] = []
         for time_ns, next_ns in itertools.pairwise(times):
@@ -234,6 +314,31 @@ class BarAssembler:
             if update is not None:
                 out.append(update)
         return out
+
+    def _find_hole(
+        self, stream: _Stream, previous: SeriesPoint | None, candidates: dict[int, SeriesPoint]
+    ) -> None:
+        size = stream.interval.nanos
+        known = [t for t in (stream.last_final_ns,) if t is not None]
+        if previous is not None:
+            known.append(previous.time_ns)
+        if size is None or not known:
+            return
+        frontier = max(known)
+        newer = [t for t in candidates if t > frontier]
+        if not newer:
+            return
+        first = min(newer)
+        if first - frontier >= 2 * size:
+            self._holes.append(
+                BarHole(
+                    code=stream.code,
+                    interval=stream.label,
+                    ts_from=frontier + size,
+                    ts_to=first - size,
+                    ts_next=first,
+                )
+            )
 
     def _end_bound(
         self, stream: _Stream, time_ns: int, reported_end: int | None, next_ns: int | None

@@ -19,16 +19,26 @@ rejected keys, missing entitlements, unknown fatal errors and certificate failur
 with :class:`FeedTerminated` / :class:`FeedTLSError`. Between attempts the delay grows
 exponentially with jitter (:class:`Backoff`).
 
+With a :class:`HistoryClient` (``history=``) the feed also uses the REST API (see
+:mod:`._history`): ``warmup_bars`` of history per bar series are fetched, journalled and
+delivered between ``WarmupStarted`` and ``WarmupCompleted`` before the WebSocket connects
+(within ``warmup_timeout``; a failure ends the feed with a :class:`~framework.HistoryError`),
+and holes in bar streams are backfilled in background tasks, each within
+``backfill_timeout``, while the reader goes on (newer bars of that stream wait in the
+processor, never the socket). A backfill that fails becomes a ``BarGap``. The feed's stop
+settles backfills still under way as failed, journalled, so the recording says how every hole
+ended.
+
 The API key is held as a :class:`~framework.recording.Secret`; it is revealed only to build the
-subscription message and redacted before anything is journalled or logged.
+subscription message (and the REST bearer header) and redacted before anything is journalled
+or logged.
 """
 
 from __future__ import annotations
 
 import collections
-import ipaddress
-import math
 import logging
+import math
 import random
 import ssl
 import time
@@ -40,8 +50,9 @@ import attrs
 import trio
 import trio_websocket
 
-from ..._errors import ConfigError, FeedTerminated, FeedTLSError
+from ..._errors import ConfigError, FeedTerminated, FeedTLSError, HistoryError, HistoryUnavailable
 from ..._events import DataRejected, Event, FeedConnected, FeedDisconnected, FeedResumed, FeedStale
+from ..._intervals import Interval
 from ...recording import RecordKind, Secret, redact
 from .._feed import EventBatch
 from ._backoff import Backoff, BackoffPolicy
@@ -56,8 +67,17 @@ from ._codec import (
     classify_error,
     log_safe,
 )
+from ._history import (
+    WARMUP_COMPLETED,
+    WARMUP_STARTED,
+    BackfillRequest,
+    marker_payload,
+    rest_record,
+    warmup_events,
+)
 from ._outbox import Outbox
-from ._processor import FrameProcessor, ProcessorStatistics, connection_payload
+from ._processor import DEFAULT_MAX_HELD, FrameProcessor, ProcessorStatistics, connection_payload
+from ._rest import HistoryClient, SeriesRequest, SeriesResponse, is_loopback_host, parse_retry_after
 from ._subscriptions import Subscription, SubscriptionSet, WireDialect, encode_subscribe
 
 log = logging.getLogger(__name__)
@@ -70,6 +90,9 @@ WEBSOCKET_QUEUE = 16
 
 #: Signature of a journal's append: (kind, payload, recv_wall_ns, recv_mono_ns) -> seq.
 Journal = Callable[[RecordKind, bytes, int, int], object]
+
+#: Backfill requests in flight at once; more holes wait their turn (within their deadline).
+BACKFILL_CONCURRENCY = 4
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -90,6 +113,12 @@ class LiveFeedConfig:
     #: Give up after this many consecutive failed attempts (None: keep trying).
     max_attempts: int | None = None
     dialect: WireDialect = WireDialect.CURRENT
+    #: Deadline for the whole warm-up (every series, retries included).
+    warmup_timeout: float = 60.0
+    #: Deadline for filling one hole (retries included); then it becomes a BarGap.
+    backfill_timeout: float = 30.0
+    #: Events of one stream held behind a backfill before its hole is given up.
+    max_held_events: int = DEFAULT_MAX_HELD
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -119,8 +148,10 @@ class InsightSentryFeed:
     """Live bars and quotes from InsightSentry's realtime WebSocket (``is_live = True``).
 
     ``journal``, when given, receives every inbound frame (before it is decoded or delivered),
-    every outbound frame (redacted) and every connection change. ``ssl_context`` lets tests
-    trust their own CA; verification itself cannot be switched off.
+    every outbound frame (redacted), every connection change and every REST answer used.
+    ``ssl_context`` lets tests trust their own CA; verification itself cannot be switched off.
+    ``history`` (not owned: the caller closes it) enables gap backfill and, with
+    ``warmup_bars`` > 0, the warm-up; see the module docstring.
     """
 
     is_live = True
@@ -138,9 +169,17 @@ class InsightSentryFeed:
         rng_seed: int | None = None,
         name: str = "insightsentry",
         updates: bool = True,
+        history: HistoryClient | None = None,
+        warmup_bars: int = 0,
     ) -> None:
         self.name = name
         self.config = config or LiveFeedConfig()
+        if type(warmup_bars) is not int or warmup_bars < 0:
+            raise ConfigError(f"warmup_bars must be an integer >= 0, got {warmup_bars!r}")
+        if warmup_bars and history is None:
+            raise ConfigError("a warm-up needs the REST API: pass history=HistoryClient(...)")
+        self._history = history
+        self.warmup_bars = warmup_bars
         if not isinstance(api_key, Secret):
             if not isinstance(api_key, str) or not api_key.strip():
                 raise ConfigError("the InsightSentry API key is empty")
@@ -157,7 +196,11 @@ class InsightSentryFeed:
             source=name,
             max_bytes=self.config.max_frame_bytes,
             updates=updates,
+            backfill=history is not None,
+            max_held=self.config.max_held_events,
         )
+        self._backfill_limit = trio.CapacityLimiter(BACKFILL_CONCURRENCY)
+        self._nursery: trio.Nursery | None = None
         self._backoff = Backoff(self.config.backoff, rng=random.Random(rng_seed))
         self._outbox = Outbox()
         self._changed = trio.Event()
@@ -205,15 +248,22 @@ class InsightSentryFeed:
         *,
         task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        """Connect and stream until cancelled or a terminal error (raised as a FeedError)."""
+        """Warm up (if asked), then connect and stream until cancelled or a terminal error
+        (raised as a FeedError). ``task_status.started()`` comes after the warm-up."""
         async with send:
             try:
                 async with trio.open_nursery() as nursery:
+                    self._nursery = nursery
                     nursery.start_soon(self._forward, send)
+                    if self.warmup_bars:
+                        await self._warm_up()
                     task_status.started()
                     await self._supervise()
             finally:
                 self._state = "closed"
+                self._nursery = None
+                for request in self._processor.pending_backfills():
+                    self._settle_backfill(request, None, "the feed stopped before the answer came")
                 # Everything journalled was decoded into the outbox before the reader could be
                 # cancelled; hand it on so the run and its recording agree.
                 rest = self._outbox.drain()
@@ -360,7 +410,8 @@ class InsightSentryFeed:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in exc.headers or ()}
         if status in (408, 429) or status >= 500:
             return _EndConnection(
-                f"upgrade refused with HTTP {status}", _retry_after(headers.get("retry-after"))
+                f"upgrade refused with HTTP {status}",
+                parse_retry_after(headers.get("retry-after"), self._wall),
             )
         return FeedTerminated(
             f"{self.name}: the server refused the connection with HTTP {status}; check the "
@@ -518,6 +569,8 @@ class InsightSentryFeed:
                     log.info("%s: server says %s", self.name, log_safe(frame.text))
                 elif isinstance(frame, EventFrame):
                     log.info("%s: server event %s %s", self.name, frame.event, frame.status)
+            if processor.backfill:
+                self._start_backfills()
             if events and not outbox.put(events):
                 self._record(RecordKind.MARKER, b'{"marker":"consumer_overflow"}')
                 raise _EndConnection("engine fell too far behind; resynchronising")
@@ -553,6 +606,138 @@ class InsightSentryFeed:
             raise _EndConnection(f"server error: {text}", floor)
         raise FeedTerminated(f"{self.name}: server error needs attention: {text} ({decision.why})")
 
+    # -- history: warm-up and backfill -----------------------------------------------------
+
+    async def _warm_up(self) -> None:
+        history = self._history
+        assert history is not None
+        count = self.warmup_bars
+        series = [s for s in self._subscriptions if s.type == "series" and s.interval.nanos]
+        requests = [
+            SeriesRequest.for_subscription(s, min(count + 1, history.config.max_dp)) for s in series
+        ]
+        self._record(RecordKind.MARKER, marker_payload(WARMUP_STARTED, feed=self.name, bars=count))
+        results: dict[int, SeriesResponse | HistoryError] = {}
+
+        async def fetch(index: int, request: SeriesRequest) -> None:
+            try:
+                results[index] = await history.fetch(request)
+            except HistoryError as exc:
+                results[index] = exc
+
+        timeout = self.config.warmup_timeout
+        with trio.move_on_after(timeout):
+            async with trio.open_nursery() as nursery:
+                for index, request in enumerate(requests):
+                    nursery.start_soon(fetch, index, request)
+        events: list[Event] = []
+        for index, request in enumerate(requests):
+            result = results.get(index)
+            if not isinstance(result, SeriesResponse):
+                error = result or HistoryUnavailable(
+                    f"{request.name}: no answer within the warm-up deadline of {timeout:g} s"
+                )
+                self._record(
+                    RecordKind.REST,
+                    rest_record(
+                        purpose="warmup", request=request, status=error.status, error=str(error)
+                    ),
+                )
+                log.error("%s: warm-up failed: %s", self.name, error)
+                raise error
+            body = redact(result.text, self._secret)
+            self._record(
+                RecordKind.REST,
+                rest_record(
+                    purpose="warmup",
+                    request=request,
+                    body=body,
+                    status=result.status,
+                    attempts=result.attempts,
+                ),
+                result.recv_wall_ns,
+            )
+            events.extend(self._processor.process_history(body, result.recv_wall_ns))
+        wall = self._wall()
+        self._record(
+            RecordKind.MARKER, marker_payload(WARMUP_COMPLETED, feed=self.name, bars=count), wall
+        )
+        delivered = warmup_events(self.name, count, events, wall)
+        log.info("%s: warm-up delivered %d bars", self.name, len(delivered) - 2)
+        self._outbox.put(delivered)
+
+    def _start_backfills(self) -> None:
+        for request in self._processor.take_backfill_requests():
+            self._record(RecordKind.MARKER, request.marker())
+            nursery = self._nursery
+            if nursery is None:  # pragma: no cover - the reader runs inside run()
+                continue
+            nursery.start_soon(self._backfill, request)
+
+    def _hole_request(self, request: BackfillRequest, dp: int) -> SeriesRequest:
+        for sub in self._subscriptions:
+            if sub.stream_key == request.stream:
+                return SeriesRequest.for_subscription(sub, dp)
+        return SeriesRequest(
+            code=request.hole.code, interval=Interval.parse(request.hole.interval), bars=dp
+        )
+
+    async def _backfill(self, request: BackfillRequest) -> None:
+        """Fetch one hole within ``backfill_timeout``; a too-short answer is asked again once
+        with twice the points. Settles the request whatever happens (except cancellation: then
+        ``run`` settles it)."""
+        history = self._history
+        assert history is not None
+        max_dp = history.config.max_dp
+        response: SeriesResponse | None = None
+        error: str | None = None
+        timeout = self.config.backfill_timeout
+        with trio.move_on_after(timeout) as scope:
+            async with self._backfill_limit:
+                dp = request.dp(self._processor.newest_open(*request.stream), max_dp)
+                for _ in range(2):
+                    try:
+                        response = await history.fetch(self._hole_request(request, dp))
+                    except HistoryError as exc:
+                        error = str(exc)
+                        break
+                    points = response.frame.points
+                    if (points and points[0].time_ns <= request.hole.ts_from) or dp >= max_dp:
+                        break
+                    dp = min(max_dp, 2 * dp)
+        if scope.cancelled_caught and response is None and error is None:
+            error = f"no answer within the backfill deadline of {timeout:g} s"
+        self._settle_backfill(request, response, None if response is not None else error)
+
+    def _settle_backfill(
+        self, request: BackfillRequest, response: SeriesResponse | None, error: str | None
+    ) -> None:
+        """Journal how a backfill ended, then let the processor release what it held."""
+        if response is not None:
+            body = redact(response.text, self._secret)
+            payload = rest_record(
+                purpose="backfill",
+                request=response.request,
+                body=body,
+                status=response.status,
+                attempts=response.attempts,
+                request_id=request.id,
+            )
+            wall = response.recv_wall_ns
+        else:
+            body = None
+            payload = rest_record(
+                purpose="backfill",
+                request=self._hole_request(request, 1),
+                error=error or "request failed",
+                request_id=request.id,
+            )
+            wall = self._wall()
+        self._record(RecordKind.REST, payload, wall)
+        events = self._processor.backfill_response(request.id, body, error, wall)
+        if events:
+            self._outbox.put(events)
+
     # -- journal and events ----------------------------------------------------------------
 
     def _record(
@@ -579,7 +764,7 @@ def _parse_url(url: str) -> tuple[str, int, str, bool]:
         raise ConfigError(f"feed URL must be ws:// or wss:// with a host, got {url!r}")
     secure = parts.scheme == "wss"
     host = parts.hostname
-    if not secure and not _is_loopback(host):
+    if not secure and not is_loopback_host(host):
         raise ConfigError(
             f"plain ws:// is allowed only to loopback addresses (got {host}); use wss://"
         )
@@ -589,32 +774,9 @@ def _parse_url(url: str) -> tuple[str, int, str, bool]:
     return host, port, parts.path or "/", secure
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _host_header(host: str, port: int, secure: bool) -> str:
     default = 443 if secure else 80
     return host if port == default else f"{host}:{port}"
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
 
 
 def _close_text(exc: trio_websocket.ConnectionClosed) -> str:

@@ -5,6 +5,15 @@ rejections into counted :class:`~framework.DataRejected` notifications. It is sa
 deterministic: the same frames with the same receive times give the same events, which is why
 a recording replays exactly what a paper run saw.
 
+With ``backfill``, the processor also watches for holes in bar streams: each hole opens a
+:class:`~framework.feeds.insightsentry.BackfillRequest` (taken by the live feed with
+:meth:`FrameProcessor.take_backfill_requests`), and every later bar or bar update of that
+stream is held until :meth:`FrameProcessor.backfill_response` brings the answer: the
+backfilled bars, then the held events, in order. Other streams are never held. At most
+``max_held`` events wait per stream; past that the oldest hole is given up as a
+:class:`~framework.BarGap` so memory stays bounded. REST answers for warm-up and downloads go
+through :meth:`FrameProcessor.process_history`, the same decoder and assembler as frames.
+
 Connection changes are journalled as small JSON records; :func:`connection_payload` and
 :func:`event_from_connection_payload` convert them both ways.
 """
@@ -19,8 +28,9 @@ import attrs
 import orjson
 
 from ..._errors import DecodeError
-from ..._events import Bar, DataRejected, Event, FeedConnected, FeedDisconnected
-from ._bars import BarAssembler
+from ..._events import Bar, BarGap, BarUpdate, DataRejected, Event, FeedConnected, FeedDisconnected
+from ..._intervals import Interval
+from ._bars import BarAssembler, BarHole
 from ._codec import (
     DEFAULT_MAX_BYTES,
     Frame,
@@ -31,6 +41,7 @@ from ._codec import (
     decode_frame,
     log_safe,
 )
+from ._history import BackfillRequest
 from ._quotes import QuoteBook
 from ._subscriptions import SubscriptionSet
 
@@ -38,6 +49,13 @@ log = logging.getLogger(__name__)
 
 #: Rejections logged at WARNING per reason before the rest go to DEBUG (all are counted).
 LOGGED_PER_REASON = 10
+
+#: Events of one stream held while its backfill is under way, before the oldest hole is
+#: given up (a live feed's backfill deadline normally ends the wait long before).
+DEFAULT_MAX_HELD = 10_000
+
+#: Byte limit for one REST answer (30000 bars are about 4 MB).
+HISTORY_MAX_BYTES = 64 * 1024 * 1024
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -51,13 +69,30 @@ class ProcessorStatistics:
     quotes: int
     duplicates: int
     corrections: int
+    #: Bars delivered from REST answers to fill holes.
+    backfilled: int = 0
+    #: ``BarGap`` events delivered (holes that could not be filled, wholly or in part).
+    gaps: int = 0
+    #: Holes whose REST answer is still awaited.
+    pending_backfills: int = 0
+
+
+class _Slot:
+    """A place in a stream's held events for the answer to one backfill request."""
+
+    __slots__ = ("events", "request")
+
+    def __init__(self, request: BackfillRequest) -> None:
+        self.request = request
+        self.events: list[Event] | None = None
 
 
 class FrameProcessor:
     """Decodes frames into events for the subscribed streams.
 
     ``updates`` selects whether in-progress :class:`~framework.BarUpdate` events are produced
-    (they are only useful to strategies that ask for them).
+    (they are only useful to strategies that ask for them). ``backfill`` turns on hole
+    detection and holding (see the module docstring).
     """
 
     def __init__(
@@ -67,11 +102,20 @@ class FrameProcessor:
         source: str,
         max_bytes: int = DEFAULT_MAX_BYTES,
         updates: bool = True,
+        backfill: bool = False,
+        max_held: int = DEFAULT_MAX_HELD,
     ) -> None:
         self.source = source
         self.max_bytes = max_bytes
         self.updates = updates
-        self._bars = BarAssembler()
+        self.backfill = backfill
+        self.max_held = max_held
+        self._bars = BarAssembler(detect_gaps=backfill)
+        self._next_request = 1
+        self._new_requests: list[BackfillRequest] = []
+        self._pending: dict[int, BackfillRequest] = {}
+        self._held: dict[tuple[str, str], list[Event | _Slot]] = {}
+        self._backfilled = self._gaps = 0
         self._quotes = QuoteBook()
         self._frames: Counter[str] = Counter()
         self._rejected: Counter[str] = Counter()
@@ -115,7 +159,177 @@ class FrameProcessor:
                 events.extend(self._bars.on_server_time(frame.server_time_ns, recv_ns))
         except DecodeError as exc:
             events.append(self._reject(exc, recv_ns))
+        if self.backfill:
+            events = self._route(events, recv_ns)
         return events, frame
+
+    def process_history(self, text: str, recv_ns: int) -> list[Event]:
+        """Fold a REST series answer in: its final bars (and rejections), no updates.
+
+        The newest point stays in the assembler as the open bar, which live frames continue.
+        Anything but a series document is rejected.
+        """
+        try:
+            frame = decode_frame(text, max_bytes=HISTORY_MAX_BYTES, recv_ns=recv_ns)
+        except DecodeError as exc:
+            return [self._reject(exc, recv_ns)]
+        if not isinstance(frame, SeriesFrame):
+            return [self._reject(DecodeError("bad_field", "REST answer is not a series"), recv_ns)]
+        events: list[Event] = [self._reject(point, recv_ns) for point in frame.rejected]
+        try:
+            events.extend(e for e in self._bars.on_series(frame, recv_ns) if isinstance(e, Bar))
+        except DecodeError as exc:
+            events.append(self._reject(exc, recv_ns))
+        self._bars.take_holes()  # a first answer has nothing before it to miss
+        return events
+
+    # -- backfill ----------------------------------------------------------------------------
+
+    def take_backfill_requests(self) -> list[BackfillRequest]:
+        """Holes found since the last call, each to be answered with :meth:`backfill_response`."""
+        requests, self._new_requests = self._new_requests, []
+        return requests
+
+    def pending_backfills(self) -> list[BackfillRequest]:
+        """Requests still awaiting their answer, oldest first."""
+        return [self._pending[key] for key in sorted(self._pending)]
+
+    def newest_open(self, code: str, interval: str) -> int | None:
+        """Open time of the newest bar known for a stream (final, held or in progress)."""
+        return self._bars.newest_open(code, interval)
+
+    def backfill_response(
+        self, request_id: int, text: str | None, error: str | None, recv_ns: int
+    ) -> list[Event]:
+        """Settle a backfill: ``text`` is the REST answer (None when the request failed, with
+        ``error`` saying why). Returns what the stream can now deliver: backfilled bars (or a
+        ``BarGap`` for what could not be filled), then the events held behind them. An unknown
+        or already settled ``request_id`` (given up by the holding limit) yields nothing.
+        """
+        request = self._pending.pop(request_id, None)
+        if request is None:
+            return []
+        hole = request.hole
+        fill: list[Event] = []
+        if text is None:
+            fill.append(
+                self._gap(hole, hole.ts_from, hole.ts_to, error or "request failed", recv_ns)
+            )
+            return self._settle(request, fill)
+        try:
+            frame = decode_frame(text, max_bytes=HISTORY_MAX_BYTES, recv_ns=recv_ns)
+        except DecodeError as exc:
+            fill.append(self._reject(exc, recv_ns))
+            fill.append(self._gap(hole, hole.ts_from, hole.ts_to, "answer rejected", recv_ns))
+            return self._settle(request, fill)
+        if not isinstance(frame, SeriesFrame):
+            fill.append(
+                self._gap(hole, hole.ts_from, hole.ts_to, "answer is not a series", recv_ns)
+            )
+            return self._settle(request, fill)
+        fill.extend(self._reject(point, recv_ns) for point in frame.rejected)
+        bars, oldest = self._bars.backfill(frame, hole, recv_ns)
+        if oldest is None or oldest > hole.ts_from:
+            size = Interval.parse(hole.interval).nanos or 0
+            last = hole.ts_to if oldest is None else min(hole.ts_to, oldest - size)
+            fill.append(self._gap(hole, hole.ts_from, last, "answer does not reach back", recv_ns))
+        self._backfilled += len(bars)
+        fill.extend(bars)
+        if bars:
+            log.info(
+                "%s: backfilled %d bar(s) of %s@%s",
+                self.source,
+                len(bars),
+                hole.code,
+                hole.interval,
+            )
+        return self._settle(request, fill)
+
+    def _gap(self, hole: BarHole, ts_from: int, ts_to: int, why: str, recv_ns: int) -> BarGap:
+        self._gaps += 1
+        log.warning(
+            "%s: bars of %s@%s from %d to %d are missing: %s",
+            self.source,
+            hole.code,
+            hole.interval,
+            ts_from,
+            ts_to,
+            log_safe(why),
+        )
+        return BarGap(
+            symbol=hole.code,
+            interval=hole.interval,
+            ts_from=ts_from,
+            ts_to=ts_to,
+            ts_event=recv_ns,
+            ts_recv=recv_ns,
+        )
+
+    def _route(self, events: list[Event], recv_ns: int) -> list[Event]:
+        """Open requests for new holes and hold the events of streams waiting for one."""
+        holes = self._bars.take_holes()
+        held = self._held
+        if not holes and not held:
+            return events
+        new: dict[tuple[str, str], list[BackfillRequest]] = {}
+        for hole in holes:
+            request = BackfillRequest(id=self._next_request, hole=hole)
+            self._next_request += 1
+            self._pending[request.id] = request
+            self._new_requests.append(request)
+            new.setdefault(request.stream, []).append(request)
+        out: list[Event] = []
+        for event in events:
+            cls = event.__class__
+            if cls is Bar or cls is BarUpdate:
+                key = (event.symbol, event.interval)  # type: ignore[attr-defined]
+                waiting = new.get(key)
+                while waiting and event.ts_open > waiting[0].hole.ts_to:  # type: ignore[attr-defined]
+                    held.setdefault(key, []).append(_Slot(waiting.pop(0)))
+                queue = held.get(key)
+                if queue:
+                    queue.append(event)
+                    if len(queue) > self.max_held:
+                        out.extend(self._give_up(key, recv_ns))
+                    continue
+            out.append(event)
+        for key, waiting in new.items():
+            for request in waiting:
+                held.setdefault(key, []).append(_Slot(request))
+        return out
+
+    def _give_up(self, key: tuple[str, str], recv_ns: int) -> list[Event]:
+        for item in self._held.get(key, ()):
+            if isinstance(item, _Slot) and item.events is None:
+                request = item.request
+                self._pending.pop(request.id, None)
+                hole = request.hole
+                gap = self._gap(hole, hole.ts_from, hole.ts_to, "held too many events", recv_ns)
+                return self._settle(request, [gap])
+        return []
+
+    def _settle(self, request: BackfillRequest, fill: list[Event]) -> list[Event]:
+        queue = self._held.get(request.stream)
+        if queue is None:
+            return fill
+        for item in queue:
+            if isinstance(item, _Slot) and item.request.id == request.id:
+                item.events = fill
+                break
+        released: list[Event] = []
+        done = 0
+        for item in queue:
+            if isinstance(item, _Slot):
+                if item.events is None:
+                    break
+                released.extend(item.events)
+            else:
+                released.append(item)
+            done += 1
+        del queue[:done]
+        if not queue:
+            del self._held[request.stream]
+        return released
 
     def statistics(self) -> ProcessorStatistics:
         bars = self._bars.statistics()
@@ -127,6 +341,9 @@ class FrameProcessor:
             quotes=self._quotes.statistics().quotes,
             duplicates=bars.duplicates,
             corrections=bars.corrections,
+            backfilled=self._backfilled,
+            gaps=self._gaps,
+            pending_backfills=len(self._pending),
         )
 
     def _reject(self, error: DecodeError, recv_ns: int) -> DataRejected:

@@ -2,8 +2,14 @@
 
 :class:`RecordingFeed` reads a ``.twrec`` journal and passes every inbound frame, with its
 recorded receive time, through the same :class:`FrameProcessor` the live feed uses; recorded
-connection changes become the same feed-health events. It runs in simulated time, as fast as
-possible or paced (``speed=1`` is real time, ``speed=10`` ten times faster).
+connection changes become the same feed-health events. REST answers are replayed where they
+were journalled: warm-up answers between their ``warmup_started``/``warmup_completed`` markers
+(delivered as the same ``WarmupStarted`` .. ``WarmupCompleted`` run), backfill answers settling
+the same holes (the processor finds them again: a recording whose header says ``backfill``
+replays with hole detection on), and ``history`` answers (``tradewire history --out x.twrec``)
+as plain final bars. A recording that ends with a backfill unanswered (the session was killed)
+drops the bars held behind it, as the session never delivered them. It runs in simulated time,
+as fast as possible or paced (``speed=1`` is real time, ``speed=10`` ten times faster).
 """
 
 from __future__ import annotations
@@ -18,6 +24,14 @@ from ..._errors import SubscriptionError
 from ..._events import Event
 from ...recording import RecordKind, read_recording
 from .._feed import REPLAY_BATCH_SIZE, EventBatch
+from ._history import (
+    BACKFILL_REQUESTED,
+    WARMUP_COMPLETED,
+    WARMUP_STARTED,
+    parse_marker,
+    parse_rest_record,
+    warmup_events,
+)
 from ._processor import FrameProcessor, ProcessorStatistics, event_from_connection_payload
 from ._subscriptions import SubscriptionSet, parse_subscribe
 
@@ -38,7 +52,9 @@ class RecordingFeed:
         self.path = Path(path)
         self.name = f"recording:{self.path.name}"
         self.speed = speed
+        self.updates = updates
         self._processor = FrameProcessor(None, source=self.name, updates=updates)
+        self._warmup: list[Event] | None = None
 
     def statistics(self) -> ProcessorStatistics:
         return self._processor.statistics()
@@ -59,6 +75,10 @@ class RecordingFeed:
                     report.torn_tail_bytes,
                     report.last_good_seq,
                     report.torn_tail_reason,
+                )
+            if recording.meta.get("backfill"):
+                self._processor = FrameProcessor(
+                    None, source=self.name, updates=self.updates, backfill=True
                 )
             task_status.started()
             processor = self._processor
@@ -86,11 +106,57 @@ class RecordingFeed:
                     event = event_from_connection_payload(record.payload, ts)
                     if event is not None:
                         batch.append(event)
+                elif kind == RecordKind.REST:
+                    batch.extend(self._replay_rest(record.payload, ts))
+                elif kind == RecordKind.MARKER:
+                    batch.extend(self._replay_marker(record.payload, ts))
                 if len(batch) >= REPLAY_BATCH_SIZE:
                     await send.send(batch)
                     batch = []
             if batch:
                 await send.send(batch)
+
+    def _replay_rest(self, payload: bytes, ts: int) -> list[Event]:
+        try:
+            head, body = parse_rest_record(payload)
+        except ValueError as exc:
+            log.warning("%s: REST record not understood: %s", self.path, exc)
+            return []
+        purpose = head["purpose"]
+        processor = self._processor
+        if purpose == "backfill":
+            request_id = head.get("id")
+            if not isinstance(request_id, int) or not processor.backfill:
+                return []
+            return processor.backfill_response(request_id, body, head.get("error"), ts)
+        if body is None:
+            return []
+        events = processor.process_history(body, ts)
+        if purpose == "warmup" and self._warmup is not None:
+            self._warmup.extend(events)
+            return []
+        return events
+
+    def _replay_marker(self, payload: bytes, ts: int) -> list[Event]:
+        doc = parse_marker(payload)
+        name = None if doc is None else doc.get("marker")
+        if doc is None or name is None:
+            return []
+        if name == WARMUP_STARTED:
+            self._warmup = []
+        elif name == WARMUP_COMPLETED and self._warmup is not None:
+            events, self._warmup = self._warmup, None
+            return warmup_events(str(doc.get("feed", "")), int(doc.get("bars", 0)), events, ts)
+        elif name == BACKFILL_REQUESTED:
+            found = {r.id for r in self._processor.take_backfill_requests()}
+            if doc.get("id") not in found:
+                log.warning(
+                    "%s: the recording asked for backfill %s that replay did not find; this "
+                    "tradewire version assembles bars differently from the recording's",
+                    self.path,
+                    doc.get("id"),
+                )
+        return []
 
     def _follow_subscriptions(self, payload: bytes) -> None:
         text = payload.decode("utf-8", errors="replace")

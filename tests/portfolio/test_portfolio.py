@@ -1,3 +1,4 @@
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -65,3 +66,24 @@ def test_equity_identity_and_pnl_conservation(steps, mark):
     closed = sum(t.pnl for t in p.closed_trades)
     if pos.qty == 0:
         assert closed == pytest.approx(pos.realized_pnl, abs=1e-6)
+
+
+def test_several_symbols_long_and_short_with_commissions():
+    p = Portfolio(10_000.0)
+    p.apply_fill(fill(OrderSide.BUY, 10, 50.0, symbol="A"))
+    short = fill(OrderSide.SELL, 4, 200.0, symbol="B")
+    p.apply_fill(attrs.evolve(short, commission=2.0))
+    p.mark("A", 55.0, 1)
+    p.mark("B", 190.0, 2)
+    assert p.cash == 10_000.0 - 500.0 + 800.0 - 2.0
+    assert p.market_value() == 10 * 55.0 - 4 * 190.0
+    assert p.gross_exposure() == 10 * 55.0 + 4 * 190.0
+    assert p.net_exposure() == 10 * 55.0 - 4 * 190.0
+    assert p.unrealized_pnl() == 10 * 5.0 + 4 * 10.0
+    assert p.realized_pnl() == 0.0
+    assert p.equity() == pytest.approx(10_000.0 + 90.0 - 2.0)
+    assert set(p.open_positions()) == {"A", "B"}
+    p.apply_fill(fill(OrderSide.BUY, 4, 180.0, symbol="B"))
+    assert p.realized_pnl() == 80.0 and set(p.open_positions()) == {"A"}
+    times, values = p.equity_curve
+    assert list(times) == [1, 2] and values[-1] == pytest.approx(10_000.0 + 50.0 + 40.0 - 2.0)

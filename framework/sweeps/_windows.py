@@ -1,0 +1,234 @@
+"""Walk-forward windows over bar files, and a feed that replays one window of a file.
+
+Windows are cut on the timeline of the first data file: ``--train 5000 --test 1000`` counts
+its distinct bar times, ``--train 30D --test 5D`` measures from its first bar. Window *k*
+trains on ``[k·test, k·test + train)`` and tests on the ``test`` bars right after, so test
+windows follow each other without overlap; the last one may be shorter. Every data file is cut
+at the same times.
+
+The files are indexed once (bar time → byte offset of its row), so a job reads only the bytes
+of its window: a sweep of many windows over a 1M-bar file costs each worker its window, not the
+file. A :class:`DataSlice` is what travels to a worker process (path and byte range, plain
+values), and :class:`BarFileWindowFeed` replays it through the ordinary bar-file parser.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from array import array
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import trio
+
+from .._errors import ConfigError
+from .._intervals import Interval
+from .._time import iso_from_nanos
+from ..feeds._bar_file import BarFileFeed, _parse_time
+from ..feeds._feed import REPLAY_BATCH_SIZE, EventBatch
+
+_BARS = re.compile(r"^\d+$")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class DataSlice:
+    """A bar file, whole (``byte_range`` None) or the rows in ``[start, end)`` bytes."""
+
+    path: str
+    byte_range: tuple[int, int] | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class WalkWindow:
+    """One walk-forward step: train and test time ranges (bar open times, UTC ns, end
+    exclusive) and the slices of every data file that fall in them."""
+
+    index: int
+    train: tuple[int, int]
+    test: tuple[int, int]
+    train_data: tuple[DataSlice, ...]
+    test_data: tuple[DataSlice, ...]
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "train_start": iso_from_nanos(self.train[0]),
+            "train_end": iso_from_nanos(self.train[1]),
+            "test_start": iso_from_nanos(self.test[0]),
+            "test_end": iso_from_nanos(self.test[1]),
+        }
+
+
+@attrs.frozen(slots=True)
+class WindowSize:
+    """A window length: a number of bars, or a duration in nanoseconds."""
+
+    bars: int | None = None
+    nanos: int | None = None
+
+    @classmethod
+    def parse(cls, text: str, option: str) -> WindowSize:
+        """``5000`` (bars) or a duration like ``90m``, ``12h``, ``5D``, ``2W``."""
+        text = text.strip()
+        if _BARS.match(text):
+            if int(text) < 1:
+                raise ConfigError(f"{option} must be at least 1 bar, got {text}")
+            return cls(bars=int(text))
+        try:
+            nanos = Interval.parse(text).nanos
+        except ValueError:
+            nanos = None
+        if not nanos:
+            raise ConfigError(
+                f"{option} takes a number of bars (5000) or a duration (90m, 12h, 5D, 2W), "
+                f"got {text!r}"
+            )
+        return cls(nanos=nanos)
+
+
+class FileIndex:
+    """Bar times and row offsets of one bar file (rows with unreadable times are left out:
+    they stay inside whichever window's bytes surround them)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.times: array[int] = array("q")
+        self.offsets: array[int] = array("q")
+        with open(self.path, "rb") as handle:
+            header = handle.readline()
+            columns = [c.strip().lower() for c in header.decode("utf-8").split(",")]
+            if "time" not in columns:
+                raise ConfigError(f"{self.path}: header has no time column")
+            column = columns.index("time")
+            offset = len(header)
+            for line in handle:
+                fields = line.split(b",")
+                if len(fields) > column:
+                    ts = _parse_time(fields[column].decode("utf-8", "replace"))
+                    if ts is not None:
+                        self.times.append(ts)
+                        self.offsets.append(offset)
+                offset += len(line)
+        self.size = offset
+
+    def byte_range(self, start: int, end: int) -> tuple[int, int]:
+        """Bytes of the rows with ``start <= time < end``."""
+        first = bisect.bisect_left(self.times, start)
+        last = bisect.bisect_left(self.times, end)
+        begin = self.offsets[first] if first < len(self.offsets) else self.size
+        stop = self.offsets[last] if last < len(self.offsets) else self.size
+        return begin, stop
+
+
+def plan_windows(
+    data: Sequence[str | Path], *, train: WindowSize, test: WindowSize
+) -> list[WalkWindow]:
+    """Cut walk-forward windows over ``data`` (see the module docstring)."""
+    indexes = [FileIndex(path) for path in data]
+    timeline = _distinct(indexes[0].times)
+    if not timeline:
+        raise ConfigError(f"{indexes[0].path}: no bars to cut into windows")
+    cuts = _cuts(timeline, train, test)
+    if not cuts:
+        raise ConfigError(
+            f"the data ({len(timeline):,} bars) is too short for one train and one test window"
+        )
+    windows = []
+    for index, (train_range, test_range) in enumerate(cuts):
+        windows.append(
+            WalkWindow(
+                index=index,
+                train=train_range,
+                test=test_range,
+                train_data=tuple(
+                    DataSlice(path=ix.path, byte_range=ix.byte_range(*train_range))
+                    for ix in indexes
+                ),
+                test_data=tuple(
+                    DataSlice(path=ix.path, byte_range=ix.byte_range(*test_range)) for ix in indexes
+                ),
+            )
+        )
+    return windows
+
+
+def _distinct(times: array[int]) -> list[int]:
+    timeline: list[int] = []
+    for ts in times:
+        if not timeline or ts > timeline[-1]:
+            timeline.append(ts)
+    return timeline
+
+
+def _cuts(
+    timeline: list[int], train: WindowSize, test: WindowSize
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    end_of_data = timeline[-1] + 1
+    cuts = []
+    if train.bars is not None and test.bars is not None:
+        k = 0
+        while True:
+            a = k * test.bars
+            b = a + train.bars
+            if b >= len(timeline):
+                break
+            c = min(b + test.bars, len(timeline))
+            end = timeline[c] if c < len(timeline) else end_of_data
+            cuts.append(((timeline[a], timeline[b]), (timeline[b], end)))
+            k += 1
+        return cuts
+    if train.nanos is None or test.nanos is None:
+        raise ConfigError("--train and --test must both be bar counts or both be durations")
+    start = timeline[0]
+    k = 0
+    while True:
+        a = start + k * test.nanos
+        b = a + train.nanos
+        c = b + test.nanos
+        if b > timeline[-1]:
+            break
+        first = bisect.bisect_left(timeline, b)
+        if first < len(timeline) and timeline[first] < c:
+            cuts.append(((a, b), (b, min(c, end_of_data))))
+        k += 1
+    return cuts
+
+
+class BarFileWindowFeed(BarFileFeed):
+    """A :class:`~framework.BarFileFeed` over the rows of one byte range of its file."""
+
+    def __init__(self, path: str | Path, *, byte_range: tuple[int, int], **options: Any) -> None:
+        super().__init__(path, **options)
+        self.byte_range = byte_range
+        self.name = f"bars:{self.path.name}[{byte_range[0]}:{byte_range[1]}]"
+
+    async def run(
+        self,
+        send: trio.MemorySendChannel[EventBatch],
+        *,
+        task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        async with send:
+            with open(self.path, "rb") as handle:  # noqa: ASYNC230 - local file, as BarFileFeed
+                task_status.started()
+                batch: list[Any] = []
+                for bar in self._bars_of(self._lines(handle)):
+                    batch.append(bar)
+                    if len(batch) >= REPLAY_BATCH_SIZE:
+                        await send.send(batch)
+                        batch = []
+                if batch:
+                    await send.send(batch)
+
+    def _lines(self, handle: Any) -> Iterator[str]:
+        yield handle.readline().decode("utf-8")
+        start, end = self.byte_range
+        handle.seek(start)
+        position = start
+        for line in handle:
+            if position >= end:
+                break
+            position += len(line)
+            yield line.decode("utf-8")
