@@ -20,7 +20,9 @@ from . import __version__
 from ._engine import Engine
 from ._results import RunResult
 from ._strategy import Strategy
+from .execution import BrokerConfig, PaperJournal, SimulatedBroker
 from .feeds.insightsentry import Subscription
+from .portfolio import Portfolio
 from .feeds.insightsentry._live_feed import DEFAULT_URL, InsightSentryFeed, LiveFeedConfig
 from .recording import Durability, Secret, install_secret_filter, open_recording_writer
 
@@ -81,12 +83,18 @@ async def paper_trade(
     config: LiveFeedConfig | None = None,
     ssl_context: ssl.SSLContext | None = None,
     on_engine: Callable[[Engine, InsightSentryFeed], None] | None = None,
+    journal: str | Path | None = None,
+    broker_config: BrokerConfig | None = None,
 ) -> RunResult:
     """Run ``strategies`` on the live feed until ``duration`` seconds pass or the engine is
     stopped (``on_engine`` receives the engine, e.g. to call ``stop()`` on Ctrl+C).
 
     Stopping is graceful: the feed stops reading, every frame already journalled is still
     delivered, then ``on_stop`` runs. Terminal feed errors propagate as FeedError.
+
+    ``journal`` keeps the paper book (orders, fills, positions, cash) crash-safely: a new file
+    starts a book with ``cash``; an existing one is restored first, so a restarted session
+    resumes the same book, or fails with :class:`~framework.RecordingError` saying why not.
     """
     async with open_live_feed(
         subscriptions,
@@ -97,14 +105,22 @@ async def paper_trade(
         config=config,
         ssl_context=ssl_context,
     ) as feed:
-        engine = Engine(feeds=[feed], strategies=list(strategies), cash=cash)
-        if on_engine is not None:
-            on_engine(engine, feed)
-        async with trio.open_nursery() as nursery:
-            if duration is not None:
-                nursery.start_soon(_stop_after, engine, duration)
-            await engine.run()
-            nursery.cancel_scope.cancel()
+        broker = SimulatedBroker(Portfolio(cash), broker_config)
+        with contextlib.ExitStack() as stack:
+            if journal is not None:
+                # Resume the book of an earlier session (or start a new journal), then journal
+                # every order transaction before its events reach a strategy.
+                book = stack.enter_context(PaperJournal.open(journal))
+                book.restore(broker)
+                book.attach(broker)
+            engine = Engine(feeds=[feed], strategies=list(strategies), broker=broker)
+            if on_engine is not None:
+                on_engine(engine, feed)
+            async with trio.open_nursery() as nursery:
+                if duration is not None:
+                    nursery.start_soon(_stop_after, engine, duration)
+                await engine.run()
+                nursery.cancel_scope.cancel()
     return RunResult.from_engine(engine)
 
 

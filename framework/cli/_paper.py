@@ -34,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_subscription_arguments(parser)
     add_param_argument(parser)
     parser.add_argument("--record", metavar="FILE.twrec", help="journal the session to FILE")
+    parser.add_argument(
+        "--journal", metavar="BOOK.twrec",
+        help="keep the paper book (orders, fills, positions) in BOOK; an existing BOOK is "
+        "resumed, so a restarted session continues where the last one stopped",
+    )
     parser.add_argument("--cash", type=positive_float, default=100_000.0, help="start cash")
     parser.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT")
     parser.add_argument("-q", "--quiet", action="store_true", help="no live view, no summary")
@@ -65,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
                 url=args.url,
                 record=args.record,
                 duration=args.duration,
+                journal=args.journal,
                 cash=args.cash,
                 durability=durability_from(args),
                 on_engine=attach,
