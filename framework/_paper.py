@@ -22,8 +22,8 @@ from ._results import RunResult
 from ._strategy import Strategy
 from .execution import BrokerConfig, PaperJournal, SimulatedBroker
 from .feeds.insightsentry import Subscription
-from .portfolio import Portfolio
 from .feeds.insightsentry._live_feed import DEFAULT_URL, InsightSentryFeed, LiveFeedConfig
+from .portfolio import Portfolio
 from .recording import Durability, Secret, install_secret_filter, open_recording_writer
 
 log = logging.getLogger(__name__)
