@@ -30,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--symbol", help="symbol of a single file without a symbol column")
     parser.add_argument("--interval", help="bar size, e.g. 1m (detected when omitted)")
     parser.add_argument("--cash", type=positive_float, default=100_000.0, help="start cash")
+    parser.add_argument(
+        "--speed", type=positive_float, metavar="X",
+        help="pace recordings (.twrec) at X times their recorded speed (1 = real time); "
+        "default: as fast as possible",
+    )
     add_param_argument(parser)
     parser.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT")
     parser.add_argument(
@@ -64,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         "interval": args.interval,
         "skip_bad_rows": args.skip_bad_rows,
     }
-    feeds = feeds_for(args.data, **feed_options)
+    feeds = feeds_for(args.data, speed=args.speed, **feed_options)
     result = run_with_progress(
         lambda: backtest_async(
             strategy, feeds, cash=args.cash, commission=commission, slippage=slippage

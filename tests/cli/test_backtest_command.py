@@ -105,3 +105,18 @@ def test_python_dash_m_framework_and_list_command():
         [sys.executable, "-m", "framework", "list"], capture_output=True, text=True, check=True
     )
     assert "sma_cross" in listed.stdout and "bollinger_reversion" in listed.stdout
+
+
+def test_list_shows_the_built_in_feeds(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "bar_file" in out and "recording" in out and "insightsentry" in out
+
+
+def test_recordings_replay_paced_with_speed(tmp_path):
+    sample = ROOT / "examples" / "data" / "sample.twrec"
+    fast, paced = tmp_path / "fast.json", tmp_path / "paced.json"
+    assert main(["backtest", "sma_cross", "--data", str(sample), "--json", str(fast), "-q"]) == 0
+    assert main(["backtest", "sma_cross", "--data", str(sample), "--json", str(paced), "-q",
+                 "--speed", "1000"]) == 0
+    assert fast.read_bytes() == paced.read_bytes()
