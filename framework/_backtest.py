@@ -23,7 +23,6 @@ from .execution import (
 )
 from .feeds._bar_file import BarFileFeed
 from .feeds._feed import Feed
-from .feeds.insightsentry._recording_feed import RecordingFeed
 from .portfolio import Portfolio
 
 
@@ -52,6 +51,10 @@ def feeds_for(
                 BarFileFeed(path, symbol=symbol, interval=interval, skip_bad_rows=skip_bad_rows)
             )
         elif suffix == ".twrec":
+            # Imported here: the InsightSentry stack is not needed for bar files, and
+            # `import framework` stays light.
+            from .feeds.insightsentry._recording_feed import RecordingFeed
+
             feeds.append(RecordingFeed(path, speed=speed))
         else:
             raise ConfigError(f"unsupported data file {path}: expected .csv or .twrec")

@@ -19,6 +19,12 @@ Shutdown paths:
   paper run saw exactly what its recording holds) → ``on_stop``;
 - failure: an exception in a feed or a strategy cancels everything else and propagates
   (as an ``ExceptionGroup``, Trio's convention); ``on_stop`` is not called.
+
+Warm-up: a live feed that replays history first sends ``WarmupStarted`` before it and
+``WarmupCompleted`` after it (a recording replays both). The engine listens for these two
+notifications on the bus, like any subscriber, and flips its strategies' order gate: between
+them every new order is refused with reason ``warmup``. The dispatch loop does not know about
+warm-up at all, so runs without it (every backtest over bar files) pay nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ import trio
 from ._bus import EventBus
 from ._clock import NEVER, Clock, LiveClock, SimulatedClock, TimerQueue
 from ._errors import EngineError
-from ._events import Bar, BarUpdate, Event, Quote
+from ._events import Bar, BarUpdate, Event, Quote, WarmupCompleted, WarmupStarted
 from ._strategy import Strategy
 from .execution import SimulatedBroker
 from .feeds._feed import EventBatch, Feed
@@ -94,6 +100,10 @@ class Engine:
             self.clock if isinstance(self.clock, SimulatedClock) else SimulatedClock()
         )
         self.broker.attach(self.bus, self.event_clock)
+        #: Feeds whose warm-up has started and not yet completed.
+        self._warming_up: set[str] = set()
+        self.bus.subscribe(WarmupStarted, self._on_warmup)
+        self.bus.subscribe(WarmupCompleted, self._on_warmup)
         self.strategies: list[Strategy] = []
         self._observers: list[Callable[[Event], None]] = []
         self._cancel_scope: trio.CancelScope | None = None
@@ -121,6 +131,20 @@ class Engine:
             )
         strategy._bind(self.bus, self.broker, self.clock, self.timers)
         self.strategies.append(strategy)
+
+    @property
+    def is_warming_up(self) -> bool:
+        """True between a feed's WarmupStarted and its WarmupCompleted."""
+        return bool(self._warming_up)
+
+    def _on_warmup(self, event: WarmupStarted | WarmupCompleted) -> None:
+        if isinstance(event, WarmupStarted):
+            self._warming_up.add(event.feed)
+        else:
+            self._warming_up.discard(event.feed)
+        gate = bool(self._warming_up)
+        for strategy in self.strategies:
+            strategy._set_warming_up(gate)
 
     def add_observer(self, handler: Callable[[Event], None]) -> None:
         """Call ``handler`` with every event the dispatcher delivers, after the strategies."""

@@ -3,6 +3,11 @@
 :func:`paper_trade` runs strategies on the live feed with the simulated broker, optionally
 journalling every frame first, and returns the same :class:`RunResult` a backtest returns;
 replaying the journal with :func:`~framework.backtest` reproduces its orders and fills.
+
+With the REST API (``rest_url``; by default the vendor's when ``url`` is the vendor's
+WebSocket, otherwise none) the session warms its strategies up with the history they declare
+(:meth:`Strategy.warmup_bars <framework.Strategy.warmup_bars>`) and backfills holes in the bar
+streams; both are journalled, so the replay reproduces them (see ``docs/history.md``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import trio
 
 from . import __version__
@@ -23,6 +29,7 @@ from ._strategy import Strategy
 from .execution import BrokerConfig, PaperJournal, SimulatedBroker
 from .feeds.insightsentry import Subscription
 from .feeds.insightsentry._live_feed import DEFAULT_URL, InsightSentryFeed, LiveFeedConfig
+from .feeds.insightsentry._rest import DEFAULT_REST_URL, RestConfig, open_history_client
 from .portfolio import Portfolio
 from .recording import Durability, Secret, install_secret_filter, open_recording_writer
 
@@ -39,34 +46,63 @@ async def open_live_feed(
     durability: Durability = Durability.GROUP,
     config: LiveFeedConfig | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    rest_url: str | None = None,
+    rest_config: RestConfig | None = None,
+    warmup_bars: int = 0,
+    backfill: bool = True,
 ) -> AsyncIterator[InsightSentryFeed]:
     """A live feed, journalling to ``record`` (a new file) when given.
 
-    The journal is closed (and synced) when the block ends, whatever the outcome.
+    With a REST base URL (``rest_url``, else ``rest_config.base_url`` when ``rest_config`` is
+    given, else the vendor's when ``url`` is the vendor's WebSocket) the feed fetches
+    ``warmup_bars`` of history per series before it connects and, with ``backfill``, fills
+    holes in bar streams. Without one, a requested warm-up is skipped (logged) and holes are
+    not looked for. The REST client and the journal are closed (the journal synced) when the
+    block ends, whatever the outcome.
     """
     secret = api_key if isinstance(api_key, Secret) else Secret(api_key)
     install_secret_filter(secret)
     config = config or LiveFeedConfig()
-    if record is None:
-        yield InsightSentryFeed(
-            subscriptions, api_key=secret, url=url, config=config, ssl_context=ssl_context
-        )
-        return
-    meta: dict[str, Any] = {
-        "source": "insightsentry",
-        "url": url,
-        "subscriptions": [s.name for s in subscriptions],
-        "dialect": config.dialect.name.lower(),
-        "tradewire": __version__,
-    }
-    async with open_recording_writer(Path(record), meta=meta, durability=durability) as writer:
+    base = rest_url or (rest_config.base_url if rest_config is not None else None)
+    if base is None and url == DEFAULT_URL:
+        base = DEFAULT_REST_URL
+    if base is None and warmup_bars:
+        log.info("no REST API configured for %s: strategies start without warm-up", url)
+    async with contextlib.AsyncExitStack() as stack:
+        history = None
+        if base is not None and (warmup_bars > 0 or backfill):
+            rest = attrs.evolve(rest_config or RestConfig(), base_url=base)
+            history = await stack.enter_async_context(
+                open_history_client(api_key=secret, config=rest)
+            )
+        warmup = warmup_bars if history is not None else 0
+        journal = None
+        if record is not None:
+            meta: dict[str, Any] = {
+                "source": "insightsentry",
+                "url": url,
+                "subscriptions": [s.name for s in subscriptions],
+                "dialect": config.dialect.name.lower(),
+                "tradewire": __version__,
+                "rest_url": base if history is not None else None,
+                "warmup_bars": warmup,
+                # Tells the replay to look for holes as this session did.
+                "backfill": history is not None and backfill,
+            }
+            writer = await stack.enter_async_context(
+                open_recording_writer(Path(record), meta=meta, durability=durability)
+            )
+            journal = writer.append_nowait
         yield InsightSentryFeed(
             subscriptions,
             api_key=secret,
             url=url,
             config=config,
             ssl_context=ssl_context,
-            journal=writer.append_nowait,
+            journal=journal,
+            history=history,
+            warmup_bars=warmup,
+            backfill=backfill,
         )
 
 
@@ -85,6 +121,10 @@ async def paper_trade(
     on_engine: Callable[[Engine, InsightSentryFeed], None] | None = None,
     journal: str | Path | None = None,
     broker_config: BrokerConfig | None = None,
+    rest_url: str | None = None,
+    rest_config: RestConfig | None = None,
+    warmup: bool = True,
+    backfill: bool = True,
 ) -> RunResult:
     """Run ``strategies`` on the live feed until ``duration`` seconds pass or the engine is
     stopped (``on_engine`` receives the engine, e.g. to call ``stop()`` on Ctrl+C).
@@ -95,7 +135,13 @@ async def paper_trade(
     ``journal`` keeps the paper book (orders, fills, positions, cash) crash-safely: a new file
     starts a book with ``cash``; an existing one is restored first, so a restarted session
     resumes the same book, or fails with :class:`~framework.RecordingError` saying why not.
+
+    With a REST API (``rest_url``, ``rest_config``: see :func:`open_live_feed`), ``warmup``
+    fetches the largest :meth:`~framework.Strategy.warmup_bars` of the strategies before the
+    live data (orders are refused until it is delivered; a failure raises
+    :class:`~framework.HistoryError`) and ``backfill`` fills holes in the bar streams.
     """
+    needed = max((s.warmup_bars() for s in strategies), default=0) if warmup else 0
     async with open_live_feed(
         subscriptions,
         api_key=api_key,
@@ -104,6 +150,10 @@ async def paper_trade(
         durability=durability,
         config=config,
         ssl_context=ssl_context,
+        rest_url=rest_url,
+        rest_config=rest_config,
+        warmup_bars=needed,
+        backfill=backfill,
     ) as feed:
         broker = SimulatedBroker(Portfolio(cash), broker_config)
         with contextlib.ExitStack() as stack:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from ._errors import StrategyLoadError
 from ._strategy import Strategy
@@ -16,15 +16,22 @@ STRATEGY_GROUP = "tradewire.strategies"
 FEED_GROUP = "tradewire.feeds"
 
 
+def _entry_points(*, group: str) -> Any:
+    # importlib.metadata costs ~10 ms to import; only plugin lookups need it.
+    from importlib.metadata import entry_points
+
+    return entry_points(group=group)
+
+
 def available(group: str) -> dict[str, str]:
     """Installed plugins of ``group``: name → ``module:attr``."""
-    return {ep.name: ep.value for ep in entry_points(group=group)}
+    return {ep.name: ep.value for ep in _entry_points(group=group)}
 
 
 def load_strategy_class(spec: str) -> type[Strategy]:
     """Resolve a STRATEGY argument to a Strategy subclass, or raise StrategyLoadError."""
     if ":" not in spec:
-        plugins = {ep.name: ep for ep in entry_points(group=STRATEGY_GROUP)}
+        plugins = {ep.name: ep for ep in _entry_points(group=STRATEGY_GROUP)}
         if spec not in plugins:
             names = ", ".join(sorted(plugins)) or "none installed"
             raise StrategyLoadError(

@@ -31,6 +31,8 @@ from ._events import (
     OrderSide,
     Quote,
     TimerFired,
+    WarmupCompleted,
+    WarmupStarted,
 )
 from ._params import Param, declared_params
 
@@ -49,7 +51,12 @@ FEED_EVENTS: tuple[type[Event], ...] = (
     FeedResumed,
     BarGap,
     DataRejected,
+    WarmupStarted,
+    WarmupCompleted,
 )
+
+#: ``OrderRejected`` reason and detail for orders placed while history is replayed.
+WARMUP_REJECTION = ("warmup", "warm-up: no orders until live data")
 
 
 class Strategy:
@@ -82,6 +89,8 @@ class Strategy:
         self._clock: Clock | None = None
         self._timers: TimerQueue | None = None
         self._subscribed_types: set[type[Event]] = set()
+        #: Set by the engine between WarmupStarted and WarmupCompleted (see warmup_bars).
+        self._warming_up = False
         self.validate()
 
     def validate(self) -> None:
@@ -116,7 +125,27 @@ class Strategy:
         for the broker-wide TradingHalted / TradingResumed of the kill switch."""
 
     def on_feed_event(self, event: Event) -> None:
-        """Called for feed-health notifications (connected, disconnected, stale, gap, ...)."""
+        """Called for feed-health notifications (connected, disconnected, stale, gap, warm-up
+        started and completed, ...)."""
+
+    # -- warm-up ---------------------------------------------------------------------------
+
+    def warmup_bars(self) -> int:
+        """Final bars of history per series this strategy needs before live data; default 0.
+
+        Live and paper runs with a REST API fetch the largest need of their strategies before
+        connecting and deliver those bars through ``on_bar`` as usual, between a
+        ``WarmupStarted`` and a ``WarmupCompleted`` (``on_feed_event``). Meanwhile
+        :attr:`is_warming_up` is true and every new order comes back rejected (``on_order``
+        gets ``OrderRejected`` with reason ``warmup``). Backtests have no warm-up phase: the
+        data's first bars warm the indicators, as always.
+        """
+        return 0
+
+    @property
+    def is_warming_up(self) -> bool:
+        """True while history is being replayed before live data; orders are refused then."""
+        return self._warming_up
 
     def on_stop(self) -> None:
         """Called once after the last event when the run ends normally or by ``stop()``."""
@@ -197,6 +226,8 @@ class Strategy:
         ``"fok"`` (only the first price the order meets counts). The fill rules are in
         docs/execution.md; with bars, a market order fills at the next bar's open.
         """
+        if self._warming_up:
+            return self._refused(symbol, [(OrderSide.BUY, qty, limit, stop, tif)])[0]
         return self._require(self._broker).submit(
             self.strategy_id, symbol, OrderSide.BUY, qty, limit=limit, stop=stop, tif=tif
         )
@@ -211,6 +242,8 @@ class Strategy:
         tif: TimeInForce | str = "gtc",
     ) -> Order:
         """Sell ``qty`` of ``symbol`` (selling short if flat); options as for :meth:`buy`."""
+        if self._warming_up:
+            return self._refused(symbol, [(OrderSide.SELL, qty, limit, stop, tif)])[0]
         return self._require(self._broker).submit(
             self.strategy_id, symbol, OrderSide.SELL, qty, limit=limit, stop=stop, tif=tif
         )
@@ -239,6 +272,17 @@ class Strategy:
         stop-loss stop on the other side, linked one-cancels-other; they work once the entry
         fills, for what it filled. ``tif`` applies to the entry; the exits are ``gtc``.
         """
+        if self._warming_up:
+            from .execution import Bracket
+
+            exit_side = OrderSide.SELL if _side(side) is OrderSide.BUY else OrderSide.BUY
+            legs = [
+                (side, qty, entry_limit, None, tif),
+                (exit_side, qty, take_profit, None, "gtc"),
+                (exit_side, qty, None, stop_loss, "gtc"),
+            ]
+            entry, take, stop = self._refused(symbol, legs, linked=True, bracket=True)
+            return Bracket(entry, take, stop)
         return self._require(self._broker).submit_bracket(
             self.strategy_id,
             symbol,
@@ -262,6 +306,10 @@ class Strategy:
     ) -> tuple[Order, Order]:
         """A limit and a stop on the same side, one-cancels-other (e.g. take a profit or stop
         out of a position); returns (limit order, stop order)."""
+        if self._warming_up:
+            legs = [(side, qty, limit, None, tif), (side, qty, None, stop, tif)]
+            first, second = self._refused(symbol, legs, linked=True)
+            return first, second
         return self._require(self._broker).submit_oco(
             self.strategy_id, symbol, side, qty, limit=limit, stop=stop, tif=tif
         )
@@ -345,7 +393,66 @@ class Strategy:
         else:
             self.on_order(event)
 
+    def _refused(
+        self,
+        symbol: str,
+        legs: list[tuple[OrderSide | str, float, float | None, float | None, TimeInForce | str]],
+        *,
+        linked: bool = False,
+        bracket: bool = False,
+    ) -> list[Order]:
+        """Orders placed during warm-up: created and rejected through the broker's own
+        rejection path (reason ``warmup``), so ``on_order``, results and journals see them as
+        any refused order; only arguments a broker would refuse with ValueError raise."""
+        from .execution._orders import TimeInForce as Tif
+        from .execution._orders import check_price, check_quantity
+
+        broker = self._require(self._broker)
+        checked = [
+            (
+                _side(side),
+                check_quantity(qty),
+                check_price("limit", limit),
+                check_price("stop", stop),
+                Tif.parse(tif),
+            )
+            for side, qty, limit, stop, tif in legs
+        ]
+        oco_id = broker._new_oco_id() if linked else None
+        orders: list[Order] = []
+        for index, (side, qty, limit, stop, tif) in enumerate(checked):
+            child = bracket and index > 0
+            orders.append(
+                broker._make(
+                    self.strategy_id,
+                    symbol,
+                    side,
+                    qty,
+                    limit,
+                    stop,
+                    tif,
+                    parent_id=orders[0].order_id if child else None,
+                    oco_id=oco_id if (child or not bracket) else None,
+                )
+            )
+        if bracket:
+            orders[0].child_ids = tuple(o.order_id for o in orders[1:])
+        for order in orders:
+            broker._reject(order, WARMUP_REJECTION)
+        broker._flush()
+        return orders
+
+    def _set_warming_up(self, warming_up: bool) -> None:
+        """Called by the engine on WarmupStarted / WarmupCompleted."""
+        self._warming_up = warming_up
+
     def _require(self, value: _T | None) -> _T:
         if value is None:
             raise EngineError(f"strategy {self.strategy_id!r} is not registered with an engine yet")
         return value
+
+
+def _side(side: OrderSide | str) -> OrderSide:
+    from .execution._orders import parse_side
+
+    return parse_side(side)

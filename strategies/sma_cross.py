@@ -27,6 +27,10 @@ class SmaCross(Strategy):
         if self.fast >= self.slow:
             raise ParameterError(f"fast ({self.fast}) must be shorter than slow ({self.slow})")
 
+    def warmup_bars(self) -> int:
+        """The slow average's length: with that much history, the first live bar can cross."""
+        return self.slow
+
     def on_start(self) -> None:
         self._state: dict[str, tuple[SMA, SMA, list[float | None]]] = {}
 

@@ -24,6 +24,7 @@ SUBCOMMANDS = {
     "paper": ("_paper", "paper-trade a strategy on the live InsightSentry feed"),
     "record": ("_record", "record a live InsightSentry session to a .twrec journal"),
     "inspect": ("_inspect", "summarise a recording: span, frames, symbols, integrity"),
+    "history": ("_history", "download bars from the InsightSentry REST API to a file"),
     "serve-sim": ("_serve_sim", "run the simulated InsightSentry server"),
 }
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import importlib.metadata
 import logging
 import os
 import time
@@ -64,6 +63,8 @@ _DIR_MODE = 0o700
 
 @functools.cache
 def _tradewire_version() -> str:
+    import importlib.metadata  # only when a recording is written: keeps imports light
+
     try:
         return importlib.metadata.version("tradewire")
     except importlib.metadata.PackageNotFoundError:

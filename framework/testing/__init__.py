@@ -23,6 +23,12 @@ from ._market import SyntheticBar as SyntheticBar
 from ._market import SyntheticMarket as SyntheticMarket
 from ._market import SyntheticQuote as SyntheticQuote
 from ._market import SyntheticTrade as SyntheticTrade
+
+# REST fault knobs of the simulated server. Not in __all__ yet: the pinned export list in
+# tests/testing/test_plugin_api.py is updated with the next API review.
+from ._sim_rest import RestFault as RestFault
+from ._sim_rest import RestFaultSpec as RestFaultSpec
+from ._sim_rest import RestRequest as RestRequest
 from ._sim_server import DEFAULT_API_KEY as DEFAULT_API_KEY
 from ._sim_server import ConnectionStatistics as ConnectionStatistics
 from ._sim_server import Fault as Fault

@@ -48,6 +48,7 @@ from .._errors import ConfigError
 from .._intervals import Interval
 from .._time import NANOS_PER_MILLI, NANOS_PER_SECOND
 from ._market import BAR_UNITS, DEFAULT_START_NS, SyntheticBar, SyntheticMarket, SyntheticQuote
+from ._sim_rest import MAX_DP, RestFault, RestFaults, RestFaultSpec, RestRequest, serve_rest
 
 logger = logging.getLogger(__name__)
 
@@ -277,6 +278,15 @@ def _fault_specs(value: Iterable[FaultSpec]) -> tuple[FaultSpec, ...]:
     return tuple(value)
 
 
+def _rest_fault_specs(value: Iterable[RestFaultSpec]) -> tuple[RestFaultSpec, ...]:
+    return tuple(value)
+
+
+def _rest_dp(_instance: Any, _attribute: Any, value: int) -> None:
+    if not 1 <= value <= MAX_DP:
+        raise ConfigError(f"rest_max_dp must be 1..{MAX_DP}, got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class SimConfig:
     """Every knob of :class:`SimulatedServer`; the defaults act like the 2026 service."""
@@ -367,6 +377,16 @@ class SimConfig:
     drop_after_frames: int | None = attrs.field(
         default=None, validator=_optional_count("drop_after_frames")
     )
+
+    # -- REST (``/v3/symbols/{code}/series`` and ``/history``, see ``_sim_rest``)
+    #: Serve the REST API beside the WebSocket (at ``SimulatedServer.rest_url``).
+    rest: bool = True
+    rest_port: int = 0
+    #: Largest ``dp`` answered in full (the vendor's cap is 30000); the market keeps this many
+    #: bars per series, so REST history reaches this far back.
+    rest_max_dp: int = attrs.field(default=MAX_DP, validator=_rest_dp)
+    #: REST faults armed when the server starts, fired in order on the first requests.
+    rest_faults: tuple[RestFaultSpec, ...] = attrs.field(default=(), converter=_rest_fault_specs)
 
     # -- replay
     #: Replay these frame texts instead of simulating: sent in order after the client's first
@@ -1345,6 +1365,10 @@ class SimulatedServer:
         self._armed: deque[_Armed] = deque()
         self._changed_event = trio.Event()
         self._url: str | None = None
+        self._rest_url: str | None = None
+        #: Every REST request, in arrival order (see :class:`RestRequest`).
+        self.rest_requests: list[RestRequest] = []
+        self._rest_faults = RestFaults(self.config.rest_faults)
         self._t0 = 0.0
         self._closing = False
 
@@ -1355,6 +1379,14 @@ class SimulatedServer:
             raise RuntimeError("the server is not serving yet; start it with nursery.start(serve)")
         return self._url
 
+    @property
+    def rest_url(self) -> str:
+        """``http://host:port``, the REST base URL; available once ``serve`` has started
+        (with ``config.rest``)."""
+        if self._rest_url is None:
+            raise RuntimeError("the REST side is not serving (not started, or config.rest off)")
+        return self._rest_url
+
     def _new_market(self) -> SyntheticMarket:
         config = self.config
         return SyntheticMarket(
@@ -1363,7 +1395,7 @@ class SimulatedServer:
             trade_step_ns=config.trade_step_ns,
             volatility=config.volatility,
             base_prices=config.base_prices,
-            history_limit=config.max_dp_cap,
+            history_limit=max(config.max_dp_cap, config.rest_max_dp if config.rest else 1),
         )
 
     def sim_time_ns(self) -> int:
@@ -1385,6 +1417,8 @@ class SimulatedServer:
         try:
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(trio.serve_listeners, self._handle_tcp, listeners)
+                if config.rest:
+                    self._rest_url = await nursery.start(serve_rest, self)
                 if config.replay_frames is None:
                     nursery.start_soon(self._run_market_clock)
                 task_status.started(self._url)
@@ -1482,6 +1516,19 @@ class SimulatedServer:
     def clear_faults(self) -> None:
         """Disarm upgrade faults injected at runtime (config faults stay)."""
         self._armed.clear()
+
+    def inject_rest(
+        self, fault: RestFault | RestFaultSpec = RestFault.STATUS, **options: Any
+    ) -> None:
+        """Arm a REST fault for the next ``count`` matching requests:
+        ``server.inject_rest(RestFault.STATUS, status=429, retry_after=1, count=2)``,
+        ``server.inject_rest(RestFault.SLOW, delay=2.0)``, or a whole ``RestFaultSpec``."""
+        spec = fault if isinstance(fault, RestFaultSpec) else RestFaultSpec(fault=fault, **options)
+        self._rest_faults.arm(spec)
+
+    def clear_rest_faults(self) -> None:
+        """Disarm every REST fault still armed."""
+        self._rest_faults.clear()
 
     def connections(self) -> list[ConnectionStatistics]:
         """Statistics of every connection attempt so far, oldest first."""

@@ -97,7 +97,7 @@ def test_sweep_grid_from_a_table(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[backtest]\nspeed = 3\n", "unknown key 'speed' in [backtest]"),
+        ("[backtest]\nsped = 3\n", "unknown key 'sped' in [backtest]"),
         ("[bakctest]\ncash = 3\n", "unknown table [bakctest]"),
         ("colour = 'red'\n", "unknown key 'colour'"),
         ("[backtest]\ncash = 'lots'\n", "[backtest] cash: could not convert"),

@@ -1,14 +1,26 @@
-"""InsightSentry ``/live``: subscriptions, the sans-IO frame codec, bar assembly and quote merging.
+"""InsightSentry ``/live``: subscriptions, the sans-IO frame codec, bar assembly and quote merging,
+the resilient live feed, its replay, and the REST history client (warm-up, gap backfill,
+downloads).
 
-Nothing here does I/O: the live feed and the replay feed drive these pieces with frames they
-received or recorded, so both take the same code path.
+The codec, the assembler and the processor do no I/O: the live feed and the replay feed drive
+them with frames (and REST answers) they received or recorded, so both take the same code path.
+
+The warm-up notifications and the history errors are re-exported here until the top-level
+``framework`` API takes them in.
 """
 
+from ..._errors import HistoryAuthError as HistoryAuthError
+from ..._errors import HistoryError as HistoryError
+from ..._errors import HistoryNotFound as HistoryNotFound
+from ..._errors import HistoryUnavailable as HistoryUnavailable
+from ..._events import WarmupCompleted as WarmupCompleted
+from ..._events import WarmupStarted as WarmupStarted
 from ._backoff import Backoff as Backoff
 from ._backoff import BackoffPolicy as BackoffPolicy
 from ._bars import DEFAULT_HISTORY as DEFAULT_HISTORY
 from ._bars import AssemblerStatistics as AssemblerStatistics
 from ._bars import BarAssembler as BarAssembler
+from ._bars import BarHole as BarHole
 from ._codec import ABSENT as ABSENT
 from ._codec import DEFAULT_MAX_BYTES as DEFAULT_MAX_BYTES
 from ._codec import MAX_DEPTH as MAX_DEPTH
@@ -33,6 +45,7 @@ from ._codec import classify_frame as classify_frame
 from ._codec import decode_frame as decode_frame
 from ._codec import log_safe as log_safe
 from ._codec import symbols_of_frame as symbols_of_frame
+from ._history import BackfillRequest as BackfillRequest
 from ._live_feed import DEFAULT_URL as DEFAULT_URL
 from ._live_feed import InsightSentryFeed as InsightSentryFeed
 from ._live_feed import LiveFeedConfig as LiveFeedConfig
@@ -43,6 +56,14 @@ from ._processor import ProcessorStatistics as ProcessorStatistics
 from ._quotes import QuoteBook as QuoteBook
 from ._quotes import QuoteBookStatistics as QuoteBookStatistics
 from ._recording_feed import RecordingFeed as RecordingFeed
+from ._rest import DEFAULT_REST_URL as DEFAULT_REST_URL
+from ._rest import MAX_DP as MAX_DP
+from ._rest import HistoryClient as HistoryClient
+from ._rest import HistoryClientStatistics as HistoryClientStatistics
+from ._rest import RestConfig as RestConfig
+from ._rest import SeriesRequest as SeriesRequest
+from ._rest import SeriesResponse as SeriesResponse
+from ._rest import open_history_client as open_history_client
 from ._subscriptions import INVALID_SUBSCRIPTIONS_TEXT as INVALID_SUBSCRIPTIONS_TEXT
 from ._subscriptions import PlanLimits as PlanLimits
 from ._subscriptions import Subscription as Subscription
@@ -56,15 +77,19 @@ __all__ = [
     "ABSENT",
     "DEFAULT_HISTORY",
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_REST_URL",
     "DEFAULT_URL",
     "INVALID_SUBSCRIPTIONS_TEXT",
     "MAX_DEPTH",
+    "MAX_DP",
     "MAX_SERVER_DELAY_S",
     "MIN_SLOW_RECONNECT_S",
     "AssemblerStatistics",
+    "BackfillRequest",
     "Backoff",
     "BackoffPolicy",
     "BarAssembler",
+    "BarHole",
     "ErrorDecision",
     "ErrorFrame",
     "ErrorKind",
@@ -73,6 +98,12 @@ __all__ = [
     "FrameKind",
     "FrameProcessor",
     "HeartbeatFrame",
+    "HistoryAuthError",
+    "HistoryClient",
+    "HistoryClientStatistics",
+    "HistoryError",
+    "HistoryNotFound",
+    "HistoryUnavailable",
     "InsightSentryFeed",
     "LiveFeedConfig",
     "LiveFeedStatistics",
@@ -85,19 +116,25 @@ __all__ = [
     "QuoteFields",
     "QuotesFrame",
     "RecordingFeed",
+    "RestConfig",
     "SeriesFrame",
     "SeriesPoint",
+    "SeriesRequest",
+    "SeriesResponse",
     "StatusFrame",
     "Subscription",
     "SubscriptionSet",
     "SubscriptionType",
     "UnknownFrame",
+    "WarmupCompleted",
+    "WarmupStarted",
     "WireDialect",
     "classify_error",
     "classify_frame",
     "decode_frame",
     "encode_subscribe",
     "log_safe",
+    "open_history_client",
     "parse_subscribe",
     "symbols_of_frame",
 ]

@@ -150,8 +150,8 @@ class InsightSentryFeed:
     ``journal``, when given, receives every inbound frame (before it is decoded or delivered),
     every outbound frame (redacted), every connection change and every REST answer used.
     ``ssl_context`` lets tests trust their own CA; verification itself cannot be switched off.
-    ``history`` (not owned: the caller closes it) enables gap backfill and, with
-    ``warmup_bars`` > 0, the warm-up; see the module docstring.
+    ``history`` (not owned: the caller closes it) enables gap backfill (unless ``backfill`` is
+    false) and, with ``warmup_bars`` > 0, the warm-up; see the module docstring.
     """
 
     is_live = True
@@ -171,6 +171,7 @@ class InsightSentryFeed:
         updates: bool = True,
         history: HistoryClient | None = None,
         warmup_bars: int = 0,
+        backfill: bool = True,
     ) -> None:
         self.name = name
         self.config = config or LiveFeedConfig()
@@ -196,7 +197,7 @@ class InsightSentryFeed:
             source=name,
             max_bytes=self.config.max_frame_bytes,
             updates=updates,
-            backfill=history is not None,
+            backfill=history is not None and backfill,
             max_held=self.config.max_held_events,
         )
         self._backfill_limit = trio.CapacityLimiter(BACKFILL_CONCURRENCY)
@@ -701,8 +702,8 @@ class InsightSentryFeed:
                     except HistoryError as exc:
                         error = str(exc)
                         break
-                    points = response.frame.points
-                    if (points and points[0].time_ns <= request.hole.ts_from) or dp >= max_dp:
+                    oldest = min((p.time_ns for p in response.frame.points), default=None)
+                    if (oldest is not None and oldest <= request.hole.ts_from) or dp >= max_dp:
                         break
                     dp = min(max_dp, 2 * dp)
         if scope.cancelled_caught and response is None and error is None:
