@@ -22,6 +22,10 @@ from ._errors import FeedConnectError as FeedConnectError
 from ._errors import FeedError as FeedError
 from ._errors import FeedTerminated as FeedTerminated
 from ._errors import FeedTLSError as FeedTLSError
+from ._errors import HistoryAuthError as HistoryAuthError
+from ._errors import HistoryError as HistoryError
+from ._errors import HistoryNotFound as HistoryNotFound
+from ._errors import HistoryUnavailable as HistoryUnavailable
 from ._errors import InvalidEvent as InvalidEvent
 from ._errors import ParameterError as ParameterError
 from ._errors import RecordingCorrupted as RecordingCorrupted
@@ -48,6 +52,8 @@ from ._events import OrderRejected as OrderRejected
 from ._events import OrderSide as OrderSide
 from ._events import Quote as Quote
 from ._events import TimerFired as TimerFired
+from ._events import WarmupCompleted as WarmupCompleted
+from ._events import WarmupStarted as WarmupStarted
 from ._events import TradingHalted as TradingHalted
 from ._events import TradingResumed as TradingResumed
 from ._intervals import Interval as Interval
@@ -86,6 +92,10 @@ __all__ = [
     "FeedStale",
     "FeedTLSError",
     "FeedTerminated",
+    "HistoryAuthError",
+    "HistoryError",
+    "HistoryNotFound",
+    "HistoryUnavailable",
     "Interval",
     "InvalidEvent",
     "ListFeed",
@@ -110,6 +120,8 @@ __all__ = [
     "SubscriptionError",
     "TimerFired",
     "TradewireError",
+    "WarmupCompleted",
+    "WarmupStarted",
     "TradingHalted",
     "TradingResumed",
     "backtest",

@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
+import trio
+
+from ..feeds._feed import EventBatch
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE.twrec")
@@ -18,17 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._events import Bar, DataRejected
-    from .._intervals import Interval
-    from .._time import iso_from_nanos
-    from ..feeds.insightsentry import (
-        ErrorFrame,
-        FrameProcessor,
-        classify_frame,
-        log_safe,
-        symbols_of_frame,
-    )
-    from ..recording import RecordKind, format_summary, read_recording, summarize
+    from ..feeds.insightsentry import classify_frame, symbols_of_frame
+    from ..recording import format_summary, summarize
 
     summary = summarize(
         args.file, salvage=args.salvage, classify=classify_frame, symbols_of=symbols_of_frame
@@ -36,36 +31,57 @@ def run(args: argparse.Namespace) -> int:
     print(format_summary(summary))
     if summary.integrity.corruption is not None and not args.salvage:
         return 1
-    processor = FrameProcessor(None, source="inspect", updates=False)
+    for line in trio.run(_delivered, args.file):
+        print(line)
+    return 0
+
+
+async def _delivered(path: str) -> list[str]:
+    """Replay the recording as a backtest would (backfill included) and describe the bars."""
+    from .._events import Bar, BarGap, DataRejected
+    from .._intervals import Interval
+    from .._time import iso_from_nanos
+    from ..feeds.insightsentry import RecordingFeed
+
+    lines: list[str] = []
     last_open: dict[tuple[str, str], int] = {}
     gaps: Counter[tuple[str, str]] = Counter()
     bars: Counter[tuple[str, str]] = Counter()
-    errors: Counter[str] = Counter()
-    for record in read_recording(args.file, salvage=args.salvage):
-        if record.kind != RecordKind.INBOUND:
-            continue
-        events, frame = processor.process(
-            record.payload.decode("utf-8", "replace"), record.recv_wall_ns
-        )
-        if isinstance(frame, ErrorFrame):
-            errors[frame.error_code or log_safe(frame.message)] += 1
-        for event in events:
-            if isinstance(event, Bar):
-                key = (event.symbol, event.interval)
-                bars[key] += 1
-                step = Interval.parse(event.interval).nanos if event.interval != "1T" else None
-                previous = last_open.get(key)
-                if step and previous is not None and event.ts_open - previous > step:
-                    gaps[key] += 1
-                    print(
-                        f"gap        {key[0]}@{key[1]}: no bar between "
-                        f"{iso_from_nanos(previous)} and {iso_from_nanos(event.ts_open)}"
-                    )
-                last_open[key] = event.ts_open
-            elif isinstance(event, DataRejected):
-                errors[f"rejected:{event.reason}"] += 1
+    backfilled: Counter[tuple[str, str]] = Counter()
+    rejected: Counter[str] = Counter()
+    send, receive = trio.open_memory_channel[EventBatch](4)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(RecordingFeed(path, updates=False).run, send)
+        async with receive:
+            async for batch in receive:
+                for event in batch:
+                    if isinstance(event, Bar):
+                        key = (event.symbol, event.interval)
+                        bars[key] += 1
+                        backfilled[key] += event.is_backfill
+                        step = (
+                            None if event.interval == "1T" else Interval.parse(event.interval).nanos
+                        )
+                        previous = last_open.get(key)
+                        if step and previous is not None and event.ts_open - previous > step:
+                            gaps[key] += 1
+                            lines.append(
+                                f"gap        {key[0]}@{key[1]}: no bar between "
+                                f"{iso_from_nanos(previous)} and {iso_from_nanos(event.ts_open)}"
+                            )
+                        last_open[key] = event.ts_open
+                    elif isinstance(event, BarGap):
+                        lines.append(
+                            f"gap        {event.symbol}@{event.interval}: reported unfilled from "
+                            f"{iso_from_nanos(event.ts_from)} to {iso_from_nanos(event.ts_to)}"
+                        )
+                    elif isinstance(event, DataRejected):
+                        rejected[event.reason] += 1
     for (symbol, interval), count in sorted(bars.items()):
-        print(f"bars       {symbol}@{interval}: {count:,} final, {gaps[(symbol, interval)]} gap(s)")
-    for label, count in sorted(errors.items()):
-        print(f"errors     {label}: {count:,}")
-    return 0
+        key = (symbol, interval)
+        lines.append(
+            f"bars       {symbol}@{interval}: {count:,} final ({backfilled[key]:,} backfilled), "
+            f"{gaps[key]} gap(s)"
+        )
+    lines.extend(f"rejected   {reason}: {n:,}" for reason, n in sorted(rejected.items()))
+    return lines

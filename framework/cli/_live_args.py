@@ -46,6 +46,15 @@ def add_subscription_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--url", default=DEFAULT_URL, help=f"feed URL (default {DEFAULT_URL})")
     parser.add_argument(
+        "--rest-url",
+        metavar="URL",
+        help="REST API for warm-up history and gap backfill (default: InsightSentry's when "
+        "--url is InsightSentry's; off otherwise)",
+    )
+    parser.add_argument(
+        "--no-backfill", action="store_true", help="report gaps instead of filling them over REST"
+    )
+    parser.add_argument(
         "--api-key-file",
         metavar="PATH",
         help=f"read the API key from PATH instead of ${API_KEY_ENV} (never pass it as an argument)",

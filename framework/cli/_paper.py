@@ -35,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_param_argument(parser)
     parser.add_argument("--record", metavar="FILE.twrec", help="journal the session to FILE")
     parser.add_argument(
-        "--journal", metavar="BOOK.twrec",
+        "--journal",
+        metavar="BOOK.twrec",
         help="keep the paper book (orders, fills, positions) in BOOK; an existing BOOK is "
         "resumed, so a restarted session continues where the last one stopped",
     )
@@ -68,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
                 subscriptions,
                 api_key=api_key,
                 url=args.url,
+                rest_url=args.rest_url,
+                backfill=not args.no_backfill,
                 record=args.record,
                 duration=args.duration,
                 journal=args.journal,

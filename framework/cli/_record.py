@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
                 subscriptions,
                 api_key=api_key,
                 url=args.url,
+                rest_url=args.rest_url,
+                backfill=not args.no_backfill,
                 record=args.out,
                 duration=args.duration,
                 durability=durability_from(args),

@@ -39,16 +39,17 @@ def test_live_commands_need_a_key_and_a_subscription():
 
 async def test_paper_then_backtest_of_its_recording_give_the_same_fills(tmp_path):
     recording, paper_json, replay_json = (tmp_path / n for n in ("p.twrec", "p.json", "r.json"))
-    config = SimConfig(seed=5, speed=600.0, trade_interval=0.01, heartbeat_interval=0.2)
+    config = SimConfig(seed=5, speed=1800.0, trade_interval=0.005, heartbeat_interval=0.2)
     with trio.fail_after(60):
         async with open_simulated_server(config) as server:
             paper = await trio.to_thread.run_sync(lambda: tradewire(
-                "paper", "sma_cross", "--param", "fast=5", "--param", "slow=20",
+                "paper", "sma_cross", "--param", "fast=2", "--param", "slow=6",
                 "--series", "NASDAQ:AAPL@1m", "--bars", "100", "--url", server.url,
-                "--record", str(recording), "--duration", "2", "--json", str(paper_json),
+                "--rest-url", server.rest_url,
+                "--record", str(recording), "--duration", "3", "--json", str(paper_json),
                 key=DEFAULT_API_KEY))
     assert paper.returncode == 0, paper.stderr
-    replay = tradewire("backtest", "sma_cross", "--param", "fast=5", "--param", "slow=20",
+    replay = tradewire("backtest", "sma_cross", "--param", "fast=2", "--param", "slow=6",
                        "--data", str(recording), "--json", str(replay_json))
     assert replay.returncode == 0, replay.stderr
     p, r = json.loads(paper_json.read_bytes()), json.loads(replay_json.read_bytes())

@@ -122,11 +122,19 @@ def _kill_after(path: Path, seed: int, acknowledgements: int) -> int:
                 break
             last = int(line)
         process.send_signal(signal.SIGKILL)
-        rest, errors = process.communicate(timeout=60)
+        process.wait(timeout=60)
+        # Read the rest through the same buffered reader: communicate() would read the raw
+        # pipe and skip lines readline() had already buffered.
+        rest = process.stdout.read()
+        assert process.stderr is not None
+        errors = process.stderr.read()
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+        process.stdout.close()
+        if process.stderr is not None:
+            process.stderr.close()
     assert process.returncode == -signal.SIGKILL, errors.decode(errors="replace")
     complete = rest.split(b"\n")[:-1]  # what follows the last newline may be cut
     return max([last, *(int(line) for line in complete)])
