@@ -52,10 +52,10 @@ from ._events import OrderRejected as OrderRejected
 from ._events import OrderSide as OrderSide
 from ._events import Quote as Quote
 from ._events import TimerFired as TimerFired
-from ._events import WarmupCompleted as WarmupCompleted
-from ._events import WarmupStarted as WarmupStarted
 from ._events import TradingHalted as TradingHalted
 from ._events import TradingResumed as TradingResumed
+from ._events import WarmupCompleted as WarmupCompleted
+from ._events import WarmupStarted as WarmupStarted
 from ._intervals import Interval as Interval
 from ._params import Param as Param
 from ._plugins import load_strategy_class as load_strategy_class
@@ -120,10 +120,10 @@ __all__ = [
     "SubscriptionError",
     "TimerFired",
     "TradewireError",
-    "WarmupCompleted",
-    "WarmupStarted",
     "TradingHalted",
     "TradingResumed",
+    "WarmupCompleted",
+    "WarmupStarted",
     "backtest",
     "backtest_async",
     "feeds_for",
