@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -59,8 +59,10 @@ class RunResult:
     events: int
     fills: tuple[OrderFilled, ...]
     trades: tuple[Trade, ...]
-    equity_ts: tuple[int, ...] = attrs.field(repr=False)
-    equity: tuple[float, ...] = attrs.field(repr=False)
+    #: One sample per distinct mark time, as compact arrays (a tuple of a 1M-bar run's
+    #: samples would cost ~70 MB of Python objects). Treat them as read-only.
+    equity_ts: Sequence[int] = attrs.field(repr=False, eq=False)
+    equity: Sequence[float] = attrs.field(repr=False, eq=False)
     stats: dict[str, Any]
     data_issues: dict[str, Any] = attrs.Factory(dict)
     #: Every order of the run in its final state (rejected, cancelled and expired included).
@@ -94,8 +96,8 @@ class RunResult:
             events=counts.events,
             fills=tuple(portfolio.fills),
             trades=tuple(portfolio.closed_trades),
-            equity_ts=tuple(times),
-            equity=tuple(values),
+            equity_ts=times,
+            equity=values,
             stats=stats,
             data_issues=data_issues or {},
             orders=orders,
