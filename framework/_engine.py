@@ -9,7 +9,9 @@ Flow::
 Replay feeds run in simulated time: the dispatcher merges them by ``ts_event`` (ties go to
 the feed listed first), moves the :class:`SimulatedClock` to each event and fires due timers
 before it, so a run is a pure function of its input. Live feeds share one channel and are
-delivered in arrival order under the wall clock; timers then fire from the dispatcher, too.
+delivered in arrival order under the wall clock; timers then fire from the dispatcher, too,
+on wall time. So bar- and quote-driven decisions replay exactly from a recording, while a
+strategy whose orders depend on live timers sees them at event times in replay.
 
 Shutdown paths:
 
