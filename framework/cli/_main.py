@@ -9,7 +9,7 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from .._errors import ConfigError, TradewireError
 from ._config import DEFAULT_CONFIG, Config, find_config
@@ -29,8 +29,14 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
-    """The full parser; ``config`` (a ``tradewire.toml``) supplies each command's defaults."""
+def build_parser(
+    config: Config | None = None, *, only: Collection[str] | None = None
+) -> argparse.ArgumentParser:
+    """The parser; ``config`` (a ``tradewire.toml``) supplies each command's defaults.
+
+    ``only`` names the commands whose options are built (None: all). Building a command
+    imports its module, so `tradewire --help` builds none and stays quick.
+    """
     parser = argparse.ArgumentParser(
         prog="tradewire",
         description="Write a strategy once; backtest it, replay sessions, paper-trade it live.",
@@ -44,6 +50,9 @@ def build_parser(config: Config | None = None) -> argparse.ArgumentParser:
     commands: dict[str, argparse.ArgumentParser] = {}
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
+        if only is not None and name not in only:
+            sub.add_parser(name, help=help_text)
+            continue
         module = importlib.import_module(f"{__package__}.{module_name}")
         command = sub.add_parser(name, help=help_text, description=module.__doc__)
         module.add_arguments(command)
@@ -58,10 +67,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse ``argv`` with the config file's defaults (see :mod:`._config`)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     config = find_config(argv)
-    args = build_parser(config).parse_args(argv)
+    # A config file is checked against every command's options, so it needs them all.
+    only = None if config is not None else _named_command(argv)
+    args = build_parser(config, only=only).parse_args(argv)
     if config is not None:
         config.finish(args.command, args)
     return args
+
+
+def _named_command(argv: Sequence[str]) -> set[str]:
+    """The subcommand ``argv`` names (skipping the global options), as a set of 0 or 1."""
+    args = iter(argv)
+    for arg in args:
+        if arg == "--config":
+            next(args, None)
+        elif not arg.startswith("-"):
+            return {arg} if arg in SUBCOMMANDS else set()
+    return set()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
