@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import random
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from factories import bar
+from killing import acknowledged_until_killed
 
 from framework import Engine, ListFeed, RecordingCorrupted, Strategy
 from framework.execution import (
@@ -27,7 +24,6 @@ from framework.portfolio import Portfolio
 from framework.recording import Durability, RecordingWriter, RecordKind, read_recording
 
 CHILD = Path(__file__).with_name("paper_journal_child.py")
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _child_module() -> ModuleType:
@@ -104,40 +100,10 @@ def test_a_restarted_session_continues_exactly_like_an_uninterrupted_one(tmp_pat
 
 
 def _kill_after(path: Path, seed: int, acknowledgements: int) -> int:
-    """Start the child, SIGKILL it after ``acknowledgements`` lines; return the last step it
-    acknowledged (including lines still in the pipe when it died)."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    process = subprocess.Popen(
-        [sys.executable, str(CHILD), str(path), str(seed)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
+    """The last step the child acknowledged before its SIGKILL."""
+    return max(
+        acknowledged_until_killed([str(CHILD), str(path), str(seed)], acknowledgements), default=0
     )
-    assert process.stdout is not None
-    last = 0
-    try:
-        while last < acknowledgements:
-            line = process.stdout.readline()
-            if not line:
-                break
-            last = int(line)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
-        # Read the rest through the same buffered reader: communicate() would read the raw
-        # pipe and skip lines readline() had already buffered.
-        rest = process.stdout.read()
-        assert process.stderr is not None
-        errors = process.stderr.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        if process.stderr is not None:
-            process.stderr.close()
-    assert process.returncode == -signal.SIGKILL, errors.decode(errors="replace")
-    complete = rest.split(b"\n")[:-1]  # what follows the last newline may be cut
-    return max([last, *(int(line) for line in complete)])
 
 
 def test_a_book_journalled_until_sigkill_restores_to_the_last_acknowledged_step(tmp_path):

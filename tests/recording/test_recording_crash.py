@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import random
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
+
+from killing import acknowledged_until_killed
 
 from framework.recording import read_recording, repair_recording
 
 CHILD = Path(__file__).with_name("crash_writer_child.py")
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _child_module() -> ModuleType:
@@ -26,41 +23,8 @@ def _child_module() -> ModuleType:
 
 
 def _kill_after(path: Path, acknowledgements: int) -> list[int]:
-    """Start the child, SIGKILL it after reading ``acknowledgements`` lines; return every seq
-    it acknowledged (including those still in the pipe when it died)."""
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    child = subprocess.Popen(
-        [sys.executable, str(CHILD), str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    assert child.stdout is not None
-    acknowledged: list[int] = []
-    try:
-        while len(acknowledged) < acknowledgements:
-            line = child.stdout.readline()
-            if not line:
-                break
-            acknowledged.append(int(line))
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=60)
-        # Read the rest through the same buffered reader: communicate() would read the raw
-        # pipe and skip lines readline() had already buffered.
-        rest = child.stdout.read()
-        assert child.stderr is not None
-        errors = child.stderr.read()
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-        child.stdout.close()
-        if child.stderr is not None:
-            child.stderr.close()
-    assert child.returncode == -signal.SIGKILL, errors.decode(errors="replace")
-    # Lines are written whole (a few bytes to a pipe is atomic), so only the last may be cut.
-    acknowledged.extend(int(line) for line in rest.split(b"\n") if line)
-    return acknowledged
+    """Every seq the child acknowledged before its SIGKILL."""
+    return acknowledged_until_killed([str(CHILD), str(path)], acknowledgements)
 
 
 def test_records_acknowledged_before_sigkill_are_all_present_and_intact(tmp_path: Path) -> None:
