@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable
 
 import attrs
 
@@ -38,9 +39,14 @@ def _check_size(owner: str, name: str, value: float | None) -> None:
         raise InvalidEvent(f"{owner}: {name} must be a finite size >= 0, got {value!r}")
 
 
-def _check_ohlcv(owner: str, o: float, h: float, low: float, c: float, v: float) -> None:
+def ohlcv_is_valid(o: float, h: float, low: float, c: float, v: float) -> bool:
+    """The price and volume check of :class:`Bar`, as one expression for batch producers."""
     # One chained comparison covers NaN (all comparisons false), sign and range consistency.
-    if 0 < low <= o <= h and low <= c <= h and h < math.inf and 0 <= v < math.inf:
+    return 0 < low <= o <= h and low <= c <= h and h < math.inf and 0 <= v < math.inf
+
+
+def _check_ohlcv(owner: str, o: float, h: float, low: float, c: float, v: float) -> None:
+    if ohlcv_is_valid(o, h, low, c, v):
         return
     for name, value in (("open", o), ("high", h), ("low", low), ("close", c)):
         _check_price(owner, name, value)
@@ -380,3 +386,82 @@ class OrderFilled(Event):
     ts_recv: int
     #: True when the fill price came from an assumption about the path inside one bar.
     is_intrabar_guess: bool = False
+
+
+_SlotSetter = Callable[[object, object], None]
+
+
+def _slot_setters(cls: type, names: tuple[str, ...]) -> tuple[_SlotSetter, ...]:
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_BAR_FIELDS = (
+    "symbol", "interval", "ts_open", "open", "high", "low", "close", "volume",
+    "ts_event", "ts_recv", "is_backfill",
+)  # fmt: skip
+_BAR_SETTERS = _slot_setters(Bar, _BAR_FIELDS)
+_UPDATE_SETTERS = _slot_setters(BarUpdate, _BAR_FIELDS[:-1])
+
+
+def bar_unchecked(
+    symbol: str,
+    interval: str,
+    ts_open: int,
+    open: float,
+    high: float,
+    low: float,
+    close: float,
+    volume: float,
+    ts_event: int,
+    ts_recv: int,
+    is_backfill: bool = False,
+) -> Bar:
+    """Build a :class:`Bar` without running its checks, at about 40% of the cost.
+
+    Only for producers that have already applied the same checks to a whole batch (the bar
+    file reader, the live codec); anything else must call ``Bar(...)``. Writes the slots
+    through their descriptors because the frozen class blocks ``setattr``.
+    """
+    bar = object.__new__(Bar)
+    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10 = _BAR_SETTERS
+    s0(bar, symbol)
+    s1(bar, interval)
+    s2(bar, ts_open)
+    s3(bar, open)
+    s4(bar, high)
+    s5(bar, low)
+    s6(bar, close)
+    s7(bar, volume)
+    s8(bar, ts_event)
+    s9(bar, ts_recv)
+    s10(bar, is_backfill)
+    return bar
+
+
+def bar_update_unchecked(
+    symbol: str,
+    interval: str,
+    ts_open: int,
+    open: float,
+    high: float,
+    low: float,
+    close: float,
+    volume: float,
+    ts_event: int,
+    ts_recv: int,
+) -> BarUpdate:
+    """Build a :class:`BarUpdate` without running its checks; same contract as
+    :func:`bar_unchecked`."""
+    update = object.__new__(BarUpdate)
+    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 = _UPDATE_SETTERS
+    s0(update, symbol)
+    s1(update, interval)
+    s2(update, ts_open)
+    s3(update, open)
+    s4(update, high)
+    s5(update, low)
+    s6(update, close)
+    s7(update, volume)
+    s8(update, ts_event)
+    s9(update, ts_recv)
+    return update
