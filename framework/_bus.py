@@ -20,21 +20,23 @@ from ._events import Event
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 
+Route = tuple[tuple[Handler, ...], dict[str, tuple[Handler, ...]] | None]
+
 _NO_HANDLERS: tuple[Handler, ...] = ()
 
 
 class EventBus:
     """Routes each published event to the handlers subscribed to its type (and symbol)."""
 
-    __slots__ = ("_routes", "_seq", "_subscriptions")
+    __slots__ = ("_seq", "_subscriptions", "routes")
 
     def __init__(self) -> None:
         # (seq, event type, symbol or None, handler), kept in subscription order.
         self._subscriptions: list[tuple[int, type[Event], str | None, Handler]] = []
-        # event type -> (catch-all handlers, {symbol: handlers} or None when no symbol filter)
-        self._routes: dict[
-            type[Event], tuple[tuple[Handler, ...], dict[str, tuple[Handler, ...]] | None]
-        ] = {}
+        #: The compiled table, event type -> (catch-all handlers, {symbol: handlers} or None
+        #: when no handler filters by symbol); read-only outside the bus. The engine's hot loop
+        #: routes through it directly, calling :meth:`compile_route` for a type not in it yet.
+        self.routes: dict[type[Event], Route] = {}
         self._seq = itertools.count()
 
     def subscribe(
@@ -49,7 +51,7 @@ class EventBus:
             if etype is event_type and sym == symbol and existing == handler:
                 return
         self._subscriptions.append((next(self._seq), event_type, symbol, handler))
-        self._routes.clear()
+        self.routes.clear()
 
     def unsubscribe(
         self, event_type: type[E], handler: Callable[[E], None], *, symbol: str | None = None
@@ -60,7 +62,7 @@ class EventBus:
             for s in self._subscriptions
             if not (s[1] is event_type and s[2] == symbol and s[3] == handler)
         ]
-        self._routes.clear()
+        self.routes.clear()
 
     def has_subscribers(self, event_type: type[Event]) -> bool:
         """Whether any handler would receive some event of ``event_type``."""
@@ -71,19 +73,17 @@ class EventBus:
 
         A handler's exception propagates to the caller; later handlers do not run.
         """
-        route = self._routes.get(event.__class__)
-        if route is None:
-            route = self._compile(event.__class__)
-        catch_all, by_symbol = route
+        catch_all, by_symbol = self.routes.get(event.__class__) or self.compile_route(
+            event.__class__
+        )
         handlers = (
             catch_all if by_symbol is None else by_symbol.get(event.symbol, catch_all)  # type: ignore[attr-defined]
         )
         for handler in handlers:
             handler(event)
 
-    def _compile(
-        self, cls: type[Event]
-    ) -> tuple[tuple[Handler, ...], dict[str, tuple[Handler, ...]] | None]:
+    def compile_route(self, cls: type[Event]) -> Route:
+        """Build, store and return the route of events of ``cls``."""
         matching = [s for s in self._subscriptions if issubclass(cls, s[1])]
         catch_all = tuple(s[3] for s in matching if s[2] is None)
         symbols = {s[2] for s in matching if s[2] is not None}
@@ -93,5 +93,5 @@ class EventBus:
                 sym: tuple(s[3] for s in matching if s[2] is None or s[2] == sym) for sym in symbols
             }
         route = (catch_all or _NO_HANDLERS, by_symbol)
-        self._routes[cls] = route
+        self.routes[cls] = route
         return route

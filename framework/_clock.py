@@ -70,12 +70,15 @@ NEVER = 2**63 - 1
 class TimerQueue:
     """Timers ordered by due time, then by the order they were set (deterministic ties)."""
 
-    __slots__ = ("_by_key", "_heap", "_seq")
+    __slots__ = ("_by_key", "_heap", "_seq", "due_hint")
 
     def __init__(self) -> None:
         self._heap: list[tuple[int, int, _Timer]] = []
         self._seq = itertools.count()
         self._by_key: dict[tuple[int, str], _Timer] = {}
+        #: A lower bound of :attr:`next_due`, as a plain attribute: the engine reads it once
+        #: per event, where a property call would cost more than the whole check.
+        self.due_hint = NEVER
 
     @property
     def next_due(self) -> int:
@@ -101,6 +104,8 @@ class TimerQueue:
         timer = _Timer(owner, name, due, every, callback)
         self._by_key[(owner, name)] = timer
         heapq.heappush(self._heap, (due, next(self._seq), timer))
+        if due < self.due_hint:
+            self.due_hint = due
 
     def cancel(self, owner: int, name: str) -> bool:
         """Cancel a pending timer; returns whether one was pending."""
@@ -122,6 +127,7 @@ class TimerQueue:
             if timer.every is not None:
                 timer.due = due + timer.every
                 heapq.heappush(heap, (timer.due, next(self._seq), timer))
+        self.due_hint = heap[0][0] if heap else NEVER
         return fired
 
     def fire_due(self, until: int, clock: SimulatedClock | None) -> int:
@@ -138,4 +144,6 @@ class TimerQueue:
                     del self._by_key[(timer.owner, timer.name)]
                 timer.callback(timer.name, due)
                 fired += 1
+        # next_due has just dropped cancelled timers from the top: the hint is exact again.
+        self.due_hint = self.next_due
         return fired

@@ -264,7 +264,10 @@ class Engine:
         Only market data (bars, bar updates, quotes) moves event time: notifications carry
         receive times of this machine, which need not share the market's time base.
         """
-        publish = self.bus.publish
+        # EventBus.publish, inlined: one call less per event is a tenth of the per-bar cost.
+        # The table is cleared in place when subscriptions change, so it stays current.
+        routes = self.bus.routes
+        compile_route = self.bus.compile_route
         clock = self.event_clock
         timers = None if self.is_live else self.timers
         bars = quotes = 0
@@ -273,14 +276,18 @@ class Engine:
             if cls in _MARKET_DATA:
                 ts = event.ts_event
                 if ts > clock._now:
-                    if timers is not None and timers.next_due <= ts:
+                    if timers is not None and timers.due_hint <= ts:
                         self._counts["timers"] += timers.fire_due(ts, clock)
                     clock._now = ts
                 if cls is Bar:
                     bars += 1
                 elif cls is Quote:
                     quotes += 1
-            publish(event)
+            catch_all, by_symbol = routes.get(cls) or compile_route(cls)
+            if by_symbol is not None:
+                catch_all = by_symbol.get(event.symbol, catch_all)  # type: ignore[attr-defined]
+            for handler in catch_all:
+                handler(event)
         self._counts["events"] += len(batch)
         self._bars += bars
         self._quotes += quotes

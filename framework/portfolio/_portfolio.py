@@ -52,6 +52,7 @@ class Portfolio:
         self._open: dict[str, Position] = {}
         self._equity_ts: array[int] = array("q")
         self._equity: array[float] = array("d")
+        self._last_mark_ts = -1
 
     def position(self, symbol: str) -> Position:
         """The position in ``symbol`` (flat if never traded)."""
@@ -124,13 +125,21 @@ class Portfolio:
 
     def mark(self, symbol: str, price: float, ts: int) -> None:
         """Value ``symbol`` at ``price`` from time ``ts`` on, and sample equity."""
+        # Runs once per bar: flat and single-position books skip the general valuation loop
+        # (same arithmetic, so the same floats).
         self.last_price[symbol] = price
-        equity = self.equity() if self._open else self.cash
-        times = self._equity_ts
-        if times and times[-1] == ts:
+        open_ = self._open
+        if not open_:
+            equity = self.cash
+        elif len(open_) == 1 and symbol in open_:
+            equity = self.cash + open_[symbol].qty * price
+        else:
+            equity = self.equity()
+        if ts == self._last_mark_ts:
             self._equity[-1] = equity
         else:
-            times.append(ts)
+            self._last_mark_ts = ts
+            self._equity_ts.append(ts)
             self._equity.append(equity)
 
     @property
