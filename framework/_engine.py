@@ -253,6 +253,7 @@ class Engine:
         if first_ts is not None and isinstance(self.clock, SimulatedClock):
             self.clock.advance_to(first_ts)
         for strategy in self.strategies:
+            strategy._listen_to_orders()
             strategy.on_start()
             strategy._subscribe_defaults()
         for observer in self._observers:

@@ -13,7 +13,7 @@ By default a strategy receives every :class:`Bar` and :class:`Quote` of the run.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
 from ._clock import Clock, TimerQueue
 from ._errors import EngineError, ParameterError
@@ -228,7 +228,8 @@ class Strategy:
         """
         if self._warming_up:
             return self._refused(symbol, [(OrderSide.BUY, qty, limit, stop, tif)])[0]
-        return self._require(self._broker).submit(
+        broker = self._broker or self._unbound()
+        return broker.submit(
             self.strategy_id, symbol, OrderSide.BUY, qty, limit=limit, stop=stop, tif=tif
         )
 
@@ -244,7 +245,8 @@ class Strategy:
         """Sell ``qty`` of ``symbol`` (selling short if flat); options as for :meth:`buy`."""
         if self._warming_up:
             return self._refused(symbol, [(OrderSide.SELL, qty, limit, stop, tif)])[0]
-        return self._require(self._broker).submit(
+        broker = self._broker or self._unbound()
+        return broker.submit(
             self.strategy_id, symbol, OrderSide.SELL, qty, limit=limit, stop=stop, tif=tif
         )
 
@@ -340,7 +342,8 @@ class Strategy:
 
     def position(self, symbol: str) -> Position:
         """The current position in ``symbol`` (flat if never traded)."""
-        return self.portfolio.position(symbol)
+        # Called on most bars by typical strategies: one call, not three.
+        return (self._broker or self._unbound()).portfolio.position(symbol)
 
     @property
     def portfolio(self) -> Portfolio:
@@ -355,7 +358,15 @@ class Strategy:
         if self._bus is not None:
             raise EngineError(f"strategy {self.strategy_id!r} is already registered with an engine")
         self._bus, self._broker, self._clock, self._timers = bus, broker, clock, timers
-        broker.register_owner(self.strategy_id, self._on_order_event)
+
+    def _listen_to_orders(self) -> None:
+        """Just before ``on_start``: take this strategy's order events if it has a hook for
+        them (overridden, or wrapped on the instance by a test capture). Without an owner the
+        broker skips building events nobody would read."""
+        for hook in ("on_order", "on_fill"):
+            if getattr(getattr(self, hook), "__func__", None) is not getattr(Strategy, hook):
+                self._require(self._broker).register_owner(self.strategy_id, self._on_order_event)
+                return
 
     def _subscribe_defaults(self) -> None:
         """After ``on_start``: subscribe overridden hooks the strategy did not narrow itself."""
@@ -447,9 +458,10 @@ class Strategy:
         self._warming_up = warming_up
 
     def _require(self, value: _T | None) -> _T:
-        if value is None:
-            raise EngineError(f"strategy {self.strategy_id!r} is not registered with an engine yet")
-        return value
+        return self._unbound() if value is None else value
+
+    def _unbound(self) -> NoReturn:
+        raise EngineError(f"strategy {self.strategy_id!r} is not registered with an engine yet")
 
 
 def _side(side: OrderSide | str) -> OrderSide:

@@ -194,13 +194,20 @@ class SimulatedBroker:
         stop-limit with both. Returns it ACCEPTED (or SUBMITTED while latency runs), or
         REJECTED by a pre-trade check (an :class:`~framework.OrderRejected` says why).
         """
-        side = parse_side(side)
-        qty = check_quantity(qty)
-        limit = check_price("limit", limit)
-        stop = check_price("stop", stop)
-        tif = TimeInForce.parse(tif)
-        if stop is not None and tif in _IMMEDIATE:
-            raise ValueError(f"{tif.value} applies to market and limit orders, not to stops")
+        # Each check is skipped when the argument is already what it would return: a
+        # backtest submits tens of thousands of orders, nearly all with typed arguments.
+        if side.__class__ is not OrderSide:
+            side = parse_side(side)
+        if qty.__class__ is not float or not 0 < qty < inf:
+            qty = check_quantity(qty)
+        if limit is not None:
+            limit = check_price("limit", limit)
+        if tif.__class__ is not TimeInForce:
+            tif = TimeInForce.parse(tif)
+        if stop is not None:
+            stop = check_price("stop", stop)
+            if tif in _IMMEDIATE:
+                raise ValueError(f"{tif.value} applies to market and limit orders, not to stops")
         order = self._make(strategy_id, symbol, side, qty, limit, stop, tif)
         rejection = self._check(symbol, side.sign * qty, limit if limit is not None else stop)
         if rejection is None:
@@ -673,7 +680,8 @@ class SimulatedBroker:
         )
         self.portfolio.apply_fill(fill)
         self._fills += 1
-        self._emit(order, fill)
+        if self._is_heard(order):
+            self._emit(order, fill)
         if order.oco_id is not None:
             self._after_group_fill(order, qty, ts)
         if order.child_ids:
@@ -906,11 +914,14 @@ class SimulatedBroker:
 
     def _activate_placed(self, order: Order) -> None:
         order.status = OrderStatus.ACCEPTED
-        now = order.ts_submitted
-        self._emit(
-            order,
-            OrderAccepted(order_id=order.order_id, symbol=order.symbol, ts_event=now, ts_recv=now),
-        )
+        if self._is_heard(order):
+            now = order.ts_submitted
+            self._emit(
+                order,
+                OrderAccepted(
+                    order_id=order.order_id, symbol=order.symbol, ts_event=now, ts_recv=now
+                ),
+            )
 
     def _reject(self, order: Order, rejection: Rejection) -> None:
         reason, detail = rejection
@@ -1016,6 +1027,16 @@ class SimulatedBroker:
     def _touch(self, order: Order) -> None:
         if self._transaction_hook is not None:
             self._touched[order.order_id] = order
+
+    def _is_heard(self, order: Order) -> bool:
+        """Whether an event of ``order`` would reach anyone: a listener, the transaction
+        journal or its owner. The two commonest events (accepted, filled) are built only then:
+        a strategy without ``on_order``/``on_fill`` hooks trades faster."""
+        return (
+            bool(self._listeners)
+            or self._transaction_hook is not None
+            or order.strategy_id in self._owners
+        )
 
     def _emit(self, order: Order | None, event: Event) -> None:
         self._outbox.append((order, event))

@@ -97,7 +97,7 @@ class Portfolio:
 
     def apply_fill(self, fill: OrderFilled) -> None:
         """Book a fill: cash, position, realised PnL, commission and round-trip trades."""
-        pos = self.position(fill.symbol)
+        pos = self.positions.get(fill.symbol) or self.position(fill.symbol)
         signed = fill.qty * fill.side.sign
         self.cash -= signed * fill.price + fill.commission
         self.commissions += fill.commission
