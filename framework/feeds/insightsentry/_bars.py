@@ -55,7 +55,7 @@ from typing import Final
 import attrs
 
 from ..._errors import DecodeError, InvalidEvent
-from ..._events import Bar, BarUpdate
+from ..._events import Bar, BarUpdate, bar_unchecked, bar_update_unchecked, ohlcv_is_valid
 from ..._intervals import Interval
 from ..._time import NANOS_PER_SECOND
 from ._codec import SeriesFrame, SeriesPoint, log_safe
@@ -104,7 +104,12 @@ class _Stream:
     code: str
     label: str
     interval: Interval
-    current: SeriesPoint | None = None
+    #: The interval's fixed size (None for ticks and months), looked up once.
+    size_ns: int | None
+    is_tick: bool
+    #: Open time and values of the in-progress bar (both None when there is none).
+    current_ns: int | None = None
+    current: _Values | None = None
     #: ``bar_end + 1 s`` of the current bar, when a frame reported it.
     current_end_ns: int | None = None
     last_final_ns: int | None = None
@@ -116,6 +121,15 @@ class _Stream:
 
 def _values(point: SeriesPoint) -> _Values:
     return (point.open, point.high, point.low, point.close, point.volume)
+
+
+def _time_of(point: SeriesPoint) -> int:
+    return point.time_ns
+
+
+def _is_time(value: int) -> bool:
+    """The check ``Bar`` applies to each of its times."""
+    return type(value) is int and value >= 0
 
 
 class BarAssembler:
@@ -172,7 +186,9 @@ class BarAssembler:
             interval = Interval.parse(frame.bar_label)
         except ValueError:
             raise DecodeError("bad_field", log_safe(f"bar_type={frame.bar_label!r}")) from None
-        stream = self._streams[key] = _Stream(frame.code, frame.bar_label, interval)
+        stream = self._streams[key] = _Stream(
+            frame.code, frame.bar_label, interval, interval.nanos, interval.unit == "tick"
+        )
         return stream
 
     def on_series(self, frame: SeriesFrame, recv_ns: int) -> list[Bar | BarUpdate]:
@@ -182,9 +198,78 @@ class BarAssembler:
         """
         stream = self._stream(frame)
         self._rejected += len(frame.rejected)
-        if stream.interval.unit == "tick":
+        if stream.is_tick:
             return list(self._on_ticks(stream, frame, recv_ns))
         return self._on_bars(stream, frame, recv_ns)
+
+    def on_bar_values(
+        self,
+        code: str,
+        label: str,
+        time_ns: int,
+        values: tuple[float, float, float, float, float],
+        bar_end_ns: int,
+        last_update_ns: int,
+        recv_ns: int,
+    ) -> list[Bar | BarUpdate] | None:
+        """:meth:`on_series` for the common frame: one bar of a bar stream already known,
+        the in-progress bar again or a newer one (the shape of
+        :func:`~._codec.single_bar_values`, so times are ints >= 0). Same events, same
+        counters.
+
+        Returns None, having changed nothing, for anything else (an unknown stream or a tick
+        stream, a bar older than the in-progress one or already final, values or a receive
+        time a ``Bar`` would refuse); the caller then takes the general path.
+        """
+        stream = self._streams.get((code, label))
+        if stream is None or stream.is_tick:
+            return None
+        last_final = stream.last_final_ns
+        previous_ns = stream.current_ns
+        o, h, low, c, v = values
+        if (
+            (last_final is not None and time_ns <= last_final)
+            or (previous_ns is not None and time_ns < previous_ns)
+            or not ohlcv_is_valid(o, h, low, c, v)
+            or type(recv_ns) is not int
+            or recv_ns < 0
+        ):
+            return None
+        end_ns = bar_end_ns + NANOS_PER_SECOND if bar_end_ns >= time_ns else None
+        out: list[Bar | BarUpdate] = []
+        if previous_ns is None or time_ns > previous_ns:
+            if self._detect_gaps:
+                self._find_hole(stream, previous_ns, (time_ns,))
+            previous = stream.current
+            if previous is not None and previous_ns is not None:
+                # _end_bound and _final, inlined: this runs once per bar of every stream.
+                final_end = time_ns
+                reported = stream.current_end_ns
+                if reported is not None and previous_ns < reported < final_end:
+                    final_end = reported
+                size = stream.size_ns
+                if size is not None and previous_ns + size < final_end:
+                    final_end = previous_ns + size
+                bar = self._final(stream, previous_ns, previous, final_end, recv_ns)
+                if bar is not None:
+                    out.append(bar)
+            stream.current_end_ns = end_ns
+        else:
+            if end_ns is not None:
+                stream.current_end_ns = end_ns
+            if stream.current == values:
+                self._duplicates += 1
+                return out
+        stream.current_ns = time_ns
+        stream.current = values
+        # The checks BarUpdate applies all passed above.
+        out.append(
+            bar_update_unchecked(
+                code, label, time_ns, o, h, low, c, v or 0.0, last_update_ns, recv_ns
+            )
+        )
+        self._updates += 1
+        return out
 
     def take_holes(self) -> list[BarHole]:
         """The holes found since the last call (only with ``detect_gaps``), oldest first."""
@@ -196,8 +281,8 @@ class BarAssembler:
         stream = self._streams.get((code, label))
         if stream is None:
             return None
-        if stream.current is not None:
-            return stream.current.time_ns
+        if stream.current_ns is not None:
+            return stream.current_ns
         return stream.last_final_ns
 
     def backfill(
@@ -214,7 +299,7 @@ class BarAssembler:
         if stream is None or (frame.code, frame.bar_label) != (hole.code, hole.interval):
             return [], None
         self._rejected += len(frame.rejected)
-        points = sorted((p for p in frame.points if p.open is not None), key=lambda p: p.time_ns)
+        points = sorted((p for p in frame.points if p.open is not None), key=_time_of)
         oldest = points[0].time_ns if points else None
         inside = {p.time_ns: p for p in points if hole.ts_from <= p.time_ns <= hole.ts_to}
         times = sorted(inside)
@@ -227,7 +312,7 @@ class BarAssembler:
             next_ns = times[index + 1] if index + 1 < len(times) else hole.ts_next
             end = self._end_bound(stream, time_ns, None, next_ns)
             assert end is not None
-            bar = self._final(stream, inside[time_ns], end, recv_ns)
+            bar = self._final(stream, time_ns, _values(inside[time_ns]), end, recv_ns)
             if bar is not None:
                 bars.append(attrs.evolve(bar, is_backfill=True))
         if last_final is not None and (stream.last_final_ns or 0) < last_final:
@@ -242,14 +327,14 @@ class BarAssembler:
         closed: list[Bar] = []
         for stream in self._streams.values():
             current = stream.current
-            if current is None:
+            time_ns = stream.current_ns
+            if current is None or time_ns is None:
                 continue
-            end = self._end_bound(stream, current.time_ns, stream.current_end_ns, None)
+            end = self._end_bound(stream, time_ns, stream.current_end_ns, None)
             if end is None or server_time_ns < end:
                 continue
-            bar = self._final(stream, current, end, recv_ns)
-            stream.current = None
-            stream.current_end_ns = None
+            bar = self._final(stream, time_ns, current, end, recv_ns)
+            stream.current_ns = stream.current = stream.current_end_ns = None
             if bar is not None:
                 closed.append(bar)
         closed.sort(key=lambda bar: (bar.ts_event, bar.symbol, bar.interval))
@@ -258,21 +343,21 @@ class BarAssembler:
     # -- bars --------------------------------------------------------------------------------
 
     def _on_bars(self, stream: _Stream, frame: SeriesFrame, recv_ns: int) -> list[Bar | BarUpdate]:
-        by_time: dict[int, SeriesPoint] = {}
-        for point in sorted(frame.points, key=lambda p: p.time_ns):
-            by_time[point.time_ns] = point  # a later point for the same time wins
+        by_time: dict[int, _Values] = {}
+        for point in sorted(frame.points, key=_time_of):
+            by_time[point.time_ns] = _values(point)  # a later point for the same time wins
         if not by_time:
             return []
         newest = max(by_time)
-        candidates: dict[int, SeriesPoint] = {}
+        candidates: dict[int, _Values] = {}
         ends: dict[int, int] = {}
-        previous = stream.current
-        if previous is not None:
-            candidates[previous.time_ns] = previous
+        previous_ns, previous = stream.current_ns, stream.current
+        if previous_ns is not None and previous is not None:
+            candidates[previous_ns] = previous
             if stream.current_end_ns is not None:
-                ends[previous.time_ns] = stream.current_end_ns
-        for time_ns, point in by_time.items():
-            if point.open is None:
+                ends[previous_ns] = stream.current_end_ns
+        for time_ns, values in by_time.items():
+            if values[0] is None:
                 self._rejected += 1
                 logger.warning(
                     "rejected %s@%s point at %s: no open/high/low in a bar series",
@@ -282,50 +367,45 @@ class BarAssembler:
                 )
                 continue
             if stream.last_final_ns is not None and time_ns <= stream.last_final_ns:
-                self._seen_final(stream, point)
+                self._seen_final(stream, time_ns, values)
                 continue
             known = candidates.get(time_ns)
-            if known is not None and _values(known) == _values(point):
+            if known is not None and known == values:
                 self._duplicates += 1
-            candidates[time_ns] = point
+            candidates[time_ns] = values
             if time_ns == newest and frame.bar_end_ns is not None and frame.bar_end_ns >= time_ns:
                 ends[time_ns] = frame.bar_end_ns + NANOS_PER_SECOND
         if not candidates:
             return []
         if self._detect_gaps:
-            self._find_hole(stream, previous, candidates)
+            self._find_hole(stream, previous_ns, candidates)
         times = sorted(candidates)
         out: list[Bar | BarUpdate] = []
         for time_ns, next_ns in itertools.pairwise(times):
             end = self._end_bound(stream, time_ns, ends.get(time_ns), next_ns)
             assert end is not None  # next_ns is always a bound
-            bar = self._final(stream, candidates[time_ns], end, recv_ns)
+            bar = self._final(stream, time_ns, candidates[time_ns], end, recv_ns)
             if bar is not None:
                 out.append(bar)
-        last = candidates[times[-1]]
+        last_ns = times[-1]
+        last = candidates[last_ns]
+        stream.current_ns = last_ns
         stream.current = last
-        stream.current_end_ns = ends.get(last.time_ns)
-        if (
-            previous is None
-            or previous.time_ns != last.time_ns
-            or _values(previous) != _values(last)
-        ):
-            update = self._update(stream, last, frame, recv_ns)
+        stream.current_end_ns = ends.get(last_ns)
+        if previous_ns != last_ns or previous != last:
+            ts_event = frame.last_update_ns if frame.last_update_ns is not None else recv_ns
+            update = self._update(stream, last_ns, last, ts_event, recv_ns)
             if update is not None:
                 out.append(update)
         return out
 
-    def _find_hole(
-        self, stream: _Stream, previous: SeriesPoint | None, candidates: dict[int, SeriesPoint]
-    ) -> None:
-        size = stream.interval.nanos
-        known = [t for t in (stream.last_final_ns,) if t is not None]
-        if previous is not None:
-            known.append(previous.time_ns)
+    def _find_hole(self, stream: _Stream, previous_ns: int | None, times: Iterable[int]) -> None:
+        size = stream.size_ns
+        known = [t for t in (stream.last_final_ns, previous_ns) if t is not None]
         if size is None or not known:
             return
         frontier = max(known)
-        newer = [t for t in candidates if t > frontier]
+        newer = [t for t in times if t > frontier]
         if not newer:
             return
         first = min(newer)
@@ -340,70 +420,98 @@ class BarAssembler:
                 )
             )
 
+    @staticmethod
     def _end_bound(
-        self, stream: _Stream, time_ns: int, reported_end: int | None, next_ns: int | None
+        stream: _Stream, time_ns: int, reported_end: int | None, next_ns: int | None
     ) -> int | None:
-        bounds = [b for b in (reported_end, next_ns) if b is not None and b > time_ns]
-        size = stream.interval.nanos
-        if size is not None:
-            bounds.append(time_ns + size)
-        return min(bounds) if bounds else None
+        """The earliest bound on the end of the bar opened at ``time_ns`` (module docstring)."""
+        size = stream.size_ns
+        best = None if size is None else time_ns + size
+        for bound in (reported_end, next_ns):
+            if bound is not None and bound > time_ns and (best is None or bound < best):
+                best = bound
+        return best
 
-    def _final(self, stream: _Stream, point: SeriesPoint, end_ns: int, recv_ns: int) -> Bar | None:
-        stream.last_final_ns = point.time_ns
-        values = _values(point)
-        stream.history[point.time_ns] = values
-        stream.history_order.append(point.time_ns)
-        if len(stream.history_order) > self._history:
-            del stream.history[stream.history_order.popleft()]
-        assert point.open is not None and point.high is not None and point.low is not None
-        try:
-            bar = Bar(
-                symbol=stream.code,
-                interval=stream.label,
-                ts_open=point.time_ns,
-                open=point.open,
-                high=point.high,
-                low=point.low,
-                close=point.close,
-                volume=point.volume or 0.0,
-                ts_event=end_ns,
-                ts_recv=recv_ns,
+    def _final(
+        self, stream: _Stream, time_ns: int, values: _Values, end_ns: int, recv_ns: int
+    ) -> Bar | None:
+        stream.last_final_ns = time_ns
+        stream.history[time_ns] = values
+        order = stream.history_order
+        order.append(time_ns)
+        if len(order) > self._history:
+            del stream.history[order.popleft()]
+        o, h, low, c, v = values
+        assert o is not None and h is not None and low is not None
+        volume = v or 0.0
+        # Bar's own checks, applied here so the common case can skip them in the constructor;
+        # time_ns and end_ns are ints by construction (the codec's conversions round).
+        if ohlcv_is_valid(o, h, low, c, volume) and 0 <= time_ns <= end_ns and _is_time(recv_ns):
+            bar = bar_unchecked(
+                stream.code, stream.label, time_ns, o, h, low, c, volume, end_ns, recv_ns
             )
-        except InvalidEvent as exc:
-            self._rejected += 1
-            logger.warning("rejected %s@%s bar: %s", stream.code, stream.label, exc)
-            return None
+        else:
+            try:
+                bar = Bar(
+                    symbol=stream.code,
+                    interval=stream.label,
+                    ts_open=time_ns,
+                    open=o,
+                    high=h,
+                    low=low,
+                    close=c,
+                    volume=volume,
+                    ts_event=end_ns,
+                    ts_recv=recv_ns,
+                )
+            except InvalidEvent as exc:
+                self._rejected += 1
+                logger.warning("rejected %s@%s bar: %s", stream.code, stream.label, exc)
+                return None
         self._emitted += 1
         return bar
 
     def _update(
-        self, stream: _Stream, point: SeriesPoint, frame: SeriesFrame, recv_ns: int
+        self, stream: _Stream, time_ns: int, values: _Values, ts_event: int, recv_ns: int
     ) -> BarUpdate | None:
-        assert point.open is not None and point.high is not None and point.low is not None
-        try:
-            update = BarUpdate(
-                symbol=stream.code,
-                interval=stream.label,
-                ts_open=point.time_ns,
-                open=point.open,
-                high=point.high,
-                low=point.low,
-                close=point.close,
-                volume=point.volume or 0.0,
-                ts_event=frame.last_update_ns if frame.last_update_ns is not None else recv_ns,
-                ts_recv=recv_ns,
+        o, h, low, c, v = values
+        assert o is not None and h is not None and low is not None
+        volume = v or 0.0
+        # As in _final; ts_event is the frame's last_update (an int >= 0 from the codec) or
+        # recv_ns.
+        if (
+            ohlcv_is_valid(o, h, low, c, volume)
+            and time_ns >= 0
+            and _is_time(ts_event)
+            and _is_time(recv_ns)
+        ):
+            update = bar_update_unchecked(
+                stream.code, stream.label, time_ns, o, h, low, c, volume, ts_event, recv_ns
             )
-        except InvalidEvent as exc:
-            self._rejected += 1
-            logger.warning("rejected %s@%s bar update: %s", stream.code, stream.label, exc)
-            return None
+        else:
+            try:
+                update = BarUpdate(
+                    symbol=stream.code,
+                    interval=stream.label,
+                    ts_open=time_ns,
+                    open=o,
+                    high=h,
+                    low=low,
+                    close=c,
+                    volume=volume,
+                    ts_event=ts_event,
+                    ts_recv=recv_ns,
+                )
+            except InvalidEvent as exc:
+                self._rejected += 1
+                logger.warning("rejected %s@%s bar update: %s", stream.code, stream.label, exc)
+                return None
         self._updates += 1
         return update
 
-    def _seen_final(self, stream: _Stream, point: SeriesPoint) -> None:
-        known = stream.history.get(point.time_ns)
-        if known is None or known == _values(point):
+    def _seen_final(self, stream: _Stream, time_ns: int, values: _Values) -> None:
+        known = stream.history.get(time_ns)
+        if known is None or known == values:
             self._duplicates += 1
             return
         self._corrections += 1
@@ -411,9 +519,9 @@ class BarAssembler:
             "late correction ignored for final bar %s@%s at %s: %s -> %s",
             stream.code,
             stream.label,
-            point.time_ns,
+            time_ns,
             known,
-            _values(point),
+            values,
         )
 
     # -- ticks -------------------------------------------------------------------------------
@@ -423,7 +531,7 @@ class BarAssembler:
         before = stream.tick_boundary.copy() if start is not None else Counter[_TickKey]()
         here: Counter[_TickKey] = Counter()
         out: list[Bar] = []
-        for point in sorted(frame.points, key=lambda p: p.time_ns):
+        for point in sorted(frame.points, key=_time_of):
             key = (point.time_ns, point.close, point.volume, point.trade_id)
             if start is not None and point.time_ns <= start:
                 if point.time_ns < start:

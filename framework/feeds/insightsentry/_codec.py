@@ -380,6 +380,86 @@ def _parse_series(doc: dict[str, Any], skew: Callable[[int], None] | None) -> Se
     )
 
 
+#: ``(code, bar_label, time_ns, (open, high, low, close, volume), bar_end_ns, last_update_ns)``
+SingleBar = tuple[str, str, int, tuple[float, float, float, float, float], int, int]
+
+
+#: _NUMBER with the type the wire mostly carries first: ``in`` stops at the first match.
+_FLOAT_OR_INT: Final = (float, int)
+
+
+def single_bar_values(doc: dict[str, Any]) -> SingleBar | None:
+    """The most common frame, reduced to plain values: a series update of exactly the keys
+    ``code``, ``bar_type``, ``bar_end``, ``last_update`` and one full point (``time``, OHLC,
+    ``volume``), every value passing the checks of :func:`decode_frame`. None for anything
+    else, and for any value those checks would reject: the caller then decodes the document
+    in full, which reports what is wrong.
+
+    ``code`` and ``bar_type`` are only known to be strings; the caller must match them
+    against streams that passed the full checks. Same values as the general path, so the
+    same events: the time conversions are :func:`nanos_from_seconds` and
+    :func:`nanos_from_millis` inlined.
+    """
+    # With exactly five keys, all present and of scalar types (one list of one flat point),
+    # the document nests three deep and classifies as a series frame, as decode_frame's
+    # depth check and classification would find.
+    if len(doc) != 5:
+        return None
+    series = doc.get("series")
+    if type(series) is not list or len(series) != 1:
+        return None
+    point = series[0]
+    if type(point) is not dict or len(point) != 6:
+        return None
+    code = doc.get("code")
+    label = doc.get("bar_type")
+    bar_end: Any = doc.get("bar_end")
+    last_update: Any = doc.get("last_update")
+    t: Any = point.get("time")
+    o: Any = point.get("open")
+    h: Any = point.get("high")
+    low: Any = point.get("low")
+    c: Any = point.get("close")
+    v: Any = point.get("volume")
+    number = _FLOAT_OR_INT
+    if (
+        type(code) is not str
+        or type(label) is not str
+        or type(bar_end) not in number
+        or type(last_update) not in number
+        or type(t) not in number
+        or type(o) not in number
+        or type(h) not in number
+        or type(low) not in number
+        or type(c) not in number
+        or type(v) not in number
+    ):
+        return None
+    end_s = float(bar_end)
+    update_ms = float(last_update)
+    time_s = float(t)
+    values = (float(o), float(h), float(low), float(c), float(v))
+    op, hi, lo, cl, vol = values
+    # lo > 0 and lo <= every other price covers each price's own "> 0" check.
+    if not (
+        0 <= time_s < _MAX_SECONDS
+        and 0 <= end_s < _MAX_SECONDS
+        and 0 <= update_ms < _MAX_MILLIS
+        and 0 < lo <= op <= hi
+        and lo <= cl <= hi
+        and vol >= 0
+    ):
+        return None
+    return (
+        code,
+        label,
+        round(time_s * 1_000_000) * 1_000,
+        values,
+        round(end_s * 1_000_000) * 1_000,
+        round(update_ms * 1_000) * 1_000,
+    )
+
+
 _QUOTE_PRICES: Final = frozenset(
     {"last_price", "bid", "ask", "prev_close_price", "open_price", "high_price", "low_price"}
 )
@@ -542,6 +622,17 @@ def decode_frame(
     if type(doc) is not dict:
         _check_depth([doc])
         return UnknownFrame(shape=_shape(doc))
+    return decode_document(doc, recv_ns=recv_ns, max_clock_skew_ns=max_clock_skew_ns)
+
+
+def decode_document(
+    doc: dict[str, Any], *, recv_ns: int, max_clock_skew_ns: int | None = None
+) -> Frame:
+    """:func:`decode_frame` for a message already parsed into a JSON object (``doc``).
+
+    For callers that parsed the text themselves (to try :func:`single_bar_values` first);
+    they must have applied the byte limit and the ``pong`` check of :func:`decode_frame`.
+    """
     _check_depth(doc)
     skew = None
     if max_clock_skew_ns is not None:

@@ -38,8 +38,12 @@ from ._codec import (
     HeartbeatFrame,
     QuotesFrame,
     SeriesFrame,
+    SeriesPoint,
+    SingleBar,
+    decode_document,
     decode_frame,
     log_safe,
+    single_bar_values,
 )
 from ._history import BackfillRequest
 from ._quotes import QuoteBook
@@ -93,6 +97,11 @@ class FrameProcessor:
     ``updates`` selects whether in-progress :class:`~framework.BarUpdate` events are produced
     (they are only useful to strategies that ask for them). ``backfill`` turns on hole
     detection and holding (see the module docstring).
+
+    The most common frame (one bar of a stream already seen, see
+    :func:`~._codec.single_bar_values`) takes a fast path from the parsed JSON straight to the
+    assembler's state; it yields the same events and counts as the general path, which
+    handles everything else. ``fast_path=False`` turns it off, to cross-check the two.
     """
 
     def __init__(
@@ -104,12 +113,17 @@ class FrameProcessor:
         updates: bool = True,
         backfill: bool = False,
         max_held: int = DEFAULT_MAX_HELD,
+        fast_path: bool = True,
     ) -> None:
         self.source = source
         self.max_bytes = max_bytes
         self.updates = updates
         self.backfill = backfill
         self.max_held = max_held
+        self.fast_path = fast_path
+        # The fast path parses before applying the byte limit, so it takes only messages
+        # short enough that no UTF-8 encoding of them can exceed it.
+        self._fast_max_chars = max_bytes // 4 if fast_path else -1
         self._bars = BarAssembler(detect_gaps=backfill)
         self._next_request = 1
         self._new_requests: list[BackfillRequest] = []
@@ -133,8 +147,69 @@ class FrameProcessor:
 
     def process(self, text: str, recv_ns: int) -> tuple[list[Event], Frame | None]:
         """Decode one frame; returns the events it yields and the frame (None if rejected)."""
+        doc = self._parse(text)
+        if doc is not None:
+            common = single_bar_values(doc)
+            if common is not None:
+                events = self._on_single_bar(common, recv_ns)
+                if events is not None:
+                    code, label, time_ns, (o, h, low, c, v), bar_end_ns, update_ns = common
+                    point = SeriesPoint(time_ns=time_ns, open=o, high=h, low=low, close=c, volume=v)
+                    frame = SeriesFrame(
+                        code=code,
+                        bar_label=label,
+                        bar_end_ns=bar_end_ns,
+                        last_update_ns=update_ns,
+                        points=(point,),
+                    )
+                    return events, frame
+        return self._process_general(text, doc, recv_ns)
+
+    def process_events(self, text: str, recv_ns: int) -> list[Event]:
+        """``process(text, recv_ns)[0]``, without building the frame record where it can."""
+        doc = self._parse(text)
+        if doc is not None:
+            common = single_bar_values(doc)
+            if common is not None:
+                events = self._on_single_bar(common, recv_ns)
+                if events is not None:
+                    return events
+        return self._process_general(text, doc, recv_ns)[0]
+
+    def _parse(self, text: str) -> dict[str, Any] | None:
+        """The JSON object of a message the fast path may take, else None (then the general
+        path parses it again and reports what is wrong)."""
+        if type(text) is not str or len(text) > self._fast_max_chars:
+            return None
         try:
-            frame = decode_frame(text, max_bytes=self.max_bytes, recv_ns=recv_ns)
+            doc = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return None
+        return doc if type(doc) is dict else None
+
+    def _on_single_bar(self, common: SingleBar, recv_ns: int) -> list[Event] | None:
+        code, label, time_ns, values, bar_end_ns, update_ns = common
+        produced = self._bars.on_bar_values(
+            code, label, time_ns, values, bar_end_ns, update_ns, recv_ns
+        )
+        if produced is None:
+            return None
+        self._frames["SERIES"] += 1
+        events: list[Event] = produced  # type: ignore[assignment]  # only read from here on
+        if not self.updates:
+            events = [e for e in events if e.__class__ is Bar]
+        if self.backfill:
+            events = self._route(events, recv_ns)
+        return events
+
+    def _process_general(
+        self, text: str, doc: dict[str, Any] | None, recv_ns: int
+    ) -> tuple[list[Event], Frame | None]:
+        try:
+            if doc is None:
+                frame = decode_frame(text, max_bytes=self.max_bytes, recv_ns=recv_ns)
+            else:
+                frame = decode_document(doc, recv_ns=recv_ns)
         except DecodeError as exc:
             self._frames[FrameKind.INVALID.name] += 1
             return [self._reject(exc, recv_ns)], None

@@ -82,11 +82,12 @@ class RecordingFeed:
                 )
             task_status.started()
             processor = self._processor
+            process = processor.process_events
+            inbound = RecordKind.INBOUND
             batch: list[Event] = []
             first_wall: int | None = None
             started = trio.current_time()
-            for record in recording:
-                ts = record.recv_wall_ns
+            for kind, ts, payload in recording.entries():
                 if self.speed is not None:
                     if first_wall is None:
                         first_wall = ts
@@ -96,20 +97,18 @@ class RecordingFeed:
                             await send.send(batch)
                             batch = []
                         await trio.sleep_until(due)
-                kind = record.kind
-                if kind == RecordKind.INBOUND:
-                    events, _ = processor.process(record.payload.decode("utf-8"), ts)
-                    batch.extend(events)
-                elif kind == RecordKind.OUTBOUND:
-                    self._follow_subscriptions(record.payload)
-                elif kind == RecordKind.CONNECTION:
-                    event = event_from_connection_payload(record.payload, ts)
+                if kind is inbound:
+                    batch += process(payload.decode("utf-8"), ts)
+                elif kind is RecordKind.OUTBOUND:
+                    self._follow_subscriptions(payload)
+                elif kind is RecordKind.CONNECTION:
+                    event = event_from_connection_payload(payload, ts)
                     if event is not None:
                         batch.append(event)
-                elif kind == RecordKind.REST:
-                    batch.extend(self._replay_rest(record.payload, ts))
-                elif kind == RecordKind.MARKER:
-                    batch.extend(self._replay_marker(record.payload, ts))
+                elif kind is RecordKind.REST:
+                    batch.extend(self._replay_rest(payload, ts))
+                elif kind is RecordKind.MARKER:
+                    batch.extend(self._replay_marker(payload, ts))
                 if len(batch) >= REPLAY_BATCH_SIZE:
                     await send.send(batch)
                     batch = []

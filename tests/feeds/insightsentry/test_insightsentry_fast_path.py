@@ -1,0 +1,188 @@
+"""The processor's fast path for single-bar frames gives exactly what the general path gives."""
+
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from framework import Bar, BarUpdate
+from framework.feeds.insightsentry import FrameProcessor, Subscription, SubscriptionSet
+from framework.testing import frames
+
+T0 = 1_767_571_200  # seconds, on a minute boundary
+CODES = ("NASDAQ:AAPL", "NASDAQ:MSFT")
+RECV = 1_767_600_000 * 1_000_000_000
+
+# Values that are not numbers, or numbers every check must refuse or treat specially.
+ODD_VALUES: tuple[Any, ...] = (None, True, "100.5", [], {}, 0, 0.0, -0.0, -1.0, 10**12, 1e300)
+
+
+@st.composite
+def single_bar_frames(draw: st.DrawFn) -> str:
+    """Mostly the frame the fast path takes, on a small grid of streams and times so that
+    frames meet known streams; sometimes bent out of that shape or given values to refuse."""
+    minute = draw(st.integers(0, 8))
+    seconds = T0 + 60 * minute
+    low = draw(st.floats(0.5, 200.0))
+    high = low * (1 + draw(st.sampled_from((0.0, 0.01, 0.2))))
+    point: dict[str, Any] = {
+        "time": float(seconds) if draw(st.booleans()) else seconds,
+        "open": draw(st.sampled_from((low, high, (low + high) / 2))),
+        "high": high,
+        "low": low,
+        "close": draw(st.sampled_from((low, high, (low + high) / 2))),
+        "volume": draw(st.sampled_from((0.0, -0.0, 5, 12.5, 1e9))),
+    }
+    doc: dict[str, Any] = {
+        "code": draw(st.sampled_from((CODES[0],) * 6 + (CODES[1], "nasdaq:aapl"))),
+        "bar_type": draw(st.sampled_from(("1m",) * 8 + ("5m", "1T", "1M", "1x"))),
+        "bar_end": seconds + draw(st.sampled_from((59,) * 4 + (59.5, 30, 0, -1, -(10**10)))),
+        "last_update": draw(
+            st.sampled_from(((seconds + 30) * 1000,) * 4 + (seconds * 1000 + 0.5, -1, 10**13))
+        ),
+        "series": [point],
+    }
+    bend = draw(st.sampled_from(("none",) * 12 + ("value", "drop", "extra", "two", "trade_id")))
+    if bend == "value":
+        target = draw(st.sampled_from((doc, point)))
+        target[draw(st.sampled_from(sorted(target)))] = draw(st.sampled_from(ODD_VALUES))
+    elif bend == "drop":
+        del point[draw(st.sampled_from(sorted(point)))]
+    elif bend == "extra":
+        doc["dadj"] = False
+    elif bend == "two":
+        doc["series"] = [point, {**point, "time": point["time"] + 60}]
+    elif bend == "trade_id":
+        point["trade_id"] = 7
+        del point["volume"]
+    return orjson.dumps(doc).decode()
+
+
+def heartbeats() -> st.SearchStrategy[str]:
+    return st.integers(0, 10).map(lambda m: f'{{"server_time":{(T0 + 60 * m) * 1000}}}')
+
+
+@st.composite
+def session_frames(draw: st.DrawFn) -> str | bytes:
+    """Mostly single-bar frames, some heartbeats (which close bars), some of any kind."""
+    kind = draw(st.integers(0, 9))
+    if kind < 7:
+        return draw(single_bar_frames())
+    if kind < 8:
+        return draw(heartbeats())
+    return draw(frames(valid=None, symbols=CODES, max_bytes=4096))
+
+
+sessions = st.lists(
+    st.tuples(session_frames(), st.sampled_from((RECV,) * 8 + (0, -1))),
+    min_size=10,
+    max_size=40,
+)
+
+
+def both(**options: Any) -> tuple[FrameProcessor, FrameProcessor]:
+    fast = FrameProcessor(None, source="test", max_bytes=4096, **options)
+    general = FrameProcessor(None, source="test", max_bytes=4096, fast_path=False, **options)
+    return fast, general
+
+
+def assert_same_run(fast: FrameProcessor, general: FrameProcessor, session: list) -> int:
+    taken = 0
+    for text, recv_ns in session:
+        events, frame = fast.process(text, recv_ns)
+        expected, expected_frame = general.process(text, recv_ns)
+        # repr as well as ==, so that -0.0 and 0.0 count as different.
+        assert [repr(e) for e in events] == [repr(e) for e in expected]
+        assert events == expected
+        assert frame == expected_frame
+        assert fast.statistics() == general.statistics()
+        assert fast.take_backfill_requests() == general.take_backfill_requests()
+        taken += sum(isinstance(e, Bar | BarUpdate) for e in events)
+    return taken
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(sessions, st.booleans(), st.booleans())
+def test_fast_path_yields_the_events_and_counts_of_the_general_path(session, updates, backfill):
+    fast, general = both(updates=updates, backfill=backfill)
+    assert_same_run(fast, general, session)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(sessions)
+def test_fast_path_rejects_streams_outside_the_subscriptions_like_the_general_path(session):
+    fast, general = both()
+    subscriptions = SubscriptionSet([Subscription(code=CODES[0])])
+    for processor in (fast, general):
+        processor.set_subscriptions(subscriptions)
+    assert_same_run(fast, general, session)
+
+
+def test_process_events_is_the_event_half_of_process():
+    texts = [
+        orjson.dumps(
+            {
+                "code": CODES[0],
+                "bar_type": "1m",
+                "bar_end": T0 + 60 * m + 59,
+                "last_update": (T0 + 60 * m + 30) * 1000,
+                "series": [
+                    {
+                        "time": T0 + 60 * m,
+                        "open": 1.0,
+                        "high": 2.0,
+                        "low": 1.0,
+                        "close": 1.5,
+                        "volume": 3.0,
+                    }
+                ],
+            }
+        ).decode()
+        for m in (0, 0, 1, 2, 2, 5)
+    ] + ["pong", '{"server_time":1}', "not json"]
+    one, other = FrameProcessor(None, source="a"), FrameProcessor(None, source="a")
+    for text in texts:
+        assert one.process_events(text, RECV) == other.process(text, RECV)[0]
+    assert one.statistics() == other.statistics()
+    assert one.statistics().bars == 3
+
+
+@pytest.mark.parametrize("updates", [True, False])
+def test_frames_of_a_known_stream_take_the_fast_path(updates):
+    # Guards the property tests above against comparing the general path with itself.
+    fast = FrameProcessor(None, source="test", updates=updates)
+    calls = []
+    original = fast._bars.on_bar_values
+
+    def counting(*args: Any) -> Any:
+        result = original(*args)
+        calls.append(result is not None)
+        return result
+
+    fast._bars.on_bar_values = counting  # type: ignore[method-assign]
+    for m in range(4):
+        fast.process_events(
+            orjson.dumps(
+                {
+                    "code": CODES[0],
+                    "bar_type": "1m",
+                    "bar_end": T0 + 60 * m + 59.0,
+                    "last_update": (T0 + 60 * m) * 1000,
+                    "series": [
+                        {
+                            "time": T0 + 60.0 * m,
+                            "open": 1.0,
+                            "high": 2.0,
+                            "low": 1.0,
+                            "close": 1.5,
+                            "volume": 3.0,
+                        }
+                    ],
+                }
+            ).decode(),
+            RECV,
+        )
+    # The first frame creates the stream through the general path.
+    assert calls == [False, True, True, True]
