@@ -7,20 +7,26 @@ Statistics are defined in docs/statistics.md. Fills and trades can also be writt
 from __future__ import annotations
 
 import csv
+import functools
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import orjson
 
 from ._events import OrderFilled
-from ._time import iso_from_nanos
+from ._time import NANOS_PER_SECOND, iso_from_nanos
 from .execution import Order, OrderStatus
 from .portfolio import Trade, compute_statistics
 
 if TYPE_CHECKING:
     from ._engine import Engine
+
+_SECONDS_PER_DAY = 86_400
+#: Records serialised per orjson call when writing JSON in pieces.
+_JSON_BATCH = 1_000
+_JSON_OPTIONS = orjson.OPT_INDENT_2
 
 #: Columns of :meth:`RunResult.write_fills_csv`, in order.
 FILL_COLUMNS = (
@@ -105,22 +111,61 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; keys and list order are fixed, so equal runs give equal bytes."""
+        return self._document(
+            fills=[fill_to_dict(f) for f in self.fills],
+            trades=[trade_to_dict(t) for t in self.trades],
+            orders=[order_to_dict(o) for o in self.orders],
+        )
+
+    def to_json(self) -> bytes:
+        """Indented JSON bytes of :meth:`to_dict`, ending with a newline."""
+        # orjson appends the newline: concatenating would copy the whole document once more.
+        return orjson.dumps(self.to_dict(), option=_JSON_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+
+    def write_json(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_json`'s bytes to ``path`` without holding them, or the dicts of
+        every fill and order, in memory at once (a long run has 100,000s of them)."""
+        with open(path, "wb") as out:
+            out.writelines(self._json_pieces())
+
+    def _document(self, *, fills: Any, trades: Any, orders: Any) -> dict[str, Any]:
         return {
             "strategy": self.strategy,
             "params": self.params,
             "start_cash": self.start_cash,
             "final_equity": self.final_equity,
             "bars": self.bars,
-            "fills": [fill_to_dict(f) for f in self.fills],
-            "trades": [trade_to_dict(t) for t in self.trades],
+            "fills": fills,
+            "trades": trades,
             "stats": self.stats,
             "data_issues": self.data_issues,
-            "orders": [order_to_dict(o) for o in self.orders],
+            "orders": orders,
         }
 
-    def to_json(self) -> bytes:
-        """Indented JSON bytes of :meth:`to_dict`, ending with a newline."""
-        return orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2) + b"\n"
+    def _json_pieces(self) -> Iterator[bytes]:
+        """:meth:`to_json` in pieces: the document with a placeholder string for each record
+        list, cut at the placeholders, and each list serialised a batch of records at a time."""
+        lists: tuple[tuple[str, Sequence[Any], Callable[[Any], dict[str, Any]]], ...] = (
+            ("fills", self.fills, fill_to_dict),
+            ("trades", self.trades, trade_to_dict),
+            ("orders", self.orders, order_to_dict),
+        )
+        rest = orjson.dumps(
+            self._document(**{key: _placeholder(key) for key, _, _ in lists}),
+            option=_JSON_OPTIONS | orjson.OPT_APPEND_NEWLINE,
+        )
+        heads = []
+        for key, _, _ in lists:
+            marker = orjson.dumps(_placeholder(key))
+            head, found, rest = rest.partition(marker)
+            if not found or marker in rest:  # only if a parameter is spelled like a marker
+                yield self.to_json()
+                return
+            heads.append(head)
+        for head, (_, records, to_dict) in zip(heads, lists, strict=True):
+            yield head
+            yield from _json_list(records, to_dict)
+        yield rest
 
     def write_fills_csv(self, path: str | os.PathLike[str]) -> None:
         """Write the fills as CSV with a header row (:data:`FILL_COLUMNS`)."""
@@ -171,7 +216,7 @@ class RunResult:
 
 def fill_to_dict(fill: OrderFilled) -> dict[str, Any]:
     return {
-        "time": iso_from_nanos(fill.ts_event),
+        "time": _iso(fill.ts_event),
         "order_id": fill.order_id,
         "symbol": fill.symbol,
         "side": fill.side.value,
@@ -187,9 +232,9 @@ def trade_to_dict(trade: Trade) -> dict[str, Any]:
         "symbol": trade.symbol,
         "side": "long" if trade.side > 0 else "short",
         "qty": trade.qty,
-        "entry_time": iso_from_nanos(trade.entry_time),
+        "entry_time": _iso(trade.entry_time),
         "entry_price": trade.entry_price,
-        "exit_time": iso_from_nanos(trade.exit_time),
+        "exit_time": _iso(trade.exit_time),
         "exit_price": trade.exit_price,
         "pnl": trade.pnl,
         "commission": trade.commission,
@@ -207,7 +252,7 @@ def order_to_dict(order: Order) -> dict[str, Any]:
         "limit_price": order.limit_price,
         "stop_price": order.stop_price,
         "tif": order.tif.value,
-        "submitted": iso_from_nanos(order.ts_submitted),
+        "submitted": _iso(order.ts_submitted),
         "status": order.status.value,
         "filled_qty": order.filled_qty,
         "avg_fill_price": order.avg_fill_price,
@@ -216,6 +261,47 @@ def order_to_dict(order: Order) -> dict[str, Any]:
         "oco_id": order.oco_id,
         "reason": order.reason,
     }
+
+
+def _placeholder(key: str) -> str:
+    return f"\x00{key}\x00"
+
+
+def _json_list(records: Sequence[Any], to_dict: Callable[[Any], dict[str, Any]]) -> Iterator[bytes]:
+    """A list of records as orjson's OPT_INDENT_2 writes it as the value of a top-level key."""
+    if not records:
+        yield b"[]"
+        return
+    yield b"[\n"
+    for start in range(0, len(records), _JSON_BATCH):
+        if start:
+            yield b",\n"
+        batch = [to_dict(record) for record in records[start : start + _JSON_BATCH]]
+        # Strip the batch's own brackets and indent it one level deeper. JSON strings hold
+        # no raw newline, so every newline byte is a line break of the layout.
+        text = orjson.dumps(batch, option=_JSON_OPTIONS)[2:-2]
+        yield b"  " + text.replace(b"\n", b"\n  ")
+    yield b"\n  ]"
+
+
+def _iso(nanos: int) -> str:
+    """:func:`~framework._time.iso_from_nanos`, about five times faster for whole seconds.
+
+    A result can hold 100,000s of times (fills, trades, orders) on few distinct days, and
+    formatting a datetime is the slow part; the date part is cached per day instead.
+    """
+    seconds, fraction = divmod(nanos, NANOS_PER_SECOND)
+    if fraction:
+        return iso_from_nanos(nanos)
+    day, second_of_day = divmod(seconds, _SECONDS_PER_DAY)
+    hour, second_of_hour = divmod(second_of_day, 3_600)
+    minute, second = divmod(second_of_hour, 60)
+    return f"{_iso_date(day)}T{hour:02d}:{minute:02d}:{second:02d}Z"
+
+
+@functools.lru_cache(maxsize=4_096)
+def _iso_date(day: int) -> str:
+    return iso_from_nanos(day * _SECONDS_PER_DAY * NANOS_PER_SECOND)[:10]
 
 
 def _write_csv(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from .._backtest import backtest_async, feeds_for
 from .._plugins import load_strategy_class
@@ -31,7 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interval", help="bar size, e.g. 1m (detected when omitted)")
     parser.add_argument("--cash", type=positive_float, default=100_000.0, help="start cash")
     parser.add_argument(
-        "--speed", type=positive_float, metavar="X",
+        "--speed",
+        type=positive_float,
+        metavar="X",
         help="pace recordings (.twrec) at X times their recorded speed (1 = real time); "
         "default: as fast as possible",
     )
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     )
     elapsed = time.perf_counter() - started
     if args.json:
-        Path(args.json).write_bytes(result.to_json())
+        result.write_json(args.json)
     if args.trades_csv:
         result.write_trades_csv(args.trades_csv)
     if args.fills_csv:

@@ -9,6 +9,12 @@ The file is streamed: memory does not grow with its length. A bad row (unparsabl
 negative price, high < low, time going backwards, a repeated bar) stops the run with a
 :class:`~framework.BarFileError` naming file, line and reason, unless ``skip_bad_rows`` is set;
 then it is counted in :meth:`BarFileFeed.statistics` and logged, and the run goes on.
+
+The file is read in chunks of :data:`~framework.feeds.REPLAY_BATCH_SIZE` lines. A chunk is
+first read as a whole, column by column (:mod:`._bar_columns`); a chunk where that finds
+anything unusual is read again row by row, which names the line and reason of each bad row.
+The column reader accepts only what the row reader would, with the same values, so it
+changes the speed, never the bars or the errors.
 """
 
 from __future__ import annotations
@@ -17,18 +23,20 @@ import csv
 import itertools
 import logging
 import math
+import operator
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import trio
 
 from .._errors import BarFileError, ConfigError, InvalidEvent
-from .._events import Bar
+from .._events import Bar, bar_unchecked, ohlcv_is_valid
 from .._intervals import Interval
-from .._time import NANOS_PER_SECOND, nanos_from_iso
+from .._time import NANOS_PER_SECOND
+from ._bar_columns import Layout, clean_columns, parse_time
 from ._feed import REPLAY_BATCH_SIZE, EventBatch
 
 log = logging.getLogger(__name__)
@@ -38,6 +46,12 @@ REQUIRED_COLUMNS = ("time", "open", "high", "low", "close", "volume")
 DETECT_ROWS = 64
 #: Bad-row examples kept for the report when skipping.
 KEPT_EXAMPLES = 10
+
+# The sweeps' window feed reads time fields the way this module does.
+_parse_time = parse_time
+
+#: (line, symbol, open time in ns, (open, high, low, close, volume)) of a parsed row.
+_ParsedRow = tuple[int, str, int, tuple[float, ...]]
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -49,6 +63,16 @@ class BarFileStatistics:
     skipped: int
     skipped_by_reason: dict[str, int]
     examples: tuple[str, ...]
+
+
+class _Chunk(NamedTuple):
+    """Consecutive lines of the file, their text and csv's rows of them; ``lines`` is None
+    for the quoted tail of a file (see :func:`_chunks`), which only csv reads."""
+
+    first_line: int
+    lines: list[str] | None
+    text: str
+    rows: Iterable[list[str]]
 
 
 class BarFileFeed:
@@ -76,6 +100,10 @@ class BarFileFeed:
         self._examples: list[str] = []
         self._handle: Any = None
         self._size = 0
+        # Of the pass over the file in progress: the open time of the last bar accepted, per
+        # symbol and over all symbols, against which order and repeats are judged.
+        self._last_time: dict[str, int] = {}
+        self._last_any = -1
 
     def progress(self) -> tuple[int, int]:
         """(bytes read, file size) so far: cheap, for progress bars polling from another task.
@@ -112,22 +140,24 @@ class BarFileFeed:
                 self._size = os.fstat(handle.fileno()).st_size
                 self._handle = handle
                 task_status.started()
-                batch: list[Bar] = []
-                for bar in self._bars_of(handle):
-                    batch.append(bar)
-                    if len(batch) >= REPLAY_BATCH_SIZE:
-                        await send.send(batch)
-                        batch = []
-                if batch:
+                for batch in self._batches_of(handle):
                     await send.send(batch)
 
     # -- parsing ---------------------------------------------------------------------------
 
-    def _bars_of(self, handle: Any) -> Iterator[Bar]:
+    def _bars_of(self, lines: Iterable[str]) -> Iterator[Bar]:
+        """The bars of ``lines`` (the header line first), one at a time."""
+        for batch in self._batches_of(lines):
+            yield from batch
+
+    def _batches_of(self, lines: Iterable[str]) -> Iterator[list[Bar]]:
+        """The bars of ``lines`` (the header line first) in non-empty batches of at most
+        REPLAY_BATCH_SIZE."""
         path = str(self.path)
-        rows = csv.reader(handle)
+        lines = iter(lines)
         try:
-            header = next(rows)
+            # csv reads one record, however many lines it spans, and no further.
+            header = next(csv.reader(lines))
         except StopIteration:
             raise BarFileError(path, 1, "empty file (expected a header row)") from None
         columns = [name.strip().lower() for name in header]
@@ -136,60 +166,127 @@ class BarFileFeed:
             raise BarFileError(
                 path, 1, f"header lacks {', '.join(missing)} (need {','.join(REQUIRED_COLUMNS)})"
             )
-        index = [columns.index(name) for name in REQUIRED_COLUMNS]
-        symbol_index = columns.index("symbol") if "symbol" in columns else None
-        width = len(columns)
-
-        parsed = self._parse_rows(rows, index, symbol_index, width)
+        layout = Layout(
+            required=tuple(columns.index(name) for name in REQUIRED_COLUMNS),
+            symbol=columns.index("symbol") if "symbol" in columns else None,
+            width=len(columns),
+        )
+        self._last_time = {}
+        self._last_any = -1
+        chunks = _chunks(lines)
         step = self.interval.nanos if self.interval is not None else None
         label = self.interval.label if self.interval is not None else ""
-        head: list[tuple[int, str, int, tuple[float, ...]]] = []
         if step is None:
-            for item in parsed:
-                head.append(item)
+            # Detection needs the first rows before any bar is made, so they take the row
+            # path, up to the end of the chunk where detection has enough of them.
+            head: list[_ParsedRow] = []
+            parsed: Iterator[_ParsedRow] = iter(())
+            for chunk in chunks:
+                parsed = self._parse_rows(chunk.rows, chunk.first_line, layout)
+                head.extend(itertools.islice(parsed, DETECT_ROWS - len(head)))
                 if len(head) >= DETECT_ROWS:
                     break
             step, label = _detect_interval(path, [t for _, _, t, _ in head])
-        last_time: dict[str, int] = {}
-        last_any = -1
-        for line, symbol, ts, (o, h, low, c, v) in _chain(head, parsed):
-            if ts < last_any:
+            yield from _batched(self._accept_rows(itertools.chain(head, parsed), step, label))
+        for chunk in chunks:
+            bars = None
+            if chunk.lines is not None:
+                bars = self._accept_chunk(chunk.lines, chunk.text, layout, step, label)
+            if bars is not None:
+                yield bars
+            else:
+                parsed = self._parse_rows(chunk.rows, chunk.first_line, layout)
+                yield from _batched(self._accept_rows(parsed, step, label))
+
+    # -- the column path: a whole chunk of good rows at once -------------------------------
+
+    def _accept_chunk(
+        self, lines: list[str], text: str, layout: Layout, step: int, label: str
+    ) -> list[Bar] | None:
+        """The bars of a chunk whose every row is good and in order; None for any other."""
+        columns = clean_columns(lines, text, layout)
+        if columns is None:
+            return None
+        times, symbols, values = columns
+        if not self._in_order(times, symbols):
+            return None
+        if symbols is None:
+            self._last_time[self.symbol] = times[-1]
+        else:
+            # Times never fall within the chunk, so each symbol's last entry is its latest.
+            self._last_time.update(zip(symbols, times, strict=True))
+        self._last_any = times[-1]
+        final = list(map(step.__add__, times))
+        bars = list(
+            map(
+                bar_unchecked,
+                itertools.repeat(self.symbol) if symbols is None else symbols,
+                itertools.repeat(label),
+                times,
+                *values,
+                final,
+                final,
+            )
+        )
+        self._bars += len(bars)
+        return bars
+
+    def _in_order(self, times: list[int], symbols: list[str] | None) -> bool:
+        """Whether the row path would accept every row of a chunk on time: none going
+        backwards, none a second bar for its symbol at a time."""
+        if symbols is None:
+            return times[0] > self._last_any and all(map(operator.lt, times, times[1:]))
+        if not (times[0] >= self._last_any and all(map(operator.le, times, times[1:]))):
+            return False
+        pairs = list(zip(symbols, times, strict=True))
+        if len(set(pairs)) < len(pairs):
+            return False
+        # Only a row at the last accepted time can repeat a bar from before the chunk.
+        last_time, last_any = self._last_time, self._last_any
+        return not any(last_time.get(s) == ts for s, ts in pairs if ts == last_any)
+
+    # -- the row path: exact reasons for every bad row -------------------------------------
+
+    def _accept_rows(self, parsed: Iterable[_ParsedRow], step: int, label: str) -> Iterator[Bar]:
+        """The bars of parsed rows, rejecting rows out of order, repeated or inconsistent."""
+        last_time = self._last_time
+        for line, symbol, ts, (o, h, low, c, v) in parsed:
+            if ts < self._last_any:
                 self._reject(line, "time_backwards", "time goes backwards")
                 continue
             if last_time.get(symbol) == ts:
                 self._reject(line, "duplicate", f"second bar for {symbol} at the same time")
                 continue
-            try:
-                bar = Bar(
-                    symbol=symbol,
-                    interval=label,
-                    ts_open=ts,
-                    open=o,
-                    high=h,
-                    low=low,
-                    close=c,
-                    volume=v,
-                    ts_event=ts + step,
-                    ts_recv=ts + step,
-                )
-            except InvalidEvent as exc:
-                self._reject(line, "invalid_bar", str(exc))
-                continue
+            if not ohlcv_is_valid(o, h, low, c, v):
+                try:
+                    Bar(  # raises, and its message words the reason
+                        symbol=symbol,
+                        interval=label,
+                        ts_open=ts,
+                        open=o,
+                        high=h,
+                        low=low,
+                        close=c,
+                        volume=v,
+                        ts_event=ts + step,
+                        ts_recv=ts + step,
+                    )
+                except InvalidEvent as exc:
+                    self._reject(line, "invalid_bar", str(exc))
+                    continue
             last_time[symbol] = ts
-            last_any = ts
+            self._last_any = ts
             self._bars += 1
-            yield bar
+            yield bar_unchecked(symbol, label, ts, o, h, low, c, v, ts + step, ts + step)
 
     def _parse_rows(
-        self,
-        rows: Iterator[list[str]],
-        index: list[int],
-        symbol_index: int | None,
-        width: int,
-    ) -> Iterator[tuple[int, str, int, tuple[float, ...]]]:
-        ti, oi, hi, li, ci, vi = index
+        self, rows: Iterable[list[str]], first_line: int, layout: Layout
+    ) -> Iterator[_ParsedRow]:
+        ti, oi, hi, li, ci, vi = layout.required
+        symbol_index = layout.symbol
+        width = layout.width
         default_symbol = self.symbol
-        line = 1
+        line = first_line - 1
         for row in rows:
             line += 1
             if not row:
@@ -211,7 +308,7 @@ class BarFileFeed:
             if not all(map(math.isfinite, values)):
                 self._reject(line, "non_finite", f"NaN or infinite value in {row!r:.120}")
                 continue
-            ts = _parse_time(row[ti])
+            ts = parse_time(row[ti])
             if ts is None:
                 self._reject(line, "bad_time", f"unparsable time {row[ti]!r:.60}")
                 continue
@@ -231,28 +328,25 @@ class BarFileFeed:
         log.warning("skipped bad row %s", message)
 
 
-def _chain(
-    head: list[tuple[int, str, int, tuple[float, ...]]],
-    rest: Iterator[tuple[int, str, int, tuple[float, ...]]],
-) -> Iterator[tuple[int, str, int, tuple[float, ...]]]:
-    yield from head
-    yield from rest
+def _chunks(lines: Iterator[str]) -> Iterator[_Chunk]:
+    """The data lines in chunks of REPLAY_BATCH_SIZE, numbered from line 2.
+
+    From the first chunk with a quote on, the rest of the file is one chunk that only csv
+    reads: a quoted field may span lines, and a chunk boundary must not cut it.
+    """
+    first_line = 2
+    while chunk := list(itertools.islice(lines, REPLAY_BATCH_SIZE)):
+        text = "".join(chunk)
+        if '"' in text:
+            yield _Chunk(first_line, None, "", csv.reader(itertools.chain(chunk, lines)))
+            return
+        yield _Chunk(first_line, chunk, text, csv.reader(chunk))
+        first_line += len(chunk)
 
 
-def _parse_time(text: str) -> int | None:
-    text = text.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            return nanos_from_iso(text)
-        except ValueError:
-            return None
-    if not math.isfinite(seconds) or seconds < 0:
-        return None
-    if seconds.is_integer():
-        return int(seconds) * NANOS_PER_SECOND
-    return round(seconds * 1_000_000) * 1_000
+def _batched(bars: Iterator[Bar]) -> Iterator[list[Bar]]:
+    while batch := list(itertools.islice(bars, REPLAY_BATCH_SIZE)):
+        yield batch
 
 
 _KNOWN_STEPS = [

@@ -22,8 +22,10 @@ Undefined figures are None (``null`` in JSON).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,19 +90,31 @@ def compute_statistics(
 
 
 def _daily_returns(times: Sequence[int], values: Sequence[float], start: float) -> list[float]:
-    closes: list[float] = [start]
-    current_day = None
-    for ts, value in zip(times, values, strict=True):
-        day = ts // _NANOS_PER_DAY
-        if day != current_day:
-            closes.append(value)
-            current_day = day
-        else:
-            closes[-1] = value
+    closes = [start]
+    if _is_sorted(times):
+        # A day's close is its last sample: one binary search per day, not a step per sample.
+        i, n = 0, len(times)
+        while i < n:
+            i = bisect.bisect_left(times, (times[i] // _NANOS_PER_DAY + 1) * _NANOS_PER_DAY, i)
+            closes.append(values[i - 1])
+    else:
+        current_day = None
+        for ts, value in zip(times, values, strict=True):
+            day = ts // _NANOS_PER_DAY
+            if day != current_day:
+                closes.append(value)
+                current_day = day
+            else:
+                closes[-1] = value
     return [b / a - 1 for a, b in itertools.pairwise(closes) if a > 0]
 
 
+def _is_sorted(times: Sequence[int]) -> bool:
+    return all(map(operator.le, times, itertools.islice(times, 1, None)))
+
+
 def _drawdown(times: Sequence[int], values: Sequence[float]) -> tuple[float, int]:
+    # One pass over what may be millions of samples: plain comparisons, no calls.
     peak = -math.inf
     peak_ts = 0
     worst = 0.0
@@ -109,15 +123,18 @@ def _drawdown(times: Sequence[int], values: Sequence[float]) -> tuple[float, int
     for ts, value in zip(times, values, strict=True):
         if value >= peak:
             if underwater:
-                longest = max(longest, ts - peak_ts)
+                if ts - peak_ts > longest:
+                    longest = ts - peak_ts
                 underwater = False
             peak, peak_ts = value, ts
         else:
             underwater = True
             if peak > 0:
-                worst = max(worst, (peak - value) / peak)
-    if underwater:
-        longest = max(longest, times[-1] - peak_ts)
+                fall = (peak - value) / peak
+                if fall > worst:
+                    worst = fall
+    if underwater and times[-1] - peak_ts > longest:
+        longest = times[-1] - peak_ts
     return worst, longest
 
 

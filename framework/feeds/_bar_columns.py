@@ -1,0 +1,156 @@
+"""Bar-file rows read a chunk at a time, column by column, for chunks where all rows are good.
+
+:func:`clean_columns` turns a chunk of lines into columns with a few whole-column operations
+instead of a Python loop per row, and gives up (returns None) at the first sign of anything
+the row-by-row reader in :mod:`._bar_file` would reject or read differently; that reader then
+takes the chunk and words the reason. So this module decides speed only, never a result:
+every value it returns is the one the row reader would produce.
+
+Two readers, tried in order:
+
+- numbers only (no symbol column, integer seconds, plain decimals): the chunk becomes one
+  JSON array of rows for orjson, whose float parsing rounds exactly as ``float()`` does;
+- anything else without quotes: fields split on commas, converted per column.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import NamedTuple
+
+import orjson
+
+from .._events import ohlcv_is_valid
+from .._time import NANOS_PER_SECOND, nanos_from_iso
+
+#: Integer seconds below this convert through float() without rounding, so reading them
+#: with int() gives the time the row reader's float() gives.
+_EXACT_FLOAT_INT = 2**53
+
+#: Characters that make a chunk more than plain non-negative numbers to JSON: brackets and
+#: braces (nesting), quotes, the letters of true, false and null, and the minus sign ("-0"
+#: is the int 0 to JSON but the float -0.0 to float()).
+_NOT_PLAIN_NUMBERS = ("[", "]", "{", "}", '"', "t", "f", "n", "-")
+
+#: (open times in ns, symbols or None for the feed's own, [open, high, low, close, volume])
+Columns = tuple[list[int], list[str] | None, list[list[float]]]
+
+
+class Layout(NamedTuple):
+    """Where the columns are: index of time, open, high, low, close, volume; of the symbol
+    (None without a symbol column); and how many fields a row has."""
+
+    required: tuple[int, ...]
+    symbol: int | None
+    width: int
+
+
+def clean_columns(lines: list[str], text: str, layout: Layout) -> Columns | None:
+    """The columns of unquoted ``lines`` (``text`` is their concatenation), or None unless
+    every line is a row the row reader would accept as it stands.
+
+    Order in time and repeated bars are left to the caller, which knows the rows before.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            return None  # a lone carriage return: csv decides what it means
+    columns = None
+    if layout.symbol is None:
+        columns = _number_columns(text, len(lines), layout)
+    if columns is None:
+        columns = _field_columns(lines, text, layout)
+    if columns is None or not all(map(ohlcv_is_valid, *columns[2])):
+        return None
+    return columns
+
+
+def _number_columns(text: str, rows: int, layout: Layout) -> Columns | None:
+    if any(char in text for char in _NOT_PLAIN_NUMBERS):
+        return None
+    # One flat array with a null after each line: a row has the right width exactly when
+    # the nulls fall every width + 1 values. No other value is null, as no "n" is left.
+    body = text[:-1] if text.endswith("\n") else text
+    try:
+        values = orjson.loads("[" + body.replace("\n", ",null,") + ",null]")
+    except orjson.JSONDecodeError:
+        return None  # a field that is not a JSON number; the field reader may still read it
+    stride = layout.width + 1
+    if len(values) != rows * stride or values[layout.width :: stride] != [None] * rows:
+        return None
+    ti, oi, hi, li, ci, vi = (values[i::stride] for i in layout.required)
+    if set(map(type, ti)) != {int} or max(ti) >= _EXACT_FLOAT_INT:
+        return None  # decimal seconds: the field reader applies parse_time's rounding
+    prices = [list(map(float, column)) for column in (oi, hi, li, ci, vi)]
+    return list(map(NANOS_PER_SECOND.__mul__, ti)), None, prices
+
+
+def _field_columns(lines: list[str], text: str, layout: Layout) -> Columns | None:
+    width = layout.width
+    if set(map(str.count, lines, itertools.repeat(","))) != {width - 1}:
+        return None  # a blank line, or a row with too few or too many fields
+    end = width * len(lines)
+    fields = text.replace("\n", ",").split(",")
+    ti, oi, hi, li, ci, vi = (fields[i:end:width] for i in layout.required)
+    try:
+        prices = _floats([oi, hi, li, ci])
+        volumes = list(map(float, vi))
+    except ValueError:
+        return None
+    times = _times(ti)
+    if times is None:
+        return None
+    symbols = None
+    if layout.symbol is not None:
+        symbols = list(map(str.strip, fields[layout.symbol : end : width]))
+        if not all(symbols):
+            return None
+    return times, symbols, [*prices, volumes]
+
+
+def _floats(columns: list[list[str]]) -> list[list[float]]:
+    """float() of every field of ``columns``; a string repeated among them is converted once.
+
+    Prices move on a tick grid, so the price columns of a chunk share few distinct strings,
+    and a dict lookup costs a fraction of float(). Raises ValueError as float() does.
+    """
+    distinct = set().union(*columns)
+    if 2 * len(distinct) > sum(map(len, columns)):
+        return [list(map(float, column)) for column in columns]
+    value_of = dict(zip(distinct, map(float, distinct), strict=True))
+    return [list(map(value_of.__getitem__, column)) for column in columns]
+
+
+def _times(fields: list[str]) -> list[int] | None:
+    """Open times in ns of a time column, as parse_time reads them; None if one is bad."""
+    try:
+        seconds = list(map(int, fields))
+    except ValueError:
+        pass  # decimal seconds or ISO-8601
+    else:
+        if min(seconds) >= 0 and max(seconds) < _EXACT_FLOAT_INT:
+            return list(map(NANOS_PER_SECOND.__mul__, seconds))
+    parsed = list(map(parse_time, fields))
+    times = [ts for ts in parsed if ts is not None]
+    return times if len(times) == len(parsed) else None
+
+
+def parse_time(text: str) -> int | None:
+    """A bar file's time field (Unix seconds, or ISO-8601 with an offset) in ns; None if bad.
+
+    Seconds are rounded to the microsecond, as float noise would otherwise show in the ns.
+    """
+    text = text.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            return nanos_from_iso(text)
+        except ValueError:
+            return None
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    if seconds.is_integer():
+        return int(seconds) * NANOS_PER_SECOND
+    return round(seconds * 1_000_000) * 1_000
