@@ -39,8 +39,9 @@ class SmaCross(Strategy):
         if state is None:
             state = self._state[bar.symbol] = (SMA(self.fast), SMA(self.slow), [None])
         fast_sma, slow_sma, previous = state
-        fast = fast_sma.update(bar.close)
-        slow = slow_sma.update(bar.close)
+        close = bar.close
+        fast = fast_sma.update(close)
+        slow = slow_sma.update(close)
         if fast is None or slow is None:
             return
         diff = fast - slow

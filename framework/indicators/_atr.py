@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ._base import _INF, Indicator, check_period, reject_input
+from ._base import _INF, _NEG_INF, Indicator, check_period, reject_input
 
 
 class ATR(Indicator):
@@ -33,7 +33,7 @@ class ATR(Indicator):
 
     def update(self, high: float, low: float, close: float) -> float | None:
         """Add one bar; return the current ATR, or None while warming up."""
-        if not (-_INF < low <= high < _INF and -_INF < close < _INF):
+        if not (_NEG_INF < low <= high < _INF and _NEG_INF < close < _INF):
             raise reject_input("ATR", "high must be >= low", high=high, low=low, close=close)
         prev_close = self._prev_close
         # Equal to the max() of the three ranges given low <= high, without the calls: a gap up

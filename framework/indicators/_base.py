@@ -8,9 +8,11 @@ import operator
 
 from .._errors import ConfigError, DataError
 
-#: Bounds for the chained comparison ``-_INF < x < _INF``: one expression that is False for
-#: NaN and for both infinities, cheaper on the hot path than a call to ``math.isfinite``.
+#: Bounds for the chained comparison ``_NEG_INF < x < _INF``: one expression that is False for
+#: NaN and for both infinities, cheaper on the hot path than a call to ``math.isfinite``. Both
+#: bounds are constants: ``-_INF`` would build a new float on every call.
 _INF = math.inf
+_NEG_INF = -math.inf
 
 
 def check_period(owner: str, period: int, name: str = "period") -> int:

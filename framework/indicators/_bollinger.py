@@ -6,7 +6,7 @@ from itertools import chain
 from math import fsum, sqrt
 
 from .._errors import ConfigError
-from ._base import _INF, Indicator, check_period, reject_input
+from ._base import _INF, _NEG_INF, Indicator, check_period, reject_input
 
 
 class BollingerBands(Indicator):
@@ -89,7 +89,7 @@ class BollingerBands(Indicator):
 
     def update(self, x: float) -> float | None:
         """Add one input; return the new middle band, or None while warming up."""
-        if not -_INF < x < _INF:
+        if not _NEG_INF < x < _INF:
             raise reject_input("BollingerBands", x=x)
         window = self._window
         i = self._i

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import _INF, Indicator, check_period, reject_input
+from ._base import _INF, _NEG_INF, Indicator, check_period, reject_input
 
 
 class EMA(Indicator):
@@ -34,7 +34,7 @@ class EMA(Indicator):
 
     def update(self, x: float) -> float | None:
         """Add one input; return the current average, or None while warming up."""
-        if not -_INF < x < _INF:
+        if not _NEG_INF < x < _INF:
             raise reject_input("EMA", x=x)
         value = self._value
         if value is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import _INF, Indicator, check_period, reject_input
+from ._base import _INF, _NEG_INF, Indicator, check_period, reject_input
 
 
 class RSI(Indicator):
@@ -33,7 +33,7 @@ class RSI(Indicator):
 
     def update(self, x: float) -> float | None:
         """Add one input; return the current RSI, or None while warming up."""
-        if not -_INF < x < _INF:
+        if not _NEG_INF < x < _INF:
             raise reject_input("RSI", x=x)
         change = x - self._prev
         self._prev = x

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import fsum
 
-from ._base import _INF, Indicator, check_period, reject_input
+from ._base import _INF, _NEG_INF, Indicator, check_period, reject_input
 
 
 class SMA(Indicator):
@@ -34,7 +34,7 @@ class SMA(Indicator):
 
     def update(self, x: float) -> float | None:
         """Add one input; return the mean of the last ``period`` inputs, or None in warm-up."""
-        if not -_INF < x < _INF:
+        if not _NEG_INF < x < _INF:
             raise reject_input("SMA", x=x)
         window = self._window
         i = self._i
