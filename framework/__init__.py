@@ -1,18 +1,19 @@
 """tradewire: write a strategy once; backtest it, replay recorded sessions, paper-trade it live.
 
 The public API is re-exported here; implementation lives in private modules.
+
+What a strategy module needs (events, ``Strategy``, ``Param``, errors) is imported eagerly. The
+engine, feeds and results load on first use: they pull in Trio, which alone costs more than
+the rest of the package, and a strategy module, ``tradewire list`` or ``--help`` never need it.
 """
 
-from ._backtest import backtest as backtest
-from ._backtest import backtest_async as backtest_async
-from ._backtest import feeds_for as feeds_for
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._bus import EventBus as EventBus
 from ._clock import Clock as Clock
 from ._clock import LiveClock as LiveClock
 from ._clock import SimulatedClock as SimulatedClock
-from ._engine import Engine as Engine
-from ._engine import EngineStatistics as EngineStatistics
-from ._engine import run as run
 from ._errors import BarFileError as BarFileError
 from ._errors import ConfigError as ConfigError
 from ._errors import DataError as DataError
@@ -59,11 +60,47 @@ from ._events import WarmupStarted as WarmupStarted
 from ._intervals import Interval as Interval
 from ._params import Param as Param
 from ._plugins import load_strategy_class as load_strategy_class
-from ._results import RunResult as RunResult
 from ._strategy import Strategy as Strategy
-from .feeds import BarFileFeed as BarFileFeed
-from .feeds import Feed as Feed
-from .feeds import ListFeed as ListFeed
+
+if TYPE_CHECKING:
+    from ._backtest import backtest as backtest
+    from ._backtest import backtest_async as backtest_async
+    from ._backtest import feeds_for as feeds_for
+    from ._engine import Engine as Engine
+    from ._engine import EngineStatistics as EngineStatistics
+    from ._engine import run as run
+    from ._results import RunResult as RunResult
+    from .feeds import BarFileFeed as BarFileFeed
+    from .feeds import Feed as Feed
+    from .feeds import ListFeed as ListFeed
+
+#: Public names loaded on first access, and the module each comes from.
+_LAZY = {
+    "backtest": "._backtest",
+    "backtest_async": "._backtest",
+    "feeds_for": "._backtest",
+    "Engine": "._engine",
+    "EngineStatistics": "._engine",
+    "run": "._engine",
+    "RunResult": "._results",
+    "BarFileFeed": ".feeds",
+    "Feed": ".feeds",
+    "ListFeed": ".feeds",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'framework' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 
