@@ -1,5 +1,10 @@
 """The public API is pinned: a change here is a change users see."""
 
+import subprocess
+import sys
+
+import pytest
+
 import framework
 import framework.execution
 import framework.feeds
@@ -86,3 +91,28 @@ def test_user_errors_are_value_errors():
     assert issubclass(framework.BarFileError, ValueError)
     assert issubclass(framework.SubscriptionError, ValueError)
     assert issubclass(framework.ParameterError, framework.TradewireError)
+
+
+def test_importing_the_package_leaves_trio_and_the_engine_unloaded():
+    # A strategy module, `tradewire list` and `--help` import framework and nothing more.
+    code = (
+        "import sys, framework\n"
+        "loaded = [m for m in ('trio', 'framework._engine', 'framework.execution') "
+        "if m in sys.modules]\n"
+        "print(','.join(loaded))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == ""
+
+
+def test_lazy_exports_resolve_to_the_implementation_and_are_listed():
+    from framework._engine import Engine
+    from framework.feeds import ListFeed
+
+    assert framework.Engine is Engine
+    assert framework.ListFeed is ListFeed
+    assert {"Engine", "RunResult", "backtest"} <= set(dir(framework))
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        framework.Nope  # noqa: B018
