@@ -6,6 +6,8 @@
    127.0.0.1 as fast as it can; the client is the full live path (InsightSentryFeed → outbox
    → engine → bus → a strategy's on_bar_update). Reports frames/s delivered with no loss, and
    in the same run the rate of a bare trio-websocket receive loop (the transport's ceiling).
+   Both also report the client's CPU time per frame, which a busy machine disturbs far less
+   than the rates (on two cores the server and the client each want one).
 2. Latency: the server paces frames at --rate frames/s and stamps each with the monotonic
    send time (carried in the bar's volume field); the strategy measures send → callback.
 3. Replay: the frames journalled during (1) are replayed through RecordingFeed and the engine;
@@ -88,6 +90,11 @@ def start_server(frames: int, rate: float) -> tuple[subprocess.Popen[bytes], str
     return process, f"ws://127.0.0.1:{Path(port_file).read_text()}/live"
 
 
+def cpu_per_frame(started: float, frames: int) -> float:
+    """Microseconds of this process's CPU time per frame since ``started``."""
+    return (time.process_time() - started) / frames * 1e6
+
+
 async def bare_receive(url: str, frames: int) -> float:
     async with trio_websocket.open_websocket_url(url, message_queue_size=16) as ws:
         await ws.send_message("{}")
@@ -163,13 +170,20 @@ def main() -> None:
         return
 
     n = args.frames
+    # Imported before any timing, so that import work is not charged to a run.
+    import framework._paper  # noqa: F401
+
     process, url = start_server(n, 0)
+    cpu = time.process_time()
     bare = trio.run(bare_receive, url, n)
+    bare_cpu = cpu_per_frame(cpu, n)
     process.kill()
 
     journal = Path(tempfile.mkdtemp()) / "bench.twrec"
     process, url = start_server(n, 0)
+    cpu = time.process_time()
     ingest, delivered, _ = trio.run(full_path, url, n, journal)
+    ingest_cpu = cpu_per_frame(cpu, n)
     process.kill()
 
     paced = min(n, int(args.rate * 4))
@@ -182,10 +196,13 @@ def main() -> None:
 
     replay_rate, decode_rate, replayed = replay(journal)
     print(f"frames                               {n:,}")
-    print(f"bare trio-websocket receive loop     {bare:12,.0f} frames/s")
+    print(
+        f"bare trio-websocket receive loop     {bare:12,.0f} frames/s  "
+        f"(client CPU {bare_cpu:.1f} µs/frame)"
+    )
     print(
         f"live feed → strategy (no loss)       {ingest:12,.0f} frames/s  "
-        f"({delivered:,}/{n:,} delivered, recording on)"
+        f"({delivered:,}/{n:,} delivered, recording on; client CPU {ingest_cpu:.1f} µs/frame)"
     )
     print(f"  ratio to the bare receive loop     {ingest / bare:12.3f}")
     print(

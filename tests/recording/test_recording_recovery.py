@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -232,3 +233,32 @@ def test_a_single_bit_flip_never_yields_wrong_records(
     else:
         assert in_last_record  # a damaged last record reads as a torn tail
         assert records == original[:-1]
+
+
+def test_entries_are_the_records_kind_time_and_payload(sample_recording: Sample) -> None:
+    path, boundaries = sample_recording
+    damaged = bytearray(path.read_bytes())
+    damaged[boundaries[2] + 40] ^= 0x01  # payload of seq 3: salvage steps over it
+    path.write_bytes(bytes(damaged))
+    recording = read_recording(path, salvage=True)
+    expected = [(r.kind, r.recv_wall_ns, r.payload) for r in recording]
+    assert list(recording.entries()) == expected
+    assert len(expected) == 4
+
+
+def test_entries_of_a_recording_changed_after_verification_raise(
+    sample_recording: Sample,
+) -> None:
+    path, boundaries = sample_recording
+    recording = read_recording(path)
+    damaged = bytearray(path.read_bytes())
+    damaged[boundaries[3] + 40] ^= 0x01  # payload of seq 4
+    path.write_bytes(bytes(damaged))
+    entries = recording.entries()
+    assert [kind for kind, _, _ in itertools.islice(entries, 3)] == [
+        RecordKind.CONNECTION,
+        RecordKind.OUTBOUND,
+        RecordKind.INBOUND,
+    ]
+    with pytest.raises(RecordingCorrupted, match="changed after it was verified"):
+        list(entries)

@@ -256,11 +256,13 @@ class InsightSentryFeed:
                 async with trio.open_nursery() as nursery:
                     self._nursery = nursery
                     nursery.start_soon(self._forward, send)
+                    self._outbox.attach(send)
                     if self.warmup_bars:
                         await self._warm_up()
                     task_status.started()
                     await self._supervise()
             finally:
+                self._outbox.attach(None)
                 self._state = "closed"
                 self._nursery = None
                 for request in self._processor.pending_backfills():
@@ -521,7 +523,8 @@ class InsightSentryFeed:
     async def _read(self, ws: trio_websocket.WebSocketConnection) -> None:
         processor = self._processor
         outbox = self._outbox
-        record = self._record
+        journal = self._journal
+        inbound = RecordKind.INBOUND
         wall_clock = self._wall
         bad_window: collections.deque[float] = collections.deque()
         max_bad = self.config.max_bad_frames_per_minute
@@ -547,9 +550,13 @@ class InsightSentryFeed:
                     ]
                 )
                 continue
-            record(RecordKind.INBOUND, message.encode(), wall, int(now * 1e9))
-            events, frame = processor.process(message, wall)
-            if frame is None:
+            if journal is not None:  # written before decoding: the journal is write-ahead
+                journal(inbound, message.encode(), wall, int(now * 1e9))
+            events, frame = processor.process_live(message, wall)
+            if isinstance(frame, str):  # a single-bar series frame, taken by the fast path
+                self._last_frame = now
+                self._last_seen[frame] = now
+            elif frame is None:
                 bad_window.append(now)
                 while bad_window and now - bad_window[0] > 60:
                     bad_window.popleft()

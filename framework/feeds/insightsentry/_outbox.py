@@ -2,7 +2,10 @@
 
 The reader must never wait on strategies (a stalled reader stops answering pings and the server
 drops slow consumers), so it hands events to an :class:`Outbox` that never blocks. A forwarder
-task moves whatever accumulated to the engine as one batch. While the engine is behind:
+task moves whatever accumulated to the engine as one batch. When nothing is waiting and the
+engine's channel (attached with :meth:`Outbox.attach`) has room, the events go straight into it
+instead: the engine keeps up, and each frame saves a wake-up of the forwarder. While the engine
+is behind:
 
 - quotes conflate: a newer quote for a symbol replaces the pending one (counted);
 - everything else (bars, gaps, connection events) is kept, in order, up to ``max_pending``
@@ -17,6 +20,7 @@ from collections.abc import Iterable
 import trio
 
 from ..._events import Event, Quote
+from .._feed import EventBatch
 
 #: Events held for a slow engine before the feed is told to resynchronise.
 DEFAULT_MAX_PENDING = 200_000
@@ -32,10 +36,26 @@ class Outbox:
         self._quote_slot: dict[str, int] = {}
         self._ready = trio.Event()
         self._closed = False
+        self._direct: trio.MemorySendChannel[EventBatch] | None = None
+
+    def attach(self, send: trio.MemorySendChannel[EventBatch] | None) -> None:
+        """Let :meth:`put` hand lists straight to ``send`` while nothing is pending (None:
+        stop). Order is kept: whatever waits here, or in a send blocked on a full channel,
+        makes :meth:`put` queue behind it."""
+        self._direct = send
 
     def put(self, events: Iterable[Event]) -> bool:
         """Queue ``events``; returns False once more than ``max_pending`` are waiting."""
         pending = self._pending
+        direct = self._direct
+        if direct is not None and not pending and events.__class__ is list and events:
+            try:
+                direct.send_nowait(events)
+                return True
+            except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
+                # A full channel, or one the engine stopped reading: the forwarder's send
+                # waits, or raises where the feed expects it to.
+                pass
         slots = self._quote_slot
         for event in events:
             if event.__class__ is Quote:

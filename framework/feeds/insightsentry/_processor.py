@@ -121,6 +121,8 @@ class FrameProcessor:
         self.backfill = backfill
         self.max_held = max_held
         self.fast_path = fast_path
+        #: The values of the last frame the fast path took, for process() to build its record.
+        self._taken: SingleBar = ("", "", 0, (0.0, 0.0, 0.0, 0.0, 0.0), 0, 0)
         # The fast path parses before applying the byte limit, so it takes only messages
         # short enough that no UTF-8 encoding of them can exceed it.
         self._fast_max_chars = max_bytes // 4 if fast_path else -1
@@ -147,22 +149,30 @@ class FrameProcessor:
 
     def process(self, text: str, recv_ns: int) -> tuple[list[Event], Frame | None]:
         """Decode one frame; returns the events it yields and the frame (None if rejected)."""
+        events, frame = self.process_live(text, recv_ns)
+        if isinstance(frame, str):
+            code, label, time_ns, (o, h, low, c, v), bar_end_ns, update_ns = self._taken
+            point = SeriesPoint(time_ns=time_ns, open=o, high=h, low=low, close=c, volume=v)
+            frame = SeriesFrame(
+                code=code,
+                bar_label=label,
+                bar_end_ns=bar_end_ns,
+                last_update_ns=update_ns,
+                points=(point,),
+            )
+        return events, frame
+
+    def process_live(self, text: str, recv_ns: int) -> tuple[list[Event], Frame | str | None]:
+        """As :meth:`process`, except that a frame the fast path took comes back as its code
+        alone (a ``str``): all the live feed needs of it, without building the record."""
         doc = self._parse(text)
         if doc is not None:
             common = single_bar_values(doc)
             if common is not None:
                 events = self._on_single_bar(common, recv_ns)
                 if events is not None:
-                    code, label, time_ns, (o, h, low, c, v), bar_end_ns, update_ns = common
-                    point = SeriesPoint(time_ns=time_ns, open=o, high=h, low=low, close=c, volume=v)
-                    frame = SeriesFrame(
-                        code=code,
-                        bar_label=label,
-                        bar_end_ns=bar_end_ns,
-                        last_update_ns=update_ns,
-                        points=(point,),
-                    )
-                    return events, frame
+                    self._taken = common
+                    return events, common[0]
         return self._process_general(text, doc, recv_ns)
 
     def process_events(self, text: str, recv_ns: int) -> list[Event]:

@@ -77,3 +77,38 @@ async def test_outbox_take_waits_for_events():
         assert got == []
         box.put([bar(0, 1.0)])
     assert len(got[0]) == 1
+
+
+async def test_attached_outbox_hands_lists_straight_to_a_channel_with_room():
+    box = Outbox()
+    send, receive = trio.open_memory_channel(1)
+    box.attach(send)
+    first = [bar(0, 1.0)]
+    assert box.put(first)
+    assert len(box) == 0
+    assert receive.receive_nowait() is first
+
+
+async def test_attached_outbox_queues_behind_pending_events_and_a_full_channel():
+    box = Outbox()
+    send, receive = trio.open_memory_channel(1)
+    box.attach(send)
+    box.put([bar(0, 1.0)])  # fills the channel
+    box.put([bar(1, 1.0)])  # channel full: waits here
+    box.put([bar(2, 1.0)])  # something waits here: queued behind it, though...
+    assert receive.receive_nowait() == [bar(0, 1.0)]  # ...the channel now has room
+    box.put([bar(3, 1.0)])
+    assert await box.take() == [bar(1, 1.0), bar(2, 1.0), bar(3, 1.0)]
+    assert box.put([bar(4, 1.0)]) and len(box) == 0  # nothing waits: straight through again
+    assert receive.receive_nowait() == [bar(4, 1.0)]
+
+
+async def test_attached_outbox_keeps_events_when_the_channel_is_closed():
+    box = Outbox()
+    send, receive = trio.open_memory_channel(1)
+    box.attach(send)
+    await receive.aclose()
+    assert box.put([bar(0, 1.0)])
+    box.attach(None)
+    assert box.put([bar(1, 1.0)])
+    assert await box.take() == [bar(0, 1.0), bar(1, 1.0)]

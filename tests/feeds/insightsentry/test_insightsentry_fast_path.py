@@ -186,3 +186,27 @@ def test_frames_of_a_known_stream_take_the_fast_path(updates):
         )
     # The first frame creates the stream through the general path.
     assert calls == [False, True, True, True]
+
+
+def test_process_live_names_the_code_of_a_frame_the_fast_path_took():
+    def text(minute: int) -> str:
+        seconds = T0 + 60 * minute
+        point = {"time": seconds, "open": 1.0, "high": 2.0, "low": 1.0, "close": 1.5, "volume": 3}
+        return orjson.dumps(
+            {
+                "code": CODES[1],
+                "bar_type": "1m",
+                "bar_end": seconds + 59,
+                "last_update": seconds * 1000,
+                "series": [point],
+            }
+        ).decode()
+
+    live, full = FrameProcessor(None, source="a"), FrameProcessor(None, source="a")
+    first, frame = live.process_live(text(0), RECV)
+    assert first == full.process(text(0), RECV)[0]
+    assert frame == full.process(text(0), RECV)[1]  # the general path: the frame record
+    events, code = live.process_live(text(1), RECV)
+    assert code == CODES[1]
+    assert events == full.process(text(1), RECV)[0]
+    assert live.process_live("pong", RECV)[1] == full.process("pong", RECV)[1]
