@@ -9,7 +9,8 @@ every value it returns is the one the row reader would produce.
 Two readers, tried in order:
 
 - numbers only (no symbol column, integer seconds, plain decimals): the chunk becomes one
-  JSON array of rows for orjson, whose float parsing rounds exactly as ``float()`` does;
+  flat JSON array for orjson, whose float parsing rounds exactly as ``float()`` does (a
+  test in tests/feeds pins that);
 - anything else without quotes: fields split on commas, converted per column.
 """
 
