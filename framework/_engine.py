@@ -42,6 +42,7 @@ import trio
 
 from ._bus import EventBus
 from ._clock import NEVER, Clock, LiveClock, SimulatedClock, TimerQueue
+from ._collector import thresholds_for_a_run
 from ._errors import EngineError
 from ._events import Bar, BarUpdate, Event, Quote, WarmupCompleted, WarmupStarted
 from ._strategy import Strategy
@@ -176,6 +177,10 @@ class Engine:
         if self._ran:
             raise EngineError("an engine runs once; build a new one for another run")
         self._ran = True
+        with thresholds_for_a_run():
+            return await self._run()
+
+    async def _run(self) -> EngineStatistics:
         async with trio.open_nursery() as nursery:
             self._cancel_scope = nursery.cancel_scope
             senders: list[trio.MemorySendChannel[EventBatch]] = []
