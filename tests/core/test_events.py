@@ -1,9 +1,13 @@
 import math
 
+import attrs
 import pytest
 from factories import MINUTE, T0, bar
+from hypothesis import given
 
-from framework import Bar, InvalidEvent, Quote
+from framework import Bar, BarUpdate, InvalidEvent, Quote
+from framework._events import _BAR_FIELDS, bar_unchecked, bar_update_unchecked
+from framework.testing import bars
 
 
 def test_bar_keeps_its_values():
@@ -83,3 +87,18 @@ def test_quote_allows_missing_fields_but_rejects_crossed_and_negative():
         Quote(symbol="X", bid=11.0, ask=10.0, ts_event=1, ts_recv=1)
     with pytest.raises(InvalidEvent, match="bid_size"):
         Quote(symbol="X", bid=1.0, bid_size=-1.0, ts_event=1, ts_recv=1)
+
+
+@given(bars(symbols=["X:Y"], max_bars=3, gaps=True))
+def test_unchecked_constructors_build_the_same_frozen_events(generated):
+    # The fast constructors the bar file reader and the live codec use after their own checks.
+    checked = generated[-1]
+    fields = [getattr(checked, name) for name in _BAR_FIELDS]
+    fast = bar_unchecked(*fields)
+    assert type(fast) is Bar
+    assert (fast, hash(fast), repr(fast)) == (checked, hash(checked), repr(checked))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        fast.close = 1.0  # type: ignore[misc]
+    update = bar_update_unchecked(*fields[:-1])
+    assert type(update) is BarUpdate
+    assert update == BarUpdate(**{name: getattr(checked, name) for name in _BAR_FIELDS[:-1]})
