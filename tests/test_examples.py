@@ -20,7 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_example_script_runs(script, expected):
     done = subprocess.run(
         [sys.executable, str(ROOT / "examples" / script)],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert expected in done.stdout

@@ -16,6 +16,13 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_code_is_formatted():
+    result = run_tool(
+        "ruff", "format", "--check", "framework", "strategies", "examples", "bench", "tests"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_mypy_strict_passes_on_the_package():
     result = run_tool("mypy", "--strict", "framework")
     assert result.returncode == 0, result.stdout + result.stderr

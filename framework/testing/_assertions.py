@@ -87,9 +87,7 @@ def assert_deterministic(
     """
     __tracebackhide__ = True
     result: RunResult = run_sync(
-        lambda: assert_deterministic_async(
-            strategy_factory, data, runs=runs, cash=cash, **options
-        )
+        lambda: assert_deterministic_async(strategy_factory, data, runs=runs, cash=cash, **options)
     )
     return result
 

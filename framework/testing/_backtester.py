@@ -27,9 +27,7 @@ from ._capture import CapturedEvents, capture_events, captured_by
 #: What the test kit accepts as data: a ``.csv`` / ``.twrec`` path, a sequence of paths, events
 #: (delivered through one in-memory feed, in the order given) or feeds, or a callable that
 #: builds fresh feeds for each run.
-Data: TypeAlias = (
-    str | Path | Sequence[str | Path | Event | Feed] | Callable[[], Sequence[Feed]]
-)
+Data: TypeAlias = str | Path | Sequence[str | Path | Event | Feed] | Callable[[], Sequence[Feed]]
 
 
 #: Options of :func:`framework.feeds_for`; every other option goes to the broker.

@@ -241,9 +241,7 @@ def _regime_plan(draw: st.DrawFn, count: int, regimes: int) -> list[tuple[float,
     if regimes > 1 and count > 1:
         changes = sorted(
             draw(
-                st.sets(
-                    st.integers(1, count - 1), max_size=min(regimes - 1, count - 1)
-                ),
+                st.sets(st.integers(1, count - 1), max_size=min(regimes - 1, count - 1)),
             )
         )
     plan: list[tuple[float, float]] = []
@@ -447,9 +445,7 @@ _LEGACY_ERRORS: Final = (
 
 def _valid_frames(symbols: tuple[str, ...]) -> st.SearchStrategy[str]:
     code = st.sampled_from(symbols)
-    series = code.flatmap(
-        lambda c: bars(symbols=[c], max_bars=10).map(series_frame_text)
-    )
+    series = code.flatmap(lambda c: bars(symbols=[c], max_bars=10).map(series_frame_text))
     quote_frames = quotes(symbols=symbols, max_quotes=5).map(quotes_frame_text)
     millis = st.integers(0, 10**13 - 1)
     heartbeat = millis.map(lambda ms: _dumps({"server_time": ms}))
@@ -562,13 +558,15 @@ _WRONG_VALUES: Final[tuple[object, ...]] = ("100.5", True, [], {}, "NaN")
 
 def _non_finite() -> st.SearchStrategy[str]:
     series = st.builds(
-        lambda field, literal: _SERIES_HEAD
-        + "[{"
-        + ",".join(
-            f'"{k}":{literal if k == field else orjson.dumps(v).decode()}'
-            for k, v in _POINT.items()
-        )
-        + "}]}",
+        lambda field, literal: (
+            _SERIES_HEAD
+            + "[{"
+            + ",".join(
+                f'"{k}":{literal if k == field else orjson.dumps(v).decode()}'
+                for k, v in _POINT.items()
+            )
+            + "}]}"
+        ),
         st.sampled_from((*_PRICE_FIELDS, "volume", "time")),
         st.sampled_from(_NON_FINITE),
     )
@@ -584,9 +582,7 @@ def _non_finite() -> st.SearchStrategy[str]:
 def _bad_prices() -> st.SearchStrategy[str]:
     negative = st.floats(max_value=0.0, allow_nan=False, allow_infinity=False)
     # A negative or zero price; lowering every OHLC field keeps the bar otherwise consistent.
-    series = negative.map(
-        lambda p: _series_with(open=p, high=p, low=p, close=p)
-    )
+    series = negative.map(lambda p: _series_with(open=p, high=p, low=p, close=p))
     quote = st.builds(
         lambda field, p: _quote_with(**{field: p}),
         st.sampled_from(("bid", "ask", "last_price", "open_price", "prev_close_price")),

@@ -117,6 +117,20 @@ def test_recordings_replay_paced_with_speed(tmp_path):
     sample = ROOT / "examples" / "data" / "sample.twrec"
     fast, paced = tmp_path / "fast.json", tmp_path / "paced.json"
     assert main(["backtest", "sma_cross", "--data", str(sample), "--json", str(fast), "-q"]) == 0
-    assert main(["backtest", "sma_cross", "--data", str(sample), "--json", str(paced), "-q",
-                 "--speed", "1000"]) == 0
+    assert (
+        main(
+            [
+                "backtest",
+                "sma_cross",
+                "--data",
+                str(sample),
+                "--json",
+                str(paced),
+                "-q",
+                "--speed",
+                "1000",
+            ]
+        )
+        == 0
+    )
     assert fast.read_bytes() == paced.read_bytes()

@@ -40,12 +40,25 @@ async def test_history_writes_a_bar_file_and_a_recording_that_backtest_the_same(
     with trio.fail_after(60):
         async with open_simulated_server(config) as server:
             done = await run_in_thread(
-                "history", "NASDAQ:AAPL@1m", "--bars", "300", "--out", str(csv_path),
-                "--url", server.rest_url,
+                "history",
+                "NASDAQ:AAPL@1m",
+                "--bars",
+                "300",
+                "--out",
+                str(csv_path),
+                "--url",
+                server.rest_url,
             )
             again = await run_in_thread(
-                "history", "NASDAQ:AAPL@1m", "--bars", "300", "--out", str(rec_path),
-                "--url", server.rest_url, "-q",
+                "history",
+                "NASDAQ:AAPL@1m",
+                "--bars",
+                "300",
+                "--out",
+                str(rec_path),
+                "--url",
+                server.rest_url,
+                "-q",
             )
     assert done.returncode == 0, done.stderr
     assert "wrote 300 bars of NASDAQ:AAPL@1m" in done.stdout and "in 1 request(s)" in done.stdout
@@ -59,9 +72,18 @@ async def test_history_writes_a_bar_file_and_a_recording_that_backtest_the_same(
     for data in (csv_path, rec_path):
         out = tmp_path / f"{data.suffix[1:]}.json"
         run = tradewire(
-            "backtest", "sma_cross", "--param", "fast=5", "--param", "slow=20",
-            "--data", str(data), "--symbol" if data == csv_path else "--cash",
-            "NASDAQ:AAPL" if data == csv_path else "100000", "--json", str(out),
+            "backtest",
+            "sma_cross",
+            "--param",
+            "fast=5",
+            "--param",
+            "slow=20",
+            "--data",
+            str(data),
+            "--symbol" if data == csv_path else "--cash",
+            "NASDAQ:AAPL" if data == csv_path else "100000",
+            "--json",
+            str(out),
         )
         assert run.returncode == 0, run.stderr
         results.append(json.loads(out.read_bytes()))
@@ -77,12 +99,26 @@ async def test_more_bars_than_one_request_page_back_through_history(tmp_path):
     with trio.fail_after(60):
         async with open_simulated_server(config) as server:
             done = await run_in_thread(
-                "history", "NASDAQ:AAPL@1h", "--bars", "1000", "--chunk", "100",
-                "--out", str(paged), "--url", server.rest_url,
+                "history",
+                "NASDAQ:AAPL@1h",
+                "--bars",
+                "1000",
+                "--chunk",
+                "100",
+                "--out",
+                str(paged),
+                "--url",
+                server.rest_url,
             )
             await run_in_thread(
-                "history", "NASDAQ:AAPL@1h", "--bars", "1000", "--out", str(single),
-                "--url", server.rest_url,
+                "history",
+                "NASDAQ:AAPL@1h",
+                "--bars",
+                "1000",
+                "--out",
+                str(single),
+                "--url",
+                server.rest_url,
             )
             pages = [r.path.rsplit("/", 1)[1] for r in server.rest_requests][:3]
     assert done.returncode == 0, done.stderr
@@ -97,8 +133,16 @@ async def test_history_needs_a_key_and_refuses_bad_arguments(tmp_path):
     done = tradewire("history", "NASDAQ:AAPL@1m", "--out", str(tmp_path / "x.txt"))
     assert done.returncode == 2 and "--out must end in .csv or .twrec" in done.stderr
     done = tradewire(
-        "history", "NASDAQ:AAPL@1D", "--bars", "50", "--chunk", "10",
-        "--out", str(tmp_path / "d.csv"), "--url", "http://127.0.0.1:9",
+        "history",
+        "NASDAQ:AAPL@1D",
+        "--bars",
+        "50",
+        "--chunk",
+        "10",
+        "--out",
+        str(tmp_path / "d.csv"),
+        "--url",
+        "http://127.0.0.1:9",
     )
     assert done.returncode == 2 and "at most 9 day bars" in done.stderr
     existing = tmp_path / "exists.csv"
@@ -112,8 +156,13 @@ async def test_a_refused_key_is_a_clear_error(tmp_path):
     with trio.fail_after(60):
         async with open_simulated_server(SimConfig(seed=5)) as server:
             done = await run_in_thread(
-                "history", "NASDAQ:AAPL@1m", "--out", str(tmp_path / "x.csv"),
-                "--url", server.rest_url, key="wrong-key",
+                "history",
+                "NASDAQ:AAPL@1m",
+                "--out",
+                str(tmp_path / "x.csv"),
+                "--url",
+                server.rest_url,
+                key="wrong-key",
             )
     assert done.returncode == 2
     assert "refused the key with HTTP 401" in done.stderr and "wrong-key" not in done.stderr

@@ -14,8 +14,13 @@ def tradewire(*args: str, key: str | None = None) -> subprocess.CompletedProcess
     env = {k: v for k, v in os.environ.items() if k != "INSIGHTSENTRY_API_KEY"}
     if key is not None:
         env["INSIGHTSENTRY_API_KEY"] = key
-    return subprocess.run([sys.executable, "-m", "framework", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "framework", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_demo_shows_that_paper_and_replay_match(tmp_path):
@@ -42,15 +47,44 @@ async def test_paper_then_backtest_of_its_recording_give_the_same_fills(tmp_path
     config = SimConfig(seed=5, speed=1800.0, trade_interval=0.005, heartbeat_interval=0.2)
     with trio.fail_after(60):
         async with open_simulated_server(config) as server:
-            paper = await trio.to_thread.run_sync(lambda: tradewire(
-                "paper", "sma_cross", "--param", "fast=2", "--param", "slow=6",
-                "--series", "NASDAQ:AAPL@1m", "--bars", "100", "--url", server.url,
-                "--rest-url", server.rest_url,
-                "--record", str(recording), "--duration", "3", "--json", str(paper_json),
-                key=DEFAULT_API_KEY))
+            paper = await trio.to_thread.run_sync(
+                lambda: tradewire(
+                    "paper",
+                    "sma_cross",
+                    "--param",
+                    "fast=2",
+                    "--param",
+                    "slow=6",
+                    "--series",
+                    "NASDAQ:AAPL@1m",
+                    "--bars",
+                    "100",
+                    "--url",
+                    server.url,
+                    "--rest-url",
+                    server.rest_url,
+                    "--record",
+                    str(recording),
+                    "--duration",
+                    "3",
+                    "--json",
+                    str(paper_json),
+                    key=DEFAULT_API_KEY,
+                )
+            )
     assert paper.returncode == 0, paper.stderr
-    replay = tradewire("backtest", "sma_cross", "--param", "fast=2", "--param", "slow=6",
-                       "--data", str(recording), "--json", str(replay_json))
+    replay = tradewire(
+        "backtest",
+        "sma_cross",
+        "--param",
+        "fast=2",
+        "--param",
+        "slow=6",
+        "--data",
+        str(recording),
+        "--json",
+        str(replay_json),
+    )
     assert replay.returncode == 0, replay.stderr
     p, r = json.loads(paper_json.read_bytes()), json.loads(replay_json.read_bytes())
     assert p["fills"] and p["fills"] == r["fills"] and p["trades"] == r["trades"]

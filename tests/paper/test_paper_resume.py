@@ -27,11 +27,25 @@ async def test_a_restarted_session_resumes_the_same_book(tmp_path):
     subs = [Subscription(code="NASDAQ:AAPL", bars=30)]
     with trio.fail_after(30):
         async with open_simulated_server(config) as server:
-            first = await paper_trade([BuyOnEveryTenthBar()], subs, api_key=DEFAULT_API_KEY,
-                                      url=server.url, duration=1.0, journal=book, config=QUICK)
+            first = await paper_trade(
+                [BuyOnEveryTenthBar()],
+                subs,
+                api_key=DEFAULT_API_KEY,
+                url=server.url,
+                duration=1.0,
+                journal=book,
+                config=QUICK,
+            )
             second_strategy = BuyOnEveryTenthBar()
-            second = await paper_trade([second_strategy], subs, api_key=DEFAULT_API_KEY,
-                                       url=server.url, duration=1.0, journal=book, config=QUICK)
+            second = await paper_trade(
+                [second_strategy],
+                subs,
+                api_key=DEFAULT_API_KEY,
+                url=server.url,
+                duration=1.0,
+                journal=book,
+                config=QUICK,
+            )
     held = sum(f.qty for f in first.fills)
     assert held >= 3
     # The second session started from the first one's position, then added to it.
@@ -39,5 +53,5 @@ async def test_a_restarted_session_resumes_the_same_book(tmp_path):
     restored = [(f.order_id, f.price, f.qty) for f in second.fills[: len(first.fills)]]
     assert restored == [(f.order_id, f.price, f.qty) for f in first.fills]
     assert len(second.fills) > len(first.fills)
-    new_ids = {f.order_id for f in second.fills[len(first.fills):]}
+    new_ids = {f.order_id for f in second.fills[len(first.fills) :]}
     assert min(new_ids) > max(f.order_id for f in first.fills), "order ids continue"

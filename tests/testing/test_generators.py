@@ -296,8 +296,16 @@ def test_frames_refuse_symbols_that_are_not_codes():
 def test_encoders_refuse_mixed_or_empty_input():
     def bar(symbol):
         return Bar(
-            symbol=symbol, interval="1m", ts_open=0, open=1.0, high=1.0, low=1.0, close=1.0,
-            volume=0.0, ts_event=60_000_000_000, ts_recv=60_000_000_000,
+            symbol=symbol,
+            interval="1m",
+            ts_open=0,
+            open=1.0,
+            high=1.0,
+            low=1.0,
+            close=1.0,
+            volume=0.0,
+            ts_event=60_000_000_000,
+            ts_recv=60_000_000_000,
         )
 
     with pytest.raises(ValueError, match="one symbol"):

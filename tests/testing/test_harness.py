@@ -117,8 +117,16 @@ def test_feeding_prebuilt_events_and_reading_order_events():
     harness = StrategyHarness(BuyEveryBar(), symbol="X:Y")
     built = [
         Bar(
-            symbol="X:Y", interval="1m", ts_open=i * MINUTE, open=5.0, high=5.0, low=5.0,
-            close=5.0, volume=1.0, ts_event=(i + 1) * MINUTE, ts_recv=(i + 1) * MINUTE,
+            symbol="X:Y",
+            interval="1m",
+            ts_open=i * MINUTE,
+            open=5.0,
+            high=5.0,
+            low=5.0,
+            close=5.0,
+            volume=1.0,
+            ts_event=(i + 1) * MINUTE,
+            ts_recv=(i + 1) * MINUTE,
         )
         for i in range(3)
     ]

@@ -166,8 +166,18 @@ def test_bars_out_of_order_or_repeated_are_reported():
 
 def test_ticks_may_be_final_at_their_open():
     ticks = [
-        Bar(symbol="A:B", interval="1T", ts_open=t, open=1.0, high=1.0, low=1.0, close=1.0,
-            volume=1.0, ts_event=t, ts_recv=t)
+        Bar(
+            symbol="A:B",
+            interval="1T",
+            ts_open=t,
+            open=1.0,
+            high=1.0,
+            low=1.0,
+            close=1.0,
+            volume=1.0,
+            ts_event=t,
+            ts_recv=t,
+        )
         for t in (1, 2, 3)
     ]
     strategy = SmaCross(fast=1, slow=2)

@@ -158,7 +158,7 @@ def test_a_fresh_project_uses_every_fixture_and_the_golden_update_flag(project):
     changed.stdout.fnmatch_lines(
         [
             "*result differs from golden file*test_golden_result.json*",
-            f"*-  \"final_equity\": {orjson.dumps(final + 1).decode()},",
-            f"*+  \"final_equity\": {orjson.dumps(final).decode()},",
+            f'*-  "final_equity": {orjson.dumps(final + 1).decode()},',
+            f'*+  "final_equity": {orjson.dumps(final).decode()},',
         ]
     )
