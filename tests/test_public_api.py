@@ -116,3 +116,19 @@ def test_lazy_exports_resolve_to_the_implementation_and_are_listed():
     assert {"Engine", "RunResult", "backtest"} <= set(dir(framework))
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         framework.Nope  # noqa: B018
+
+
+def test_a_backtest_import_leaves_the_journal_machinery_unloaded():
+    code = (
+        "import sys, framework\n"
+        "framework.backtest, framework.Engine\n"
+        "print('framework.recording' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"
+    from framework.execution._paper_journal import PaperJournal
+
+    assert framework.execution.PaperJournal is PaperJournal
+    assert "read_paper_journal" in dir(framework.execution)
