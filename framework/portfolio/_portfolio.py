@@ -52,6 +52,8 @@ class Portfolio:
         self._open: dict[str, Position] = {}
         self._equity_ts: array[int] = array("q")
         self._equity: array[float] = array("d")
+        # The last sample's time, i.e. _equity_ts[-1], kept apart because mark() compares
+        # with it on every bar and reading an array item builds a new int.
         self._last_mark_ts = -1
 
     def position(self, symbol: str) -> Position:
