@@ -54,16 +54,18 @@ def compute_statistics(
     annualized = None
     if total_return is not None and span >= _NANOS_PER_DAY and final > 0:
         years = span / (365.25 * _NANOS_PER_DAY)
-        annualized = (1 + total_return) ** (1 / years) - 1
+        annualized = _power(1 + total_return, 1 / years) - 1
     daily = _daily_returns(equity_ts, equity, start_cash)
     volatility = sharpe = sortino = None
     if len(daily) >= 2:
         mean = math.fsum(daily) / len(daily)
-        std = math.sqrt(math.fsum((r - mean) ** 2 for r in daily) / (len(daily) - 1))
+        # Products, not ** 2: a float power raises OverflowError where a product gives inf,
+        # and an equity that touched zero makes returns of 1e200 and more.
+        std = math.sqrt(math.fsum((r - mean) * (r - mean) for r in daily) / (len(daily) - 1))
         volatility = std * math.sqrt(_TRADING_DAYS)
         if std > 0:
             sharpe = mean / std * math.sqrt(_TRADING_DAYS)
-        downside = math.sqrt(math.fsum(min(r, 0.0) ** 2 for r in daily) / len(daily))
+        downside = math.sqrt(math.fsum(min(r, 0.0) * min(r, 0.0) for r in daily) / len(daily))
         if downside > 0:
             sortino = mean / downside * math.sqrt(_TRADING_DAYS)
     max_dd, max_dd_ns = _drawdown(equity_ts, equity)
@@ -87,6 +89,14 @@ def compute_statistics(
         "commissions": commissions,
         "intrabar_guess_fills": sum(1 for f in fills if f.is_intrabar_guess),
     }
+
+
+def _power(base: float, exponent: float) -> float:
+    """``base ** exponent`` for a positive base, inf where the float power would overflow."""
+    try:
+        return base**exponent
+    except OverflowError:
+        return math.inf
 
 
 def _daily_returns(times: Sequence[int], values: Sequence[float], start: float) -> list[float]:

@@ -195,3 +195,24 @@ def test_summary_names_every_figure(result):
         "commissions",
     ):
         assert any(line.startswith(label) for line in text.splitlines()), label
+
+
+@pytest.mark.parametrize(
+    "equity",
+    [
+        [100.0, 4e-215, 100.0, 50.0],  # touched zero: the next day's return is ~1e217
+        [100.0, 1e6, 1e300, 1e305],  # compounding a 1e303 return over days overflows
+    ],
+)
+def test_extreme_equity_gives_infinite_figures_not_an_overflow_error(equity):
+    day = 86_400_000_000_000
+    stats = compute_statistics(
+        start_cash=100.0,
+        equity_ts=[0, day, 2 * day, 3 * day],
+        equity=equity,
+        trades=[],
+        fills=[],
+        commissions=0.0,
+    )
+    assert stats["volatility"] == math.inf
+    assert stats["annualized_return"] in (-1.0, math.inf)
