@@ -94,7 +94,7 @@ def compute_statistics(
 def _power(base: float, exponent: float) -> float:
     """``base ** exponent`` for a positive base, inf where the float power would overflow."""
     try:
-        return base**exponent
+        return math.pow(base, exponent)
     except OverflowError:
         return math.inf
 
