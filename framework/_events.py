@@ -478,3 +478,85 @@ def bar_update_unchecked(
 
 
 _new = object.__new__
+
+
+def new_bar(
+    symbol: str,
+    interval: str,
+    ts_open: int,
+    open: float,
+    high: float,
+    low: float,
+    close: float,
+    volume: float,
+    ts_event: int,
+    ts_recv: int,
+    is_backfill: bool = False,
+) -> Bar:
+    """``Bar(...)`` with positional arguments, for producers of many bars: the same checks
+    and :class:`~framework.InvalidEvent`, and :func:`bar_unchecked`'s speed when they pass."""
+    if (
+        ohlcv_is_valid(open, high, low, close, volume)
+        and type(ts_open) is int
+        and type(ts_event) is int
+        and type(ts_recv) is int
+        and 0 <= ts_open <= ts_event
+        and ts_recv >= 0
+    ):
+        return bar_unchecked(
+            symbol, interval, ts_open, open, high, low, close, volume, ts_event, ts_recv,
+            is_backfill,
+        )  # fmt: skip
+    # Something fails: the checked constructor raises and words the reason.
+    return Bar(
+        symbol=symbol,
+        interval=interval,
+        ts_open=ts_open,
+        open=open,
+        high=high,
+        low=low,
+        close=close,
+        volume=volume,
+        ts_event=ts_event,
+        ts_recv=ts_recv,
+        is_backfill=is_backfill,
+    )
+
+
+def new_bar_update(
+    symbol: str,
+    interval: str,
+    ts_open: int,
+    open: float,
+    high: float,
+    low: float,
+    close: float,
+    volume: float,
+    ts_event: int,
+    ts_recv: int,
+) -> BarUpdate:
+    """``BarUpdate(...)`` with positional arguments; as :func:`new_bar`."""
+    if (
+        ohlcv_is_valid(open, high, low, close, volume)
+        and type(ts_open) is int
+        and type(ts_event) is int
+        and type(ts_recv) is int
+        and ts_open >= 0
+        and ts_event >= 0
+        and ts_recv >= 0
+    ):
+        return bar_update_unchecked(
+            symbol, interval, ts_open, open, high, low, close, volume, ts_event, ts_recv
+        )
+    return BarUpdate(
+        symbol=symbol,
+        interval=interval,
+        ts_open=ts_open,
+        open=open,
+        high=high,
+        low=low,
+        close=close,
+        volume=volume,
+        ts_event=ts_event,
+        ts_recv=ts_recv,
+    )

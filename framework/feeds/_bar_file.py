@@ -33,7 +33,7 @@ import attrs
 import trio
 
 from .._errors import BarFileError, ConfigError, InvalidEvent
-from .._events import Bar, bar_unchecked, ohlcv_is_valid
+from .._events import Bar, bar_unchecked, new_bar
 from .._intervals import Interval
 from .._time import NANOS_PER_SECOND
 from ._bar_columns import Layout, clean_columns, parse_time
@@ -257,27 +257,15 @@ class BarFileFeed:
             if last_time.get(symbol) == ts:
                 self._reject(line, "duplicate", f"second bar for {symbol} at the same time")
                 continue
-            if not ohlcv_is_valid(o, h, low, c, v):
-                try:
-                    Bar(  # raises, and its message words the reason
-                        symbol=symbol,
-                        interval=label,
-                        ts_open=ts,
-                        open=o,
-                        high=h,
-                        low=low,
-                        close=c,
-                        volume=v,
-                        ts_event=ts + step,
-                        ts_recv=ts + step,
-                    )
-                except InvalidEvent as exc:
-                    self._reject(line, "invalid_bar", str(exc))
-                    continue
+            try:
+                bar = new_bar(symbol, label, ts, o, h, low, c, v, ts + step, ts + step)
+            except InvalidEvent as exc:
+                self._reject(line, "invalid_bar", str(exc))
+                continue
             last_time[symbol] = ts
             self._last_any = ts
             self._bars += 1
-            yield bar_unchecked(symbol, label, ts, o, h, low, c, v, ts + step, ts + step)
+            yield bar
 
     def _parse_rows(
         self, rows: Iterable[list[str]], first_line: int, layout: Layout

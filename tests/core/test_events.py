@@ -6,7 +6,13 @@ from factories import MINUTE, T0, bar
 from hypothesis import given
 
 from framework import Bar, BarUpdate, InvalidEvent, Quote
-from framework._events import _BAR_FIELDS, bar_unchecked, bar_update_unchecked
+from framework._events import (
+    _BAR_FIELDS,
+    bar_unchecked,
+    bar_update_unchecked,
+    new_bar,
+    new_bar_update,
+)
 from framework.testing import bars
 
 
@@ -102,3 +108,19 @@ def test_unchecked_constructors_build_the_same_frozen_events(generated):
     update = bar_update_unchecked(*fields[:-1])
     assert type(update) is BarUpdate
     assert update == BarUpdate(**{name: getattr(checked, name) for name in _BAR_FIELDS[:-1]})
+
+
+def test_positional_constructors_check_like_the_classes():
+    fields = ["X", "1m", 0, 10.0, 11.0, 9.0, 10.5, 1.0, MINUTE, MINUTE]
+    names = _BAR_FIELDS[:-1]
+    assert new_bar(*fields) == Bar(**dict(zip(names, fields, strict=True)))
+    assert new_bar_update(*fields) == BarUpdate(**dict(zip(names, fields, strict=True)))
+    bad = [*fields[:4], 8.0, *fields[5:]]  # high below low
+    for build, cls in ((new_bar, Bar), (new_bar_update, BarUpdate)):
+        with pytest.raises(InvalidEvent) as fast:
+            build(*bad)
+        with pytest.raises(InvalidEvent) as checked:
+            cls(**dict(zip(names, bad, strict=True)))
+        assert str(fast.value) == str(checked.value)
+    with pytest.raises(InvalidEvent, match="before ts_open"):
+        new_bar("X", "1m", MINUTE, 10.0, 11.0, 9.0, 10.5, 1.0, 0, MINUTE)

@@ -55,7 +55,7 @@ from typing import Final
 import attrs
 
 from ..._errors import DecodeError, InvalidEvent
-from ..._events import Bar, BarUpdate, bar_unchecked, bar_update_unchecked, ohlcv_is_valid
+from ..._events import Bar, BarUpdate, bar_update_unchecked, new_bar, new_bar_update, ohlcv_is_valid
 from ..._intervals import Interval
 from ..._time import NANOS_PER_SECOND
 from ._codec import SeriesFrame, SeriesPoint, log_safe
@@ -125,11 +125,6 @@ def _values(point: SeriesPoint) -> _Values:
 
 def _time_of(point: SeriesPoint) -> int:
     return point.time_ns
-
-
-def _is_time(value: int) -> bool:
-    """The check ``Bar`` applies to each of its times."""
-    return type(value) is int and value >= 0
 
 
 class BarAssembler:
@@ -443,31 +438,14 @@ class BarAssembler:
             del stream.history[order.popleft()]
         o, h, low, c, v = values
         assert o is not None and h is not None and low is not None
-        volume = v or 0.0
-        # Bar's own checks, applied here so the common case can skip them in the constructor;
-        # time_ns and end_ns are ints by construction (the codec's conversions round).
-        if ohlcv_is_valid(o, h, low, c, volume) and 0 <= time_ns <= end_ns and _is_time(recv_ns):
-            bar = bar_unchecked(
-                stream.code, stream.label, time_ns, o, h, low, c, volume, end_ns, recv_ns
+        try:
+            bar = new_bar(
+                stream.code, stream.label, time_ns, o, h, low, c, v or 0.0, end_ns, recv_ns
             )
-        else:
-            try:
-                bar = Bar(
-                    symbol=stream.code,
-                    interval=stream.label,
-                    ts_open=time_ns,
-                    open=o,
-                    high=h,
-                    low=low,
-                    close=c,
-                    volume=volume,
-                    ts_event=end_ns,
-                    ts_recv=recv_ns,
-                )
-            except InvalidEvent as exc:
-                self._rejected += 1
-                logger.warning("rejected %s@%s bar: %s", stream.code, stream.label, exc)
-                return None
+        except InvalidEvent as exc:
+            self._rejected += 1
+            logger.warning("rejected %s@%s bar: %s", stream.code, stream.label, exc)
+            return None
         self._emitted += 1
         return bar
 
@@ -476,36 +454,14 @@ class BarAssembler:
     ) -> BarUpdate | None:
         o, h, low, c, v = values
         assert o is not None and h is not None and low is not None
-        volume = v or 0.0
-        # As in _final; ts_event is the frame's last_update (an int >= 0 from the codec) or
-        # recv_ns.
-        if (
-            ohlcv_is_valid(o, h, low, c, volume)
-            and time_ns >= 0
-            and _is_time(ts_event)
-            and _is_time(recv_ns)
-        ):
-            update = bar_update_unchecked(
-                stream.code, stream.label, time_ns, o, h, low, c, volume, ts_event, recv_ns
+        try:
+            update = new_bar_update(
+                stream.code, stream.label, time_ns, o, h, low, c, v or 0.0, ts_event, recv_ns
             )
-        else:
-            try:
-                update = BarUpdate(
-                    symbol=stream.code,
-                    interval=stream.label,
-                    ts_open=time_ns,
-                    open=o,
-                    high=h,
-                    low=low,
-                    close=c,
-                    volume=volume,
-                    ts_event=ts_event,
-                    ts_recv=recv_ns,
-                )
-            except InvalidEvent as exc:
-                self._rejected += 1
-                logger.warning("rejected %s@%s bar update: %s", stream.code, stream.label, exc)
-                return None
+        except InvalidEvent as exc:
+            self._rejected += 1
+            logger.warning("rejected %s@%s bar update: %s", stream.code, stream.label, exc)
+            return None
         self._updates += 1
         return update
 
