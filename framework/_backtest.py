@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
-import trio
 
 from ._engine import Engine
 from ._errors import ConfigError
+from ._failure import run_sync
 from ._intervals import Interval
 from ._results import RunResult
 from ._strategy import Strategy
@@ -63,7 +64,7 @@ def feeds_for(
 
 async def backtest_async(
     strategy: Strategy,
-    data: Sequence[str | Path] | Sequence[Feed],
+    data: str | Path | Sequence[str | Path] | Sequence[Feed],
     *,
     cash: float = 100_000.0,
     commission: CommissionModel | None = None,
@@ -78,10 +79,12 @@ async def backtest_async(
     :mod:`framework.execution`); ``broker_config`` sets everything else (latency, sessions,
     quote sizes), and the three, when given, override its fields.
     """
+    if isinstance(data, str | os.PathLike):
+        data = [data]  # one path, not a sequence of characters
     feeds: list[Feed] = []
     paths: list[str | Path] = []
     for item in data:
-        if isinstance(item, str | Path):
+        if isinstance(item, str | os.PathLike):
             paths.append(item)
         else:
             feeds.append(item)
@@ -107,7 +110,7 @@ async def backtest_async(
 
 def backtest(
     strategy: Strategy,
-    data: Sequence[str | Path] | Sequence[Feed],
+    data: str | Path | Sequence[str | Path] | Sequence[Feed],
     *,
     cash: float = 100_000.0,
     commission: CommissionModel | None = None,
@@ -117,7 +120,7 @@ def backtest(
     **feed_options: Any,
 ) -> RunResult:
     """Synchronous :func:`backtest_async` for scripts and notebooks."""
-    return trio.run(
+    return run_sync(
         lambda: backtest_async(
             strategy,
             data,

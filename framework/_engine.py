@@ -31,6 +31,7 @@ warm-up at all, so runs without it (every backtest over bar files) pay nothing.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import math
@@ -43,8 +44,9 @@ import trio
 from ._bus import EventBus
 from ._clock import NEVER, Clock, LiveClock, SimulatedClock, TimerQueue
 from ._collector import thresholds_for_a_run
-from ._errors import EngineError
+from ._errors import ConfigError, EngineError
 from ._events import Bar, BarUpdate, Event, Quote, WarmupCompleted, WarmupStarted
+from ._failure import note_hook_failure, run_sync
 from ._strategy import Strategy
 from .execution import SimulatedBroker
 from .feeds._feed import EventBatch, Feed
@@ -117,6 +119,10 @@ class Engine:
         self._bars = 0
         self._quotes = 0
         self._started = False
+        #: The event being delivered when a handler raised, for the note on its exception.
+        self._failed_event: Event | None = None
+        #: Set once the dispatcher has closed its side of the feed channels.
+        self._dispatch_closed = False
         for strategy in strategies:
             self.add_strategy(strategy)
 
@@ -128,6 +134,16 @@ class Engine:
         """Register a strategy; its id must be unique in this engine."""
         if self._ran:
             raise EngineError("strategies must be added before the engine runs")
+        if isinstance(strategy, type):
+            name = strategy.__name__
+            raise ConfigError(
+                f"pass a strategy instance, not the class: {name}(...) instead of {name}"
+            )
+        if not isinstance(strategy, Strategy):
+            raise ConfigError(
+                f"a strategy must be an instance of a Strategy subclass, not "
+                f"{type(strategy).__name__}"
+            )
         if any(s.strategy_id == strategy.strategy_id for s in self.strategies):
             raise EngineError(
                 f"two strategies named {strategy.strategy_id!r}: set a distinct `name` on one"
@@ -200,19 +216,38 @@ class Engine:
                 self.stop()
             for feed, send, scope in zip(self.feeds, senders, self._feed_scopes, strict=True):
                 await nursery.start(self._run_feed, feed, send, scope)
-            if self.is_live:
-                self._start_strategies()
-                await self._dispatch_live(receivers[0])
-            elif len(receivers) == 1:
-                await self._dispatch_replay(receivers[0])
-            else:
-                await self._dispatch_merged(receivers)
+            # Closing the receivers is synchronous (no checkpoint): while a strategy's
+            # exception propagates, nothing may run that a cancellation could interrupt,
+            # or Trio would replace the user's exception with Cancelled.
+            try:
+                with contextlib.ExitStack() as receiving:
+                    for receive in receivers:
+                        receiving.enter_context(receive)
+                    await self._dispatch(receivers)
+            except Exception as exc:
+                note_hook_failure(exc, self.strategies, self._failed_event, self.event_clock._now)
+                raise
+            finally:
+                self._dispatch_closed = True
         # Reached on natural end and after stop(); a failure has propagated out of the nursery.
-        if not self._started:
-            self._start_strategies()
-        for strategy in self.strategies:
-            strategy.on_stop()
+        try:
+            if not self._started:
+                self._start_strategies()
+            for strategy in self.strategies:
+                strategy.on_stop()
+        except Exception as exc:
+            note_hook_failure(exc, self.strategies, None, self.event_clock._now)
+            raise
         return self.statistics()
+
+    async def _dispatch(self, receivers: list[trio.MemoryReceiveChannel[EventBatch]]) -> None:
+        if self.is_live:
+            self._start_strategies()
+            await self._dispatch_live(receivers[0])
+        elif len(receivers) == 1:
+            await self._dispatch_replay(receivers[0])
+        else:
+            await self._dispatch_merged(receivers)
 
     async def _run_feed(
         self,
@@ -233,7 +268,13 @@ class Engine:
                 task_status.started()
 
         with scope:
-            await feed.run(send, task_status=Status())
+            try:
+                await feed.run(send, task_status=Status())
+            except* trio.BrokenResourceError:
+                # The dispatcher closed the channel because it failed or stopped: its own
+                # exception, if any, is the one that explains the run's end.
+                if not self._dispatch_closed:
+                    raise
         if not started:
             task_status.started()
         # A feed cancelled before it began never took ownership of its channel.
@@ -277,33 +318,37 @@ class Engine:
         clock = self.event_clock
         timers = None if self.is_live else self.timers
         bars = quotes = 0
-        for event in batch:
-            cls = event.__class__
-            if cls in _MARKET_DATA:
-                ts = event.ts_event
-                if ts > clock._now:
-                    if timers is not None and timers.due_hint <= ts:
-                        self._counts["timers"] += timers.fire_due(ts, clock)
-                    clock._now = ts
-                if cls is Bar:
-                    bars += 1
-                elif cls is Quote:
-                    quotes += 1
-            catch_all, by_symbol = routes.get(cls) or compile_route(cls)
-            if by_symbol is not None:
-                catch_all = by_symbol.get(event.symbol, catch_all)  # type: ignore[attr-defined]
-            for handler in catch_all:
-                handler(event)
+        event = None
+        try:
+            for event in batch:
+                cls = event.__class__
+                if cls in _MARKET_DATA:
+                    ts = event.ts_event
+                    if ts > clock._now:
+                        if timers is not None and timers.due_hint <= ts:
+                            self._counts["timers"] += timers.fire_due(ts, clock)
+                        clock._now = ts
+                    if cls is Bar:
+                        bars += 1
+                    elif cls is Quote:
+                        quotes += 1
+                catch_all, by_symbol = routes.get(cls) or compile_route(cls)
+                if by_symbol is not None:
+                    catch_all = by_symbol.get(event.symbol, catch_all)  # type: ignore[attr-defined]
+                for handler in catch_all:
+                    handler(event)
+        except BaseException:
+            self._failed_event = event
+            raise
         self._counts["events"] += len(batch)
         self._bars += bars
         self._quotes += quotes
 
     async def _dispatch_replay(self, receive: trio.MemoryReceiveChannel[EventBatch]) -> None:
-        async with receive:
-            async for batch in receive:
-                if not self._started and batch:
-                    self._start_strategies(_first_market_time(batch))
-                self._dispatch_batch(batch)
+        async for batch in receive:
+            if not self._started and batch:
+                self._start_strategies(_first_market_time(batch))
+            self._dispatch_batch(batch)
 
     async def _dispatch_merged(
         self, receivers: list[trio.MemoryReceiveChannel[EventBatch]]
@@ -341,38 +386,35 @@ class Engine:
                 heapq.heappush(heap, (batch[end].ts_event, index, end, batch))
             else:
                 await refill(index)
-        for receive in receivers:
-            await receive.aclose()
 
     async def _dispatch_live(self, receive: trio.MemoryReceiveChannel[EventBatch]) -> None:
-        async with receive:
-            while True:
-                due = self.timers.next_due
-                batch: EventBatch | None = None
-                if due == NEVER:
+        while True:
+            due = self.timers.next_due
+            batch: EventBatch | None = None
+            if due == NEVER:
+                try:
+                    batch = await receive.receive()
+                except trio.EndOfChannel:
+                    return
+            else:
+                wait = max(0.0, (due - self.clock.now()) / 1e9)
+                with trio.move_on_after(wait):
                     try:
                         batch = await receive.receive()
                     except trio.EndOfChannel:
                         return
-                else:
-                    wait = max(0.0, (due - self.clock.now()) / 1e9)
-                    with trio.move_on_after(wait):
-                        try:
-                            batch = await receive.receive()
-                        except trio.EndOfChannel:
-                            return
-                if batch is None:
-                    self._counts["timers"] += self.timers.fire_due(self.clock.now(), None)
-                    continue
+            if batch is None:
+                self._counts["timers"] += self.timers.fire_due(self.clock.now(), None)
+                continue
+            self._dispatch_batch(batch)
+            # At high rates batches queue up while one is dispatched: take them without
+            # a task switch each, until the queue is empty or a timer is due.
+            while self.timers.due_hint > self.clock.now():
+                try:
+                    batch = receive.receive_nowait()
+                except (trio.WouldBlock, trio.EndOfChannel):
+                    break
                 self._dispatch_batch(batch)
-                # At high rates batches queue up while one is dispatched: take them without
-                # a task switch each, until the queue is empty or a timer is due.
-                while self.timers.due_hint > self.clock.now():
-                    try:
-                        batch = receive.receive_nowait()
-                    except (trio.WouldBlock, trio.EndOfChannel):
-                        break
-                    self._dispatch_batch(batch)
 
 
 _MARKET_DATA = frozenset({Bar, BarUpdate, Quote})
@@ -400,5 +442,5 @@ def run(
     strategies = [strategy] if isinstance(strategy, Strategy) else list(strategy)
     feed_list = [feeds] if not isinstance(feeds, Sequence) else list(feeds)
     engine = Engine(feeds=feed_list, strategies=strategies, cash=cash, **engine_options)
-    trio.run(engine.run)
+    run_sync(engine.run)
     return engine
