@@ -102,5 +102,5 @@ def test_subscribing_to_an_unhandled_type_is_refused():
         def on_start(self) -> None:
             self.subscribe(int)  # type: ignore[arg-type]
 
-    with pytest.RaisesGroup(pytest.RaisesExc(ValueError, match="cannot subscribe to int")):
+    with pytest.raises(ValueError, match="cannot subscribe to int"):
         backtest(Bad(), [ListFeed(mixed_events())])

@@ -191,7 +191,7 @@ def test_quantity_mistakes_still_raise():
         def on_bar(self, bar) -> None:
             self.buy(bar.symbol, 0)
 
-    with pytest.RaisesGroup(pytest.RaisesExc(ValueError, match="positive finite")):
+    with pytest.raises(ValueError, match="positive finite"):
         backtest(Zero(), [ListFeed([bar(0, 10.0)])])
 
 
