@@ -1,14 +1,19 @@
 """The result of a run: what ``--json`` writes, what the summary prints and what tests compare.
 
 Statistics are defined in docs/statistics.md. Fills and trades can also be written as CSV
-(:meth:`RunResult.write_fills_csv`, :meth:`RunResult.write_trades_csv`).
+(:meth:`RunResult.write_fills_csv`, :meth:`RunResult.write_trades_csv`). The JSON keeps every
+float exact, as the record that golden files compare byte for byte; the CSV files, read by
+people and spreadsheets, round the float noise out of their money columns (:func:`csv_money`).
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import html
+import math
 import os
+import reprlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +21,8 @@ import attrs
 import orjson
 
 from ._events import OrderFilled
+from ._statistic_display import format_statistic as _stat
+from ._statistic_display import statistic_label
 from ._time import NANOS_PER_SECOND, iso_from_nanos
 from .execution import Order, OrderStatus
 from .portfolio import Trade, compute_statistics
@@ -27,6 +34,16 @@ _SECONDS_PER_DAY = 86_400
 #: Records serialised per orjson call when writing JSON in pieces.
 _JSON_BATCH = 1_000
 _JSON_OPTIONS = orjson.OPT_INDENT_2
+#: Significant digits, of a trade's or fill's notional value (quantity × price), kept in the
+#: money columns (pnl, commission) of the CSV files. Float arithmetic leaves noise around the
+#: 16th digit of the notional (a PnL of -1531.0000000000002); 12 digits stay far finer than
+#: any price tick × quantity, so rounding removes the noise and nothing else.
+CSV_MONEY_DIGITS = 12
+#: What a repr shows of the strategy name and parameters (a str parameter can be long).
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxstring = 40
+_SHORT_REPR.maxother = 40
+_REPR_MAX_PARAMS = 8
 
 #: Columns of :meth:`RunResult.write_fills_csv`, in order.
 FILL_COLUMNS = (
@@ -53,7 +70,7 @@ TRADE_COLUMNS = (
 )
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, repr=False)
 class RunResult:
     """Fills, round-trip trades, orders, equity curve and statistics of one finished run."""
 
@@ -67,12 +84,12 @@ class RunResult:
     trades: tuple[Trade, ...]
     #: One sample per distinct mark time, as compact arrays (a tuple of a 1M-bar run's
     #: samples would cost ~70 MB of Python objects). Treat them as read-only.
-    equity_ts: Sequence[int] = attrs.field(repr=False, eq=False)
-    equity: Sequence[float] = attrs.field(repr=False, eq=False)
+    equity_ts: Sequence[int] = attrs.field(eq=False)
+    equity: Sequence[float] = attrs.field(eq=False)
     stats: dict[str, Any]
     data_issues: dict[str, Any] = attrs.Factory(dict)
     #: Every order of the run in its final state (rejected, cancelled and expired included).
-    orders: tuple[Order, ...] = attrs.field(default=(), repr=False)
+    orders: tuple[Order, ...] = ()
 
     @classmethod
     def from_engine(cls, engine: Engine, *, data_issues: dict[str, Any] | None = None) -> RunResult:
@@ -168,15 +185,19 @@ class RunResult:
         yield rest
 
     def write_fills_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write the fills as CSV with a header row (:data:`FILL_COLUMNS`)."""
-        _write_csv(path, FILL_COLUMNS, self.fills, fill_to_dict)
+        """Write the fills as CSV with a header row (:data:`FILL_COLUMNS`); commissions are
+        rounded to :data:`CSV_MONEY_DIGITS` significant digits of the fill's notional."""
+        _write_csv(path, FILL_COLUMNS, self.fills, _fill_csv_row)
 
     def write_trades_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write the closed trades as CSV with a header row (:data:`TRADE_COLUMNS`)."""
-        _write_csv(path, TRADE_COLUMNS, self.trades, trade_to_dict)
+        """Write the closed trades as CSV with a header row (:data:`TRADE_COLUMNS`); pnl and
+        commission are rounded to :data:`CSV_MONEY_DIGITS` significant digits of the trade's
+        notional, prices written as they are."""
+        _write_csv(path, TRADE_COLUMNS, self.trades, _trade_csv_row)
 
     def summary(self) -> str:
-        """The figures of a run for a terminal, one per line."""
+        """The figures of a run for a terminal, one per line (formatted as everywhere else:
+        :mod:`framework._statistic_display`)."""
         s = self.stats
         lines = [
             f"strategy       {self.strategy} {_format_params(self.params)}",
@@ -189,29 +210,65 @@ class RunResult:
                 else ""
             ),
             f"trades         {len(self.trades):,}",
-            f"final equity   {self.final_equity:,.2f} (start {self.start_cash:,.2f})",
-            f"return         {_pct(s['total_return'])}"
+            f"final equity   {_stat('final_equity', self.final_equity)}"
+            f" (start {_stat('final_equity', self.start_cash)})",
+            f"return         {_stat('total_return', s['total_return'])}"
             + (
-                f" (annualised {_pct(s['annualized_return'])})"
+                f" (annualised {_stat('annualized_return', s['annualized_return'])})"
                 if s.get("annualized_return") is not None
                 else ""
             ),
-            f"volatility     {_pct(s.get('volatility'))} annualised",
-            f"sharpe         {_num(s.get('sharpe'))}",
-            f"sortino        {_num(s.get('sortino'))}",
-            f"max drawdown   {_pct(s['max_drawdown'])}"
+            f"volatility     {_stat('volatility', s.get('volatility'))} annualised",
+            f"sharpe         {_stat('sharpe', s.get('sharpe'))}",
+            f"sortino        {_stat('sortino', s.get('sortino'))}",
+            f"max drawdown   {_stat('max_drawdown', s['max_drawdown'])}"
             + (
-                f" (longest {_duration(s['max_drawdown_duration_s'])})"
+                f" (longest {_stat('max_drawdown_duration_s', s['max_drawdown_duration_s'])})"
                 if s.get("max_drawdown_duration_s")
                 else ""
             ),
-            f"win rate       {_pct(s.get('win_rate'))}",
-            f"profit factor  {_num(s.get('profit_factor'))}",
-            f"average trade  {_num(s.get('avg_trade_pnl'))}",
-            f"exposure time  {_pct(s.get('exposure_time'))}",
-            f"commissions    {s.get('commissions', 0.0):,.2f}",
+            f"win rate       {_stat('win_rate', s.get('win_rate'))}",
+            f"profit factor  {_stat('profit_factor', s.get('profit_factor'))}",
+            f"average trade  {_stat('avg_trade_pnl', s.get('avg_trade_pnl'))}",
+            f"exposure time  {_stat('exposure_time', s.get('exposure_time'))}",
+            f"commissions    {_stat('commissions', s.get('commissions', 0.0))}",
         ]
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        # The attrs repr spelled out every fill, trade and order: 100,000+ characters for a
+        # day of minute bars. The figures that tell runs apart fit on a line; the rest is one
+        # attribute away (.stats, .fills, .trades, .orders, .equity).
+        s = self.stats
+        figures = [
+            f"strategy={_SHORT_REPR.repr(self.strategy)}",
+            f"params={_short_params(self.params)}",
+            f"bars={self.bars}",
+            f"fills={len(self.fills)}",
+            f"trades={len(self.trades)}",
+            f"final_equity={self.final_equity:.2f}",
+            f"return={_stat('total_return', s.get('total_return'))}",
+            f"max_drawdown={_stat('max_drawdown', s.get('max_drawdown'))}",
+            f"sharpe={_stat('sharpe', s.get('sharpe'))}",
+        ]
+        return f"RunResult({', '.join(figures)})"
+
+    def _repr_html_(self) -> str:
+        """The statistics as an HTML table, for Jupyter; the key column names each figure's
+        entry in :attr:`stats`."""
+        esc = html.escape
+        rows = "".join(
+            f"<tr><td>{esc(statistic_label(name).label)}</td>"
+            f"<td>{esc(_stat(name, value))}</td><td><code>{esc(name)}</code></td></tr>"
+            for name, value in [("final_equity", self.final_equity), *self.stats.items()]
+        )
+        caption = f"{self.strategy} {_format_params(self.params)}".strip()
+        return (
+            f"<table><caption>{esc(caption)}: {self.bars:,} bars, {len(self.fills):,} fills, "
+            f"{len(self.trades):,} trades</caption>"
+            "<thead><tr><th>statistic</th><th>value</th><th>key</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
 
 
 def fill_to_dict(fill: OrderFilled) -> dict[str, Any]:
@@ -317,6 +374,31 @@ def _write_csv(
             writer.writerow(to_dict(row))
 
 
+def _fill_csv_row(fill: OrderFilled) -> dict[str, Any]:
+    row = fill_to_dict(fill)
+    row["commission"] = csv_money(fill.commission, notional=fill.qty * fill.price)
+    return row
+
+
+def _trade_csv_row(trade: Trade) -> dict[str, Any]:
+    row = trade_to_dict(trade)
+    notional = abs(trade.qty) * max(abs(trade.entry_price), abs(trade.exit_price))
+    row["pnl"] = csv_money(trade.pnl, notional=notional)
+    row["commission"] = csv_money(trade.commission, notional=notional)
+    return row
+
+
+def csv_money(value: float, *, notional: float) -> float:
+    """``value`` rounded to :data:`CSV_MONEY_DIGITS` significant digits of ``notional`` (or of
+    ``value``, if larger): ``csv_money(-1531.0000000000002, notional=9952.0) == -1531.0``."""
+    scale = max(abs(value), abs(notional))
+    if scale == 0 or not math.isfinite(scale):
+        return value
+    decimals = CSV_MONEY_DIGITS - 1 - math.floor(math.log10(scale))
+    # + 0.0: a tiny negative rounds to -0.0, which would read "-0.0" in the file.
+    return round(value, decimals) + 0.0
+
+
 def _order_outcomes(stats: dict[str, Any]) -> str:
     parts = [
         f"{stats[key]:,} {key.removeprefix('orders_')}"
@@ -326,20 +408,14 @@ def _order_outcomes(stats: dict[str, Any]) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.2f}%"
-
-
-def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.2f}"
-
-
-def _duration(seconds: float) -> str:
-    days, rest = divmod(int(seconds), 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    return f"{days}d {clock}" if days else clock
+def _short_params(params: dict[str, Any]) -> str:
+    # Not reprlib's dict repr: that sorts the keys, and parameters read best as declared.
+    items = [
+        f"{_SHORT_REPR.repr(k)}: {_SHORT_REPR.repr(v)}"
+        for k, v in list(params.items())[:_REPR_MAX_PARAMS]
+    ]
+    more = ", ..." if len(params) > _REPR_MAX_PARAMS else ""
+    return "{" + ", ".join(items) + more + "}"
 
 
 def _format_params(params: dict[str, Any]) -> str:

@@ -4,10 +4,12 @@ import csv
 import json
 import math
 
+import attrs
 import pytest
 from factories import bar
 
 from framework import ListFeed, OrderFilled, OrderSide, Strategy, backtest
+from framework._results import csv_money
 from framework.portfolio import Trade, compute_statistics
 
 DAY = 86_400 * 10**9
@@ -174,6 +176,66 @@ def test_fills_and_trades_as_csv(result, tmp_path):
         "pnl",
         "commission",
     ]
+
+
+def _noisy(result):
+    """``result`` with a trade and a fill holding float noise, as arithmetic leaves it."""
+    noisy_trade = attrs.evolve(
+        result.trades[0],
+        qty=100.0,
+        entry_price=99.52,
+        exit_price=84.21,
+        pnl=-1531.0000000000002,
+        commission=0.30000000000000004,
+    )
+    noisy_fill = attrs.evolve(result.fills[0], qty=3.0, price=99.52, commission=0.1 + 0.2)
+    tiny = attrs.evolve(noisy_trade, qty=1e-8, pnl=1.234e-9, commission=-1e-30)
+    return attrs.evolve(result, trades=(noisy_trade, tiny), fills=(noisy_fill,))
+
+
+def test_csv_money_columns_hold_no_float_noise_and_lose_nothing(result, tmp_path):
+    noisy = _noisy(result)
+    noisy.write_trades_csv(tmp_path / "trades.csv")
+    noisy.write_fills_csv(tmp_path / "fills.csv")
+    text = (tmp_path / "trades.csv").read_text()
+    assert "0000000" not in text and "9999999" not in text
+    with open(tmp_path / "trades.csv", newline="") as handle:
+        trades = list(csv.DictReader(handle))
+    assert [(r["pnl"], r["commission"]) for r in trades] == [
+        ("-1531.0", "0.3"),
+        ("1.234e-09", "0.0"),  # tiny but real PnL kept; noise under the notional dropped
+    ]
+    assert (trades[0]["entry_price"], trades[0]["exit_price"]) == ("99.52", "84.21")
+    with open(tmp_path / "fills.csv", newline="") as handle:
+        fills = list(csv.DictReader(handle))
+    assert (fills[0]["price"], fills[0]["commission"]) == ("99.52", "0.3")
+    # The JSON stays the exact record.
+    assert json.loads(noisy.to_json())["trades"][0]["pnl"] == -1531.0000000000002
+
+
+def test_csv_money_columns_read_back_as_clean_numbers_in_pandas(result, tmp_path):
+    pandas = pytest.importorskip("pandas")
+    _noisy(result).write_trades_csv(tmp_path / "trades.csv")
+    frame = pandas.read_csv(tmp_path / "trades.csv")
+    assert frame["pnl"].tolist() == [-1531.0, 1.234e-09]
+    assert frame["commission"].tolist() == [0.3, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("value", "notional", "rounded"),
+    [
+        (-1531.0000000000002, 9_952.0, -1531.0),
+        (45.000000000000284, 9_952.0, 45.0),
+        (1_234_567.8900000001, 5e7, 1_234_567.89),
+        (0.123456789012, 0.5, 0.123456789012),  # 12 digits of a small notional all kept
+        (-1e-20, 100.0, 0.0),
+        (math.inf, 100.0, math.inf),
+        (0.0, 0.0, 0.0),
+    ],
+)
+def test_csv_money_rounds_to_twelve_digits_of_the_notional(value, notional, rounded):
+    assert csv_money(value, notional=notional) == rounded
+    assert str(csv_money(value, notional=notional)) == str(rounded)
 
 
 def test_summary_names_every_figure(result):
