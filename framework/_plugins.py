@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,12 +53,18 @@ def load_strategy_class(spec: str) -> type[Strategy]:
 
 
 def _import_module(name: str) -> object:
+    # As `python -m` does: a module spec names the user's own code, found from where they run.
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            raise StrategyLoadError(f"cannot import module {name!r}") from exc
-        raise
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+            raise StrategyLoadError(
+                f"cannot import module {name!r}: {exc.msg} "
+                "(searched the current directory and installed packages)"
+            ) from exc
+        raise  # the module itself imports something missing: the user's own error
 
 
 def _import_file(path: str) -> object:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Collection, Sequence
 
 from .._errors import ConfigError, TradewireError
 from ._config import DEFAULT_CONFIG, Config, find_config
+from ._user_errors import print_user_error
 
 #: subcommand -> (module under framework.cli, one-line help)
 SUBCOMMANDS = {
@@ -42,6 +44,11 @@ def build_parser(
         description="Write a strategy once; backtest it, replay sessions, paper-trade it live.",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help="on an error in your code, show every frame (default: only your own frames)",
+    )
     parser.add_argument(
         "--config",
         metavar="PATH",
@@ -87,7 +94,13 @@ def _named_command(argv: Sequence[str]) -> set[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit code."""
+    """Run the command line; returns the process exit code.
+
+    Exit codes: 0 success, 1 an exception from the user's own code (their frames and one
+    line naming strategy, hook and event; all frames with ``--traceback``), 2 a tradewire
+    error (one line each), 130 interrupted. A closed stdout (``tradewire ... | head``) ends
+    the command quietly with 141, as a process killed by SIGPIPE would.
+    """
     try:
         args = parse_args(argv)
     except ConfigError as exc:
@@ -97,20 +110,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    code = 1
+    codes = [0]
     try:
-        code = int(args._module.run(args))
+        codes.append(int(args._module.run(args)))
+        sys.stdout.flush()  # inside the try: a closed pipe shows up here at the latest
+    except* BrokenPipeError:
+        codes.append(_stdout_closed())
     except* TradewireError as group:
         for error in _leaves(group):
             print(f"tradewire: error: {error}", file=sys.stderr)
-        code = 2
+        codes.append(2)
     except* KeyboardInterrupt:
         print("tradewire: interrupted", file=sys.stderr)
-        code = 130
-    return code
+        codes.append(130)
+    except* Exception as group:
+        for error in _leaves(group):
+            print_user_error(error, full=args.traceback)
+        codes.append(1)
+    return max(codes)
 
 
-def _leaves(group: BaseExceptionGroup[TradewireError]) -> list[BaseException]:
+def _stdout_closed() -> int:
+    # Python flushes stdout again at exit and would report that failure too: point the
+    # descriptor at /dev/null so the exit is as quiet as the reader that went away.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
     found: list[BaseException] = []
     for exc in group.exceptions:
         if isinstance(exc, BaseExceptionGroup):

@@ -8,6 +8,7 @@ CI logs are unaffected. rich is imported only when a bar is actually shown.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ from typing import IO, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 import trio
+
+from .._failure import run_sync
 
 T = TypeVar("T")
 
@@ -39,9 +42,16 @@ class ProgressReporting(Protocol):
 
 
 def wants_progress(quiet: bool, stream: IO[str] | None = None) -> bool:
-    """Whether to draw a bar: not quiet and ``stream`` (stderr by default) is a terminal."""
+    """Whether to draw a bar: not quiet and ``stream`` (stderr by default) is a terminal
+    that can redraw a line."""
     stream = sys.stderr if stream is None else stream
-    return not quiet and stream.isatty()
+    return not quiet and can_redraw(stream)
+
+
+def can_redraw(stream: IO[str]) -> bool:
+    """Whether ``stream`` is a terminal that moves the cursor: a TTY whose ``TERM`` is not
+    ``dumb`` (editors' shells, some CI runners), where rich would draw nothing at all."""
+    return stream.isatty() and os.environ.get("TERM", "").lower() not in ("dumb", "unknown")
 
 
 def sample_feeds(feeds: Sequence[object]) -> Callable[[], ProgressSample]:
@@ -121,7 +131,7 @@ def run_with_progress(
     show: bool,
     description: str = "replay",
 ) -> T:
-    """``trio.run(run)``, with :func:`show_progress` beside it when ``show`` is true."""
+    """``run_sync(run)``, with :func:`show_progress` beside it when ``show`` is true."""
 
     async def main() -> T:
         if not show:
@@ -132,7 +142,7 @@ def run_with_progress(
             nursery.cancel_scope.cancel()
         return result
 
-    return trio.run(main)
+    return run_sync(main)
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 import io
 from pathlib import Path
 
+import pytest
 import trio
 from rich.console import Console
 
@@ -16,13 +17,23 @@ class Terminal(io.StringIO):
         return True
 
 
-def test_progress_only_on_a_terminal_and_not_when_quiet():
+def test_progress_only_on_a_terminal_and_not_when_quiet(monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-256color")
     assert wants_progress(False, Terminal())
     assert not wants_progress(True, Terminal())
     assert not wants_progress(False, io.StringIO())
 
 
-async def test_bar_shows_events_percent_rate_and_eta(autojump_clock):
+@pytest.mark.parametrize("term", ["dumb", "unknown", "DUMB"])
+def test_no_progress_on_a_terminal_that_cannot_redraw(monkeypatch, term):
+    monkeypatch.setenv("TERM", term)
+    assert not wants_progress(False, Terminal())
+
+
+async def test_bar_shows_events_percent_rate_and_eta(autojump_clock, monkeypatch):
+    # A terminal that can draw, whatever the one running the suite is (rich reads TERM).
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=120, color_system=None)
     done = 0
