@@ -2,11 +2,14 @@
 
 Combinations come out in a fixed order — the product of the axes in the order they were
 given, each axis in its own order — so a sweep's jobs, and its ties, are the same every run.
+A grid does not know the strategy's parameter types: ``fast=5-20`` parses as the one string
+``'5-20'``, and the sweep, which knows ``fast`` is an int, rejects it (:func:`check_axis`).
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -14,9 +17,14 @@ from typing import Any
 import attrs
 
 from .._errors import ParameterError
+from .._params import Param
 
 #: More values than this on one axis is almost certainly a typo (a step of 0.0001, say).
 MAX_AXIS_VALUES = 100_000
+#: The accepted forms of one axis, for error messages.
+AXIS_FORMS = "a range NAME=START:STOP[:STEP] or a list NAME=V1,V2,..."
+#: ``5-20``: a range written with a dash.
+_DASHED_RANGE = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*")
 
 
 @attrs.frozen(slots=True)
@@ -24,21 +32,38 @@ class Grid:
     """Named axes of values; iterating yields one ``{name: value}`` dict per combination."""
 
     axes: tuple[tuple[str, tuple[Any, ...]], ...]
+    #: The spec each axis was parsed from, in the order of ``axes`` (for error messages).
+    specs: tuple[str, ...] = attrs.field(default=(), eq=False)
 
     @classmethod
     def parse(cls, specs: Iterable[str]) -> Grid:
         """Parse ``NAME=START:STOP[:STEP]`` and ``NAME=V1,V2,...`` specs. A name given twice
         keeps the later spec (so command-line specs override the config file's)."""
-        axes: dict[str, tuple[Any, ...]] = {}
+        axes: dict[str, tuple[str, tuple[Any, ...]]] = {}
         for spec in specs:
             name, values = parse_axis(spec)
             axes.pop(name, None)
-            axes[name] = values
-        return cls(tuple(axes.items()))
+            axes[name] = (spec.strip(), values)
+        return cls(
+            tuple((name, values) for name, (_, values) in axes.items()),
+            specs=tuple(spec for spec, _ in axes.values()),
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.axes)
+
+    def spec(self, name: str) -> str:
+        """The ``NAME=...`` text the axis ``name`` came from (rebuilt from its values when
+        the grid was built directly)."""
+        index = self.names.index(name)
+        if index < len(self.specs):
+            return self.specs[index]
+        return f"{name}={','.join(map(str, self.axes[index][1]))}"
+
+    def describe(self) -> str:
+        """Every axis as the command line gives it: ``--grid fast=5:20 --grid slow=30``."""
+        return " ".join(f"--grid {self.spec(name)}" for name in self.names)
 
     def __len__(self) -> int:
         size = 1
@@ -91,6 +116,31 @@ def _range(name: str, text: str) -> tuple[Any, ...]:
     integral = all(v == v.to_integral_value() for v in (start, step)) and "." not in text
     values = [start + step * i for i in range(count)]
     return tuple(int(v) if integral else float(v) for v in values)
+
+
+def check_axis(grid: Grid, name: str, param: Param[Any]) -> None:
+    """Raise :class:`ParameterError` if a value on the axis ``name`` is not of ``param``'s
+    type (``fast=5-20`` for an int). Such a value fails every combination it is in for the
+    same reason, so it is a mistake in the grid, not combinations to skip. Bounds are not
+    checked here: a value out of bounds is one rejected combination, like fast >= slow."""
+    values = dict(grid.axes)[name]
+    typed: Param[Any] = Param(param.default, param.doc, kind=param.kind)
+    typed.name = name
+    for value in values:
+        try:
+            typed.convert(value)
+        except ParameterError:
+            spec = grid.spec(name)
+            dashed = _DASHED_RANGE.fullmatch(value) if isinstance(value, str) else None
+            hint = f" (for a range write {name}={dashed[1]}:{dashed[2]})" if dashed else ""
+            raise ParameterError(
+                f"--grid {spec}: {value!r} is not {_article(param.kind.__name__)}{hint}; "
+                f"an axis is {AXIS_FORMS}"
+            ) from None
+
+
+def _article(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def _scalar(text: str) -> Any:

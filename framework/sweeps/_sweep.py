@@ -5,7 +5,9 @@ statistic. Ranking is a total order — the statistic (higher is better, except 
 drawdown, volatility and cost figures in :data:`LOWER_IS_BETTER`), rows without it after rows
 with it, then grid order — so the same grid gives the same table on any backend and any number
 of workers. Combinations the strategy rejects (``ParameterError``: fast >= slow, say) are
-found before anything runs and reported as skipped rows after the ranked ones.
+found before anything runs and reported as skipped rows after the ranked ones. A grid that
+cannot give a single backtest is an error, raised before anything runs: a value of the wrong
+type on an axis (``fast=5-20`` for an int parameter) or every combination rejected.
 
 :func:`walk_forward` guards against overfitting: on each window it sweeps the grid over the
 train part, takes the best row, and backtests those parameters on the test part that follows.
@@ -27,7 +29,7 @@ from .._errors import ConfigError, ParameterError
 from .._params import declared_params
 from .._plugins import load_strategy_class
 from ._backends import Backend, LocalBackend
-from ._grid import Grid
+from ._grid import Grid, check_axis
 from ._jobs import OK, SKIPPED, SweepJob, SweepRow, check_params
 from ._windows import DataSlice, WalkWindow, WindowSize, plan_windows
 
@@ -235,7 +237,7 @@ def sweep(
     spec, names = _prepare(strategy, grid, params)
     slices = tuple(DataSlice(path=str(Path(p).resolve())) for p in _existing(data))
     jobs = _jobs(spec, grid, params, slices, cash, feed_options, backtest_options)
-    rows = _run(jobs, backend or LocalBackend(), on_row)
+    rows = _run(jobs, backend or LocalBackend(), on_row, grid=grid)
     return _rank(spec, names, rank_by, rows)
 
 
@@ -272,7 +274,7 @@ def walk_forward(
         for w, jobs in enumerate(per_window)
         for job in jobs
     ]
-    rows = _run(flat, backend, on_row)
+    rows = _run(flat, backend, on_row, grid=grid)
     trains: list[SweepResult] = []
     for w in range(len(windows)):
         own = [attrs.evolve(r, number=r.number - w * size) for r in rows[w * size : (w + 1) * size]]
@@ -325,6 +327,8 @@ def _prepare(
         raise ParameterError(
             f"{cls.__name__} has no parameter {', '.join(map(repr, unknown))} (parameters: {known})"
         )
+    for name in grid.names:
+        check_axis(grid, name, declared[name])
     return spec, grid.names
 
 
@@ -369,9 +373,15 @@ def _jobs(
 
 
 def _run(
-    jobs: list[SweepJob], backend: Backend, on_row: Callable[[SweepRow], None] | None
+    jobs: list[SweepJob],
+    backend: Backend,
+    on_row: Callable[[SweepRow], None] | None,
+    *,
+    grid: Grid | None = None,
 ) -> list[SweepRow]:
-    """Rows for ``jobs`` in job order; invalid combinations never reach the backend."""
+    """Rows for ``jobs`` in job order; invalid combinations never reach the backend. Jobs
+    from ``grid`` that are all invalid raise :class:`ParameterError`: a sweep that runs
+    nothing must not pass for one that ran."""
     rows: dict[int, SweepRow] = {}
     runnable = []
     cls = load_strategy_class(jobs[0].strategy) if jobs else None
@@ -383,6 +393,13 @@ def _run(
             rows[job.number] = skipped
             if on_row is not None:
                 on_row(skipped)
+    if grid is not None and jobs and not runnable:
+        first = rows[jobs[0].number]
+        name = cls.__name__ if cls is not None else jobs[0].strategy
+        raise ParameterError(
+            f"no combination of {grid.describe()} can run: {name} rejects all {len(grid)} "
+            f"(first: {_format_params(first.params)}: {first.reason})"
+        )
     for row in backend.run(runnable, on_row):
         rows[row.number] = row
     return [rows[job.number] for job in jobs]
@@ -432,6 +449,10 @@ def _cell(value: Any) -> Any:
     if isinstance(value, dict | list):
         return repr(value)
     return value
+
+
+def _format_params(params: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in params.items())
 
 
 def _short(value: Any) -> str:

@@ -73,3 +73,10 @@ def test_public_names_are_pinned():
     }
     for name in framework.sweeps.__all__:
         assert hasattr(framework.sweeps, name)
+
+
+def test_grid_remembers_each_axis_spec_for_messages():
+    grid = Grid.parse(["fast=5:20:5", " slow=30,50 ", "fast=5-20"])
+    assert grid.spec("fast") == "fast=5-20" and grid.spec("slow") == "slow=30,50"
+    assert grid.describe() == "--grid slow=30,50 --grid fast=5-20"
+    assert Grid((("n", (1, 2)),)).describe() == "--grid n=1,2"

@@ -6,7 +6,7 @@ import pytest
 
 from framework import ParameterError, backtest
 from framework.cli import main
-from framework.sweeps import Grid, LocalBackend, SweepRow, sweep
+from framework.sweeps import Grid, LocalBackend, SweepRow, WindowSize, sweep, walk_forward
 from strategies.sma_cross import SmaCross
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,3 +113,62 @@ def test_costs_apply_to_every_backtest_of_the_sweep(tmp_path):
     rows = {p: list(csv.DictReader(io.StringIO(p.read_text()))) for p in (free, costly)}
     for a, b in zip(rows[free], rows[costly], strict=True):
         assert float(b["commissions"]) == float(a["fills"])  # 1 per order, one fill per order
+
+
+ACCEPTED_FORMS = "an axis is a range NAME=START:STOP[:STEP] or a list NAME=V1,V2,..."
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("fast=5-20", "--grid fast=5-20: '5-20' is not an int (for a range write fast=5:20); "),
+        ("fast=5,ten", "--grid fast=5,ten: 'ten' is not an int; "),
+        ("fast=5:20:2.5", "--grid fast=5:20:2.5: 5.0 is not an int; "),
+        ("qty=1,lots", "--grid qty=1,lots: 'lots' is not a float; "),
+    ],
+)
+def test_a_value_of_the_wrong_type_fails_the_sweep_before_it_runs(spec, message):
+    class Refuses(LocalBackend):
+        def run(self, jobs, on_row=None):
+            raise AssertionError("nothing may run")
+
+    with pytest.raises(ParameterError) as caught:
+        sweep("sma_cross", [AAPL], Grid.parse([spec]), backend=Refuses(workers=1))
+    assert str(caught.value) == message + ACCEPTED_FORMS
+
+
+def test_a_grid_whose_every_combination_is_rejected_fails_the_sweep():
+    grid = Grid.parse(["fast=30,40", "slow=20,30"])
+    message = (
+        "no combination of --grid fast=30,40 --grid slow=20,30 can run: SmaCross rejects all 4 "
+        "(first: fast=30 slow=20: fast (30) must be shorter than slow (20))"
+    )
+    with pytest.raises(ParameterError) as caught:
+        sweep("sma_cross", [AAPL], grid, backend=LocalBackend(workers=1))
+    assert str(caught.value) == message
+    with pytest.raises(ParameterError, match="no combination of --grid fast=30,40"):
+        walk_forward("sma_cross", [AAPL], grid, train=WindowSize.parse("5000", "--train"),
+                     test=WindowSize.parse("2000", "--test"), backend=LocalBackend(workers=1))  # fmt: skip
+
+
+def test_values_out_of_bounds_are_skipped_combinations_not_grid_errors():
+    swept = sweep("sma_cross", [AAPL], Grid.parse(["fast=0,5"]), backend=LocalBackend(workers=1))
+    assert [r.params for r in swept.ranked] == [{"fast": 5}]
+    assert swept.skipped[0].reason == "parameter 'fast' must be >= 1, got 0"
+
+
+@pytest.mark.parametrize(
+    ("grids", "error"),
+    [
+        (["fast=5-20"], "tradewire: error: --grid fast=5-20: '5-20' is not an int"),
+        (["fast=30", "slow=20"], "tradewire: error: no combination of --grid fast=30 --grid"),
+    ],
+)
+def test_sweep_command_that_would_run_nothing_exits_2_with_one_line(capsys, grids, error):
+    args = ["sweep", "sma_cross", "--data", str(AAPL), "--workers", "1"]
+    code = main([*args, *(a for g in grids for a in ("--grid", g))])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(error), lines
