@@ -77,7 +77,16 @@ def run_sync(async_fn: Callable[[], Awaitable[T]]) -> T:
     """``trio.run(async_fn)``, raising a lone failure as itself rather than as a group.
 
     Several failures at once (two feeds failing together) stay an ``ExceptionGroup``.
+    Called from inside a Trio run, it refuses with a message naming the async variant.
     """
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:
+        pass  # no run in progress: the expected case
+    else:
+        raise RuntimeError(
+            "this helper runs its own trio.run(); from async code use the *_async variant"
+        )
     try:
         return trio.run(async_fn)
     except BaseExceptionGroup as group:

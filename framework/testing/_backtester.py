@@ -14,11 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeAlias
 
-import trio
-
 from .._backtest import backtest_async, feeds_for
 from .._errors import ConfigError
 from .._events import Event
+from .._failure import run_sync
 from .._results import RunResult
 from .._strategy import Strategy
 from ..feeds._feed import Feed, ListFeed
@@ -79,17 +78,6 @@ def check_fresh_data(data: Data) -> None:
             "pass paths, events, or a callable that builds fresh feeds: a feed object may keep "
             "state from one run to the next"
         )
-
-
-def run_sync(async_fn: Callable[[], Any]) -> Any:
-    """``trio.run`` with a clear message when called from inside a Trio run."""
-    try:
-        trio.lowlevel.current_task()
-    except RuntimeError:
-        return trio.run(async_fn)
-    raise RuntimeError(
-        "this helper runs its own trio.run(); from an async test use the *_async variant"
-    )
 
 
 class Backtester:

@@ -136,3 +136,8 @@ def test_a_string_path_is_one_path():
     whole = framework.backtest(Strategy(), str(SAMPLE))
     assert whole.bars == 10_000
     assert framework.backtest(Strategy(), SAMPLE).bars == 10_000
+
+
+async def test_the_sync_helper_inside_a_trio_run_names_the_async_variant():
+    with pytest.raises(RuntimeError, match="use the \\*_async variant"):
+        framework.backtest(Strategy(), [ListFeed(bars(2))])
