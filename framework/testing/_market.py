@@ -468,6 +468,24 @@ class SyntheticMarket:
             return live[-count:]
         return self._history(code, interval).newest(count - len(live)) + live
 
+    def bars_since(self, code: str, interval: Interval, ts_open: int) -> list[SyntheticBar]:
+        """Kept bars opened at or after ``ts_open``, oldest first; the last is in progress.
+
+        A client that was sent the bar opened at ``ts_open`` gets from this its final state and
+        every bar completed since, flat ones for periods without trades included: one time step
+        may cross several bar periods, and each of them is a bar (at most ``history_limit``).
+        """
+        series = self._series(code, interval)
+        newer: list[SyntheticBar] = []
+        if series.current is not None and series.current.ts_open >= ts_open:
+            newer.append(series.current)
+        for bar in reversed(series.completed):
+            if bar.ts_open < ts_open:
+                break
+            newer.append(bar)
+        newer.reverse()
+        return newer
+
     def current_bar(self, code: str, interval: Interval) -> SyntheticBar | None:
         """The in-progress bar (None for second bars before the first trade)."""
         return self._series(code, interval).current

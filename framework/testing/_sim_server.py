@@ -16,7 +16,7 @@ Structure: one task per TCP connection (started by ``trio.serve_listeners``) run
 handshake, then three child tasks: trio-websocket's reader, our reader (client messages into a
 bounded queue) and an actor that owns every frame sent, so frame order, frame counting and
 faults are decided in one place. The market advances in one clock task per server, which wakes
-the actors. Connections are closed gracefully (bounded by ``close_grace``) when the server
+the actors, and before each heartbeat, so ``server_time`` never runs ahead of the bars sent. Connections are closed gracefully (bounded by ``close_grace``) when the server
 stops.
 """
 
@@ -887,11 +887,17 @@ class _Connection:
                 await self._pump()
             if self._stalled:
                 continue
+            heartbeat_due = now >= self._next_heartbeat
+            if heartbeat_due:
+                # server_time closes every bar that ended by then (the client needs no newer
+                # bar to see it), so each trade up to it must be sent first, however late the
+                # market clock task runs.
+                self.server._advance_market_to(self.server.sim_time_ns())
             if self._market_dirty:
                 self._market_dirty = False
                 self._queue_updates()
-            if now >= self._next_heartbeat:
-                self._out.append(_dumps({"server_time": _ms(self.server.sim_time_ns())}))
+            if heartbeat_due:
+                self._out.append(_dumps({"server_time": _ms(self.server.market.now_ns)}))
                 interval = self.config.heartbeat_interval
                 assert interval is not None
                 missed = math.floor((now - self._next_heartbeat) / interval)
@@ -1280,10 +1286,20 @@ class _Connection:
         for key, sub in self._subscriptions.items():
             if sub.kind == "series":
                 assert sub.interval is not None
-                bar = market.current_bar(sub.code, sub.interval)
-                if bar is not None and bar != self._sent_bars.get(key):
-                    self._sent_bars[key] = bar
-                    self._out.append(_series_frame(sub.code, sub.interval, [bar]))
+                # Not just the bar in progress: one market step can end several bar periods
+                # (at speed 300 a 75 s step skips a minute in five), and the last state of a
+                # bar that ended is what the client keeps as final.
+                sent = self._sent_bars.get(key)
+                if sent is None:
+                    current = market.current_bar(sub.code, sub.interval)
+                    bars = [] if current is None else [current]
+                else:
+                    bars = market.bars_since(sub.code, sub.interval, sent.ts_open)
+                for bar in bars:
+                    if bar != sent:
+                        self._out.append(_series_frame(sub.code, sub.interval, [bar]))
+                if bars:
+                    self._sent_bars[key] = bars[-1]
             elif sub.kind == "tick":
                 for trade in market.trades_after(sub.code, self._sent_tick_seq.get(sub.code, 0)):
                     self._out.append(self._tick_frame(sub.code, [trade]))
@@ -1439,10 +1455,16 @@ class SimulatedServer:
         while True:
             await trio.sleep_until(self._t0 + (step + 1) * interval)
             step = max(step + 1, int((trio.current_time() - self._t0) / interval))
-            self.market.advance_to(start_ns + step * step_ns)
-            for conn in self._connections:
-                if conn.is_open:
-                    conn.notify_market()
+            self._advance_market_to(start_ns + step * step_ns)
+
+    def _advance_market_to(self, ts: int) -> None:
+        """Make the market's trades up to simulated time ``ts`` and wake the connections."""
+        if ts <= self.market.now_ns:
+            return
+        self.market.advance_to(ts)
+        for conn in self._connections:
+            if conn.is_open:
+                conn.notify_market()
 
     async def _handle_tcp(self, raw: trio.SocketStream) -> None:
         conn = _Connection(self, len(self._connections) + 1, raw)

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import pytest
 import trio
+import trio.testing
 from trio_websocket import (
     ConnectionClosed,
     ConnectionRejected,
@@ -366,6 +367,29 @@ async def test_heartbeats_carry_simulated_server_time_in_milliseconds() -> None:
     assert all(list(beat) == ["server_time"] for beat in beats)
     assert all(isinstance(beat["server_time"], int) for beat in beats)
     assert config.start_time_ns // 1_000_000 < beats[0]["server_time"] < beats[1]["server_time"]
+
+
+async def test_a_heartbeat_never_runs_ahead_of_the_bars_sent(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    # The market clock ticks every 10 s here and a heartbeat comes every 0.05 s (3 simulated
+    # minutes): each heartbeat must first bring the bars up to its server_time, which the client
+    # takes as the end of every bar before it.
+    config = fast(speed=3600.0, trade_interval=10.0, heartbeat_interval=0.05)
+    with trio.fail_after(TEST_TIMEOUT):
+        async with open_simulated_server(config) as server, connect(server.url) as ws:
+            await subscribe_and_skip_preamble(ws, AAPL_1M)
+            newest = (await receive(ws))["series"][-1]["time"]
+            beats = 0
+            while beats < 5:
+                frame = await receive(ws)
+                if is_series(frame):
+                    (bar,) = frame["series"]
+                    assert bar["time"] in (newest, newest + 60.0)
+                    newest = bar["time"]
+                else:
+                    beats += 1
+                    assert newest <= frame["server_time"] / 1000 < newest + 60.0
 
 
 async def test_a_client_that_stops_answering_pings_is_closed_with_1011() -> None:
