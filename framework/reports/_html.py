@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ConfigError
+from .._statistic_display import format_percent, format_statistic, statistic_label
 from ._digest import SeriesPoints
 from ._model import ReportData
 
@@ -27,17 +28,6 @@ MAX_FILL_MARKERS = 5_000
 
 _EPOCH = _dt.datetime(1970, 1, 1)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-#: Statistics shown as percentages.
-_FRACTIONS = frozenset(
-    {
-        "total_return",
-        "annualized_return",
-        "volatility",
-        "max_drawdown",
-        "win_rate",
-        "exposure_time",
-    }
-)
 _PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em auto; max-width: 1200px; color: #222; }
@@ -119,36 +109,15 @@ def _header(report: ReportData) -> str:
 
 
 def _stats_table(stats: Mapping[str, Any], report: ReportData) -> str:
+    # Labels and units from the one place the summary and sweep tables use too, so a figure
+    # reads the same in the terminal and here; the key stays in a tooltip, for the JSON.
     rows = [("final_equity", report.final_equity), *stats.items()]
     body = "".join(
-        f"<tr><td>{html.escape(name.replace('_', ' '))}</td>"
-        f"<td>{_format_stat(name, value)}</td></tr>"
+        f'<tr><td title="{html.escape(name)}">{html.escape(statistic_label(name).label)}</td>'
+        f"<td>{html.escape(format_statistic(name, value))}</td></tr>"
         for name, value in rows
     )
     return f'<table id="stats" class="stats">{body}</table>'
-
-
-def _format_stat(name: str, value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return str(value)
-    if name in _FRACTIONS and isinstance(value, int | float):
-        return f"{value * 100:.2f}%"
-    if name.endswith("_s") and isinstance(value, int | float):
-        return _duration(float(value))
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.4f}" if abs(value) < 1_000 else f"{value:,.2f}"
-    return html.escape(str(value))
-
-
-def _duration(seconds: float) -> str:
-    days, rest = divmod(int(seconds), 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes = rest // 60
-    return f"{days}d {hours}h {minutes}m" if days else f"{hours}h {minutes}m"
 
 
 def _equity_figure(report: ReportData) -> str:
@@ -272,7 +241,7 @@ def _return_cell(value: float | None) -> str:
         return "<td></td>"
     alpha = min(abs(value) * 10, 0.8)
     kind = "pos" if value > 0 else "neg" if value < 0 else ""
-    return f'<td class="{kind}" style="--a:{alpha:.2f}">{value * 100:.2f}%</td>'
+    return f'<td class="{kind}" style="--a:{alpha:.2f}">{format_percent(value)}</td>'
 
 
 def _trade_table(trades: Sequence[Mapping[str, Any]]) -> str:

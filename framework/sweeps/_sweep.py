@@ -28,6 +28,7 @@ import attrs
 from .._errors import ConfigError, ParameterError
 from .._params import declared_params
 from .._plugins import load_strategy_class
+from .._statistic_display import format_percent, format_statistic
 from ._backends import Backend, LocalBackend
 from ._grid import Grid, check_axis
 from ._jobs import OK, SKIPPED, SweepJob, SweepRow, check_params
@@ -86,7 +87,8 @@ class SweepResult:
         return out.getvalue()
 
     def table(self, top: int = 10) -> str:
-        """The best ``top`` rows as aligned text, for a terminal."""
+        """The best ``top`` rows as aligned text, for a terminal; figures read as in the
+        backtest summary and the report (``8.78%``, not ``0.0878``)."""
         columns = [self.rank_by] + [
             c for c in ("total_return", "sharpe", "max_drawdown", "trades") if c != self.rank_by
         ]
@@ -97,7 +99,7 @@ class SweepResult:
                 [
                     str(rank),
                     *(str(row.params.get(n)) for n in self.param_names),
-                    *(_short(row.value(c)) for c in columns),
+                    *(format_statistic(c, row.value(c)) for c in columns),
                 ]
             )
         widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -201,10 +203,11 @@ class WalkForwardResult:
                     str(w.window.index),
                     w.window.describe()["test_start"],
                     *(str((w.params or {}).get(n, "-")) for n in self.param_names),
-                    _short(best.value(self.rank_by)) if best else "-",
-                    _short(w.test.value("total_return")) if w.test else "-",
-                    _short(w.test.value("sharpe")) if w.test else "-",
-                    _short(w.test.value("trades")) if w.test else "-",
+                    format_statistic(self.rank_by, best.value(self.rank_by)) if best else "-",
+                    *(
+                        format_statistic(name, w.test.value(name)) if w.test else "-"
+                        for name in ("total_return", "sharpe", "trades")
+                    ),
                 ]
             )
         widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -212,10 +215,7 @@ class WalkForwardResult:
             "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in lines
         ]
         oos = self.out_of_sample_return()
-        text.append(
-            "out-of-sample return (test windows compounded): "
-            + (f"{oos * 100:.2f}%" if oos is not None else "n/a")
-        )
+        text.append(f"out-of-sample return (test windows compounded): {format_percent(oos)}")
         return "\n".join(text)
 
 
@@ -453,11 +453,3 @@ def _cell(value: Any) -> Any:
 
 def _format_params(params: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in params.items())
-
-
-def _short(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return str(value)

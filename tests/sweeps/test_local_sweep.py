@@ -146,9 +146,10 @@ def test_a_grid_whose_every_combination_is_rejected_fails_the_sweep():
     with pytest.raises(ParameterError) as caught:
         sweep("sma_cross", [AAPL], grid, backend=LocalBackend(workers=1))
     assert str(caught.value) == message
+    train, test = WindowSize.parse("5000", "--train"), WindowSize.parse("2000", "--test")
     with pytest.raises(ParameterError, match="no combination of --grid fast=30,40"):
-        walk_forward("sma_cross", [AAPL], grid, train=WindowSize.parse("5000", "--train"),
-                     test=WindowSize.parse("2000", "--test"), backend=LocalBackend(workers=1))  # fmt: skip
+        walk_forward("sma_cross", [AAPL], grid, train=train, test=test,
+                     backend=LocalBackend(workers=1))  # fmt: skip
 
 
 def test_values_out_of_bounds_are_skipped_combinations_not_grid_errors():
