@@ -9,7 +9,11 @@ the exception itself, because a script or a notebook has no nursery to speak of.
 
 from __future__ import annotations
 
+import functools
+import sysconfig
+import traceback
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
@@ -71,6 +75,41 @@ def _innermost_hook(
                 found = (owner, name)
         tb = tb.tb_next
     return found
+
+
+def is_users_frame(filename: str) -> bool:
+    """Whether a frame's file is the user's: not tradewire's, the standard library's, the
+    import system's or an installed package's (Trio, attrs, ...)."""
+    if filename.startswith("<frozen "):
+        return False
+    try:
+        resolved = str(Path(filename).resolve())
+    except (OSError, ValueError):
+        return True
+    return not resolved.startswith(_not_the_users())
+
+
+@functools.cache
+def _not_the_users() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    found = {str(Path(__file__).resolve().parent)}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        if path := paths.get(key):
+            found.add(str(Path(path).resolve()))
+    return tuple(found)
+
+
+def carry_users_frames(exc: BaseException) -> None:
+    """Keep the user's frames of ``exc`` on it, for when it crosses a process boundary (a
+    sweep worker) where its traceback is lost; :func:`users_frames` reads them back."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    exc.tradewire_frames = [f for f in frames if is_users_frame(f.filename)]  # type: ignore[attr-defined]
+
+
+def users_frames(exc: BaseException) -> list[traceback.FrameSummary] | None:
+    """The frames :func:`carry_users_frames` kept on ``exc``, or None."""
+    frames = getattr(exc, "tradewire_frames", None)
+    return list(frames) if isinstance(frames, list) else None
 
 
 def run_sync(async_fn: Callable[[], Awaitable[T]]) -> T:

@@ -9,46 +9,25 @@ library's), the whole trace is shown: hiding it then would hide the only evidenc
 
 from __future__ import annotations
 
-import functools
 import sys
-import sysconfig
 import traceback
-from pathlib import Path
 from typing import TextIO
 
-import framework
-
-
-@functools.cache
-def _not_the_users() -> tuple[str, ...]:
-    """Directories whose frames are not the user's: this package, the interpreter's library
-    and installed packages (Trio, attrs, ...)."""
-    paths = sysconfig.get_paths()
-    found = {str(Path(framework.__file__).resolve().parent)}
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        if path := paths.get(key):
-            found.add(str(Path(path).resolve()))
-    return tuple(found)
-
-
-def is_users_frame(filename: str) -> bool:
-    """Whether a frame's file is the user's: not tradewire's, the standard library's or an
-    installed package's. Frames of ``<string>``-like pseudo files count as the user's."""
-    if filename.startswith("<frozen "):
-        return False  # the import system's own frames
-    try:
-        resolved = str(Path(filename).resolve())
-    except (OSError, ValueError):
-        return True
-    return not resolved.startswith(_not_the_users())
+from .._failure import is_users_frame, users_frames
 
 
 def print_user_error(exc: BaseException, *, full: bool, file: TextIO | None = None) -> None:
     """Print ``exc`` as described in the module docstring, then one line naming it."""
     file = sys.stderr if file is None else file
     shown = traceback.TracebackException.from_exception(exc)
+    carried = users_frames(exc)
+    if not full and carried:
+        # Raised in another process (a sweep worker): the frames it carried are the user's,
+        # and the cause is the worker's whole trace as text, for --traceback.
+        shown.stack = traceback.StackSummary.from_list(carried)
+        shown.__cause__ = shown.__context__ = None
     # A syntax error carries its own location: the frames above it are the importer's.
-    if not full and (
+    elif not full and (
         isinstance(exc, SyntaxError) or any(is_users_frame(f.filename) for f in shown.stack)
     ):
         _keep_users_frames(shown)

@@ -13,6 +13,7 @@ import attrs
 
 from .._backtest import backtest
 from .._errors import ParameterError, TradewireError
+from .._failure import carry_users_frames
 from .._plugins import load_strategy_class
 from .._strategy import Strategy
 from ._windows import BarFileWindowFeed, DataSlice
@@ -62,8 +63,11 @@ class JobFailed(TradewireError):
         if isinstance(params, str):  # unpickling: the message alone
             super().__init__(params)
             return
-        names = " ".join(f"{k}={v}" for k, v in params.items())
-        super().__init__(f"backtest with {names} failed: {'; '.join(_messages(errors))}")
+        super().__init__(f"backtest with {_names(params)} failed: {'; '.join(_messages(errors))}")
+
+
+def _names(params: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in params.items())
 
 
 def _messages(error: BaseException | None) -> list[str]:
@@ -93,17 +97,25 @@ def run_job(job: SweepJob) -> SweepRow:
     if feeds and paths:
         raise ValueError("a job's data are all whole files or all slices")
     try:
-        result = backtest(
-            strategy,
-            data,
-            cash=job.cash,
-            **(job.feed_options if paths else {}),
-            **job.backtest_options,
-        )
-    except* TradewireError as group:
-        # Our errors do not all survive pickling (BarFileError takes three arguments), and
-        # this one must cross a process boundary: send its text, naming the job.
-        raise JobFailed(job.params, group) from None
+        try:
+            result = backtest(
+                strategy,
+                data,
+                cash=job.cash,
+                **(job.feed_options if paths else {}),
+                **job.backtest_options,
+            )
+        except* TradewireError as group:
+            # Our errors do not all survive pickling (BarFileError takes three arguments), and
+            # this one must cross a process boundary: send its text, naming the job.
+            raise JobFailed(job.params, group) from None
+    except JobFailed:
+        raise
+    except Exception as exc:
+        # The user's own error travels as itself; its traceback does not cross processes.
+        carry_users_frames(exc)
+        exc.add_note(f"in the sweep combination {_names(job.params)}")
+        raise
     return SweepRow(
         number=job.number,
         params=job.params,

@@ -128,3 +128,18 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
         os.close(write)
     assert done.returncode == 141
     assert done.stderr == ""
+
+
+def test_a_strategy_error_in_a_sweep_worker_shows_the_users_frames(tmp_path, capsys):
+    path = tmp_path / "boom_at.py"
+    path.write_text(
+        BOOM.replace("class Boom(Strategy):", "class Boom(Strategy):\n    at = Param(50, 'bar')")
+        .replace("from framework import Strategy", "from framework import Param, Strategy")
+        .replace("self.seen == 50", "self.seen == self.at")
+    )
+    assert main(["sweep", f"{path}:Boom", "--data", SAMPLE, "--grid", "at=50,60"]) == 1
+    err = capsys.readouterr().err
+    assert f'File "{path}", line 12, in on_bar' in err
+    assert "concurrent" not in err and "_engine.py" not in err
+    assert "in the sweep combination at=50" in err
+    assert err.splitlines()[-2] == f"tradewire: error: KeyError: 'missing' {NOTE}"
