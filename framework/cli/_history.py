@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from .._errors import ConfigError
 from .._time import NANOS_PER_SECOND, iso_from_nanos
-from ._live_args import API_KEY_ENV, api_key_from
+from ._live_args import API_KEY_ENV, api_key_from, checked_url
 from ._progress import ProgressSample, run_with_progress, wants_progress
 
 if TYPE_CHECKING:
@@ -42,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", required=True, metavar="FILE", help="FILE.csv (bar file) or FILE.twrec (recording)"
     )
     parser.add_argument(
-        "--url", default=DEFAULT_REST_URL, help=f"REST base URL (default {DEFAULT_REST_URL})"
+        "--url",
+        default=DEFAULT_REST_URL,
+        help=f"REST base URL, http:// or https:// (default {DEFAULT_REST_URL})",
     )
     parser.add_argument(
         "--api-key-file",
@@ -64,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from ..feeds.insightsentry import RestConfig, SeriesRequest, Subscription
 
     subscription = Subscription.parse_cli("series", args.series)
+    base_url = checked_url(args.url, option="--url", schemes=("http", "https"))
     if subscription.interval.unit == "tick":
         raise ConfigError("history downloads bars; tick data is not supported here")
     if args.bars < 1:
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out must end in .csv or .twrec, got {out.name}")
     if out.exists() and not args.force:
         raise ConfigError(f"{out} exists; pass --force to replace it")
-    config = RestConfig(base_url=args.url, max_dp=args.chunk)
+    config = RestConfig(base_url=base_url, max_dp=args.chunk)
     api_key = api_key_from(args)
     request = SeriesRequest.for_subscription(subscription, min(args.bars + 1, config.max_dp))
     progress = {"bars": 0, "requests": 0}

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import stat
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,12 +45,14 @@ def add_subscription_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="bars of history each series subscription asks for in its first message",
     )
-    parser.add_argument("--url", default=DEFAULT_URL, help=f"feed URL (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--url", default=DEFAULT_URL, help=f"feed URL, ws:// or wss:// (default {DEFAULT_URL})"
+    )
     parser.add_argument(
         "--rest-url",
         metavar="URL",
-        help="REST API for warm-up history and gap backfill (default: InsightSentry's when "
-        "--url is InsightSentry's; off otherwise)",
+        help="REST API for warm-up history and gap backfill, http:// or https:// (default: "
+        "InsightSentry's when --url is InsightSentry's; off otherwise)",
     )
     parser.add_argument(
         "--no-backfill", action="store_true", help="report gaps instead of filling them over REST"
@@ -79,6 +82,43 @@ def subscriptions_from(args: argparse.Namespace) -> list[Subscription]:
     if not subs:
         raise ConfigError("subscribe to something: give --series CODE[@INTERVAL] or --quote CODE")
     return subs
+
+
+def checked_url(url: str, *, option: str, schemes: tuple[str, ...]) -> str:
+    """``url`` if it has one of ``schemes``, a host and no port outside 1..65535.
+
+    Checked before anything connects: a bad port otherwise surfaces deep inside a connection
+    attempt, as a ``ValueError`` from ``urllib`` wrapped in exception groups.
+    Raises :class:`ConfigError` (one line, naming ``option``).
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # an unbalanced IPv6 bracket
+        raise ConfigError(f"{option} is not a URL: {url!r}") from None
+    if parts.scheme not in schemes:
+        wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise ConfigError(f"{option} must start with {wanted}, got {url!r}")
+    if not parts.hostname:
+        raise ConfigError(f"{option} has no host: {url!r}")
+    try:
+        port = parts.port
+    except ValueError:  # out of 0..65535, or not a number
+        port = 0
+    if port == 0:
+        raise ConfigError(f"{option}: the port must be a number in 1..65535, got {url!r}")
+    return url
+
+
+def feed_url_from(args: argparse.Namespace) -> str:
+    """``--url``, checked: ws:// or wss://, a host, a valid port."""
+    return checked_url(args.url, option="--url", schemes=("ws", "wss"))
+
+
+def rest_url_from(args: argparse.Namespace) -> str | None:
+    """``--rest-url`` (None when not given), checked: http:// or https://, a host, a port."""
+    if args.rest_url is None:
+        return None
+    return checked_url(args.rest_url, option="--rest-url", schemes=("http", "https"))
 
 
 def api_key_from(args: argparse.Namespace) -> Secret:

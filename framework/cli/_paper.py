@@ -19,6 +19,8 @@ from ._live_args import (
     add_subscription_arguments,
     api_key_from,
     durability_from,
+    feed_url_from,
+    rest_url_from,
     stop_on_signals,
     subscriptions_from,
 )
@@ -51,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
     strategy = build_strategy(load_strategy_class(args.strategy), args.param)
     subscriptions = subscriptions_from(args)
+    url, rest_url = feed_url_from(args), rest_url_from(args)
     api_key = api_key_from(args)
     show_view = sys.stdout.isatty() and not args.quiet
 
@@ -68,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
                 [strategy],
                 subscriptions,
                 api_key=api_key,
-                url=args.url,
-                rest_url=args.rest_url,
+                url=url,
+                rest_url=rest_url,
                 backfill=not args.no_backfill,
                 record=args.record,
                 duration=args.duration,

@@ -17,6 +17,8 @@ from ._live_args import (
     add_subscription_arguments,
     api_key_from,
     durability_from,
+    feed_url_from,
+    rest_url_from,
     stop_on_signals,
     subscriptions_from,
 )
@@ -36,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from .._paper import paper_trade
 
     subscriptions = subscriptions_from(args)
+    url, rest_url = feed_url_from(args), rest_url_from(args)
     api_key = api_key_from(args)
     show_view = sys.stdout.isatty() and not args.quiet
     seen: dict[str, InsightSentryFeed] = {}
@@ -55,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
                 [],
                 subscriptions,
                 api_key=api_key,
-                url=args.url,
-                rest_url=args.rest_url,
+                url=url,
+                rest_url=rest_url,
                 backfill=not args.no_backfill,
                 record=args.out,
                 duration=args.duration,

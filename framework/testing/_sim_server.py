@@ -16,8 +16,8 @@ Structure: one task per TCP connection (started by ``trio.serve_listeners``) run
 handshake, then three child tasks: trio-websocket's reader, our reader (client messages into a
 bounded queue) and an actor that owns every frame sent, so frame order, frame counting and
 faults are decided in one place. The market advances in one clock task per server, which wakes
-the actors, and before each heartbeat, so ``server_time`` never runs ahead of the bars sent. Connections are closed gracefully (bounded by ``close_grace``) when the server
-stops.
+the actors, and before each heartbeat, so ``server_time`` never runs ahead of the bars sent.
+Connections are closed gracefully (bounded by ``close_grace``) when the server stops.
 """
 
 from __future__ import annotations
@@ -1596,10 +1596,17 @@ async def open_simulated_server(
 
 
 async def serve_forever(config: SimConfig) -> None:
-    """Serve until cancelled, printing the URL (and the accepted key) once listening."""
+    """Serve until cancelled, printing the URL (and the accepted key) once listening.
+
+    Raises :class:`~framework.ConfigError` if the server cannot listen where ``config`` says.
+    """
     server = SimulatedServer(config)
     async with trio.open_nursery() as nursery:
-        url = await nursery.start(server.serve)
+        try:
+            url = await nursery.start(server.serve)
+        except OSError as exc:  # the address is taken, not ours, or not an address at all
+            where = f"{config.host}:{config.port}"
+            raise ConfigError(f"cannot listen on {where}: {exc.strerror or exc}") from None
         keys = "any key" if config.api_keys is None else ", ".join(sorted(config.api_keys))
         print(f"simulated InsightSentry server listening on {url} (api_key: {keys})", flush=True)
 

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import trio
 
 from framework.testing import DEFAULT_API_KEY, SimConfig, open_simulated_server
@@ -40,6 +41,53 @@ def test_live_commands_need_a_key_and_a_subscription():
     assert "subscribe to something" in done.stderr and done.returncode == 2
     done = tradewire("record", "--series", "nasdaq:aapl", "--out", "x.twrec", key="k")
     assert done.returncode == 2 and "EXCHANGE:SYMBOL" in done.stderr
+
+
+PORT_RANGE = "the port must be a number in 1..65535"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ["paper", "sma_cross", "--series", "NASDAQ:AAPL", "--url", "ws://127.0.0.1:88120/live"],
+            f"--url: {PORT_RANGE}, got 'ws://127.0.0.1:88120/live'",
+        ),
+        (
+            ["record", "--series", "NASDAQ:AAPL", "--url", "ws://127.0.0.1:88120/live"],
+            f"--url: {PORT_RANGE}, got 'ws://127.0.0.1:88120/live'",
+        ),
+        (
+            ["record", "--series", "NASDAQ:AAPL", "--url", "http://127.0.0.1:8765/live"],
+            "--url must start with ws:// or wss://, got 'http://127.0.0.1:8765/live'",
+        ),
+        (
+            ["record", "--series", "NASDAQ:AAPL", "--url", "ws:///live"],
+            "--url has no host: 'ws:///live'",
+        ),
+        (
+            ["paper", "sma_cross", "--series", "NASDAQ:AAPL", "--rest-url", "http://[::1]:0"],
+            f"--rest-url: {PORT_RANGE}, got 'http://[::1]:0'",
+        ),
+        (
+            ["record", "--series", "NASDAQ:AAPL", "--rest-url", "ws://127.0.0.1:8765"],
+            "--rest-url must start with http:// or https://, got 'ws://127.0.0.1:8765'",
+        ),
+        (
+            ["history", "NASDAQ:AAPL", "--url", "http://127.0.0.1:88120"],
+            f"--url: {PORT_RANGE}, got 'http://127.0.0.1:88120'",
+        ),
+        (
+            ["serve-sim", "--port", "88120"],
+            "--port must be in 0..65535 (0: any free port), got 88120",
+        ),
+    ],
+)
+def test_bad_ports_and_urls_are_one_line_errors_before_anything_connects(args, error, tmp_path):
+    out = ["--out", str(tmp_path / ("h.csv" if args[0] == "history" else "x.twrec"))]
+    done = tradewire(*args, *(out if args[0] in ("record", "history") else []), key="k")
+    assert (done.returncode, done.stderr) == (2, f"tradewire: error: {error}\n")
+    assert not list(tmp_path.iterdir())
 
 
 async def test_paper_then_backtest_of_its_recording_give_the_same_fills(tmp_path):
