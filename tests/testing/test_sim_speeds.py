@@ -20,7 +20,7 @@ from trio.testing import MockClock
 from framework import BarUpdate, Engine
 from framework._paper import paper_trade
 from framework.cli import main
-from framework.feeds._feed import EventBatch
+from framework.feeds import EventBatch
 from framework.feeds.insightsentry import InsightSentryFeed, RecordingFeed, Subscription
 from framework.recording import Durability
 from framework.testing import DEFAULT_API_KEY, SimConfig, open_simulated_server
