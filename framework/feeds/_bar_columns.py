@@ -8,26 +8,25 @@ every value it returns is the one the row reader would produce.
 
 Two readers, tried in order:
 
-- numbers only (no symbol column, integer seconds, plain decimals): the chunk becomes one
-  flat JSON array for orjson, whose float parsing rounds exactly as ``float()`` does (a
+- numbers only (no symbol column, integer epoch times, plain decimals): the chunk becomes
+  one flat JSON array for orjson, whose float parsing rounds exactly as ``float()`` does (a
   test in tests/feeds pins that);
 - anything else without quotes: fields split on commas, converted per column.
+
+Times go through the file's :class:`~._bar_times.TimeReader`, the row reader's own.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import orjson
 
 from .._events import ohlcv_is_valid
-from .._time import NANOS_PER_SECOND, nanos_from_iso
 
-#: Integer seconds below this convert through float() without rounding, so reading them
-#: with int() gives the time the row reader's float() gives.
-_EXACT_FLOAT_INT = 2**53
+if TYPE_CHECKING:
+    from ._bar_times import TimeReader
 
 #: Characters that make a chunk more than plain non-negative numbers to JSON: brackets and
 #: braces (nesting), quotes, the letters of true, false and null, and the minus sign ("-0"
@@ -47,11 +46,13 @@ class Layout(NamedTuple):
     width: int
 
 
-def clean_columns(lines: list[str], text: str, layout: Layout) -> Columns | None:
+def clean_columns(lines: list[str], text: str, layout: Layout, times: TimeReader) -> Columns | None:
     """The columns of unquoted ``lines`` (``text`` is their concatenation), or None unless
-    every line is a row the row reader would accept as it stands.
+    every line is a row the row reader would accept as it stands, its time read by ``times``.
 
-    Order in time and repeated bars are left to the caller, which knows the rows before.
+    Order in time and repeated bars are left to the caller, which knows the rows before; it
+    must drop columns whose times do not ascend, as integer times are range-checked at the
+    ends only (:meth:`~._bar_times.TimeReader.parse_ascending_ints`).
     """
     if "\r" in text:
         text = text.replace("\r\n", "\n")
@@ -59,15 +60,15 @@ def clean_columns(lines: list[str], text: str, layout: Layout) -> Columns | None
             return None  # a lone carriage return: csv decides what it means
     columns = None
     if layout.symbol is None:
-        columns = _number_columns(text, len(lines), layout)
+        columns = _number_columns(text, len(lines), layout, times)
     if columns is None:
-        columns = _field_columns(lines, text, layout)
+        columns = _field_columns(lines, text, layout, times)
     if columns is None or not all(map(ohlcv_is_valid, *columns[2])):
         return None
     return columns
 
 
-def _number_columns(text: str, rows: int, layout: Layout) -> Columns | None:
+def _number_columns(text: str, rows: int, layout: Layout, times: TimeReader) -> Columns | None:
     if any(char in text for char in _NOT_PLAIN_NUMBERS):
         return None
     # One flat array with a null after each line: a row has the right width exactly when
@@ -81,13 +82,18 @@ def _number_columns(text: str, rows: int, layout: Layout) -> Columns | None:
     if len(values) != rows * stride or values[layout.width :: stride] != [None] * rows:
         return None
     ti, oi, hi, li, ci, vi = (values[i::stride] for i in layout.required)
-    if set(map(type, ti)) != {int} or max(ti) >= _EXACT_FLOAT_INT:
-        return None  # decimal seconds: the field reader applies parse_time's rounding
+    if set(map(type, ti)) != {int}:
+        return None  # decimal times: the field reader rounds them as the row reader does
+    nanos = times.parse_ascending_ints(ti)
+    if nanos is None:
+        return None
     prices = [list(map(float, column)) for column in (oi, hi, li, ci, vi)]
-    return list(map(NANOS_PER_SECOND.__mul__, ti)), None, prices
+    return nanos, None, prices
 
 
-def _field_columns(lines: list[str], text: str, layout: Layout) -> Columns | None:
+def _field_columns(
+    lines: list[str], text: str, layout: Layout, times: TimeReader
+) -> Columns | None:
     width = layout.width
     if set(map(str.count, lines, itertools.repeat(","))) != {width - 1}:
         return None  # a blank line, or a row with too few or too many fields
@@ -99,15 +105,15 @@ def _field_columns(lines: list[str], text: str, layout: Layout) -> Columns | Non
         volumes = list(map(float, vi))
     except ValueError:
         return None
-    times = _times(ti)
-    if times is None:
+    nanos = _times(ti, times)
+    if nanos is None:
         return None
     symbols = None
     if layout.symbol is not None:
         symbols = list(map(str.strip, fields[layout.symbol : end : width]))
         if not all(symbols):
             return None
-    return times, symbols, [*prices, volumes]
+    return nanos, symbols, [*prices, volumes]
 
 
 def _floats(columns: list[list[str]]) -> list[list[float]]:
@@ -123,35 +129,15 @@ def _floats(columns: list[list[str]]) -> list[list[float]]:
     return [list(map(value_of.__getitem__, column)) for column in columns]
 
 
-def _times(fields: list[str]) -> list[int] | None:
-    """Open times in ns of a time column, as parse_time reads them; None if one is bad."""
+def _times(fields: list[str], times: TimeReader) -> list[int] | None:
+    """Open times in ns of a time column, as ``times`` reads them; None if one is refused."""
     try:
-        seconds = list(map(int, fields))
+        values = list(map(int, fields))
     except ValueError:
-        pass  # decimal seconds or ISO-8601
+        pass  # decimal or ISO-8601 times
     else:
-        if min(seconds) >= 0 and max(seconds) < _EXACT_FLOAT_INT:
-            return list(map(NANOS_PER_SECOND.__mul__, seconds))
-    parsed = list(map(parse_time, fields))
-    times = [ts for ts in parsed if ts is not None]
-    return times if len(times) == len(parsed) else None
-
-
-def parse_time(text: str) -> int | None:
-    """A bar file's time field (Unix seconds, or ISO-8601 with an offset) in ns; None if bad.
-
-    Seconds are rounded to the microsecond, as float noise would otherwise show in the ns.
-    """
-    text = text.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            return nanos_from_iso(text)
-        except ValueError:
-            return None
-    if not math.isfinite(seconds) or seconds < 0:
-        return None
-    if seconds.is_integer():
-        return int(seconds) * NANOS_PER_SECOND
-    return round(seconds * 1_000_000) * 1_000
+        # The reader's parse() tries int() first too, so these are the times it gives.
+        return times.parse_ascending_ints(values)
+    parsed = list(map(times.parse, fields))
+    nanos = [ts for ts in parsed if ts is not None]
+    return nanos if len(nanos) == len(parsed) else None

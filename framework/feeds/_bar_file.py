@@ -1,14 +1,22 @@
-"""Replay of bar files: CSV with header ``time,open,high,low,close,volume[,symbol]``.
+"""Replay of bar files: CSV with a header naming time, open, high, low, close, volume and
+optionally symbol columns, in any order and case (aliases in :mod:`._bar_header`; the rules
+for users are in docs/data.md).
 
-``time`` is the bar's open time, as Unix seconds (integer or decimal) or ISO-8601 with a UTC
-offset. Without a ``symbol`` column every row belongs to the feed's ``symbol`` (default: the
-file name without extension). A bar becomes final, and is delivered, at its open time plus the
-bar size; the bar size is given or detected from the smallest step between the first rows.
+The time is the bar's open time: an epoch number in one unit per file, ISO-8601 with an
+offset, or, in the zone the user names with ``tz``, a naive time or a date
+(:mod:`._bar_times`). Without a ``symbol`` column every row belongs to the feed's ``symbol``
+(default: the file name without extension). A bar becomes final, and is delivered, at its open
+time plus the bar size; the bar size is given or detected from the smallest step between the
+first rows (on the zone's wall clock when the times are naive, so a daylight-saving change
+does not make a 23-hour bar). Columns that are not part of a bar are named once, in a warning
+and in :meth:`BarFileFeed.statistics`.
 
 The file is streamed: memory does not grow with its length. A bad row (unparsable, NaN,
 negative price, high < low, time going backwards, a repeated bar) stops the run with a
 :class:`~framework.BarFileError` naming file, line and reason, unless ``skip_bad_rows`` is set;
-then it is counted in :meth:`BarFileFeed.statistics` and logged, and the run goes on.
+then it is counted in :meth:`BarFileFeed.statistics` and logged, and the run goes on. What no
+skipping would mend stops the run either way: a header without a bar's column, naive times
+without a zone, a file sorted newest-first.
 
 The file is read in chunks of :data:`~framework.feeds.REPLAY_BATCH_SIZE` lines. A chunk is
 first read as a whole, column by column (:mod:`._bar_columns`); a chunk where that finds
@@ -20,6 +28,7 @@ changes the speed, never the bars or the errors.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import itertools
 import logging
 import math
@@ -35,20 +44,18 @@ import trio
 from .._errors import BarFileError, ConfigError, InvalidEvent
 from .._events import Bar, bar_unchecked, new_bar
 from .._intervals import Interval
-from .._time import NANOS_PER_SECOND
-from ._bar_columns import Layout, clean_columns, parse_time
+from .._time import NANOS_PER_SECOND, TIME_UNITS, time_zone, wall_nanos
+from ._bar_columns import Layout, clean_columns
+from ._bar_header import read_header
+from ._bar_times import NO_ZONE, TimeReader
 from ._feed import REPLAY_BATCH_SIZE, EventBatch
 
 log = logging.getLogger(__name__)
 
-REQUIRED_COLUMNS = ("time", "open", "high", "low", "close", "volume")
-#: Rows read ahead to detect the bar size when none is given.
+#: Rows read ahead, through the row reader, to check the order and detect the bar size.
 DETECT_ROWS = 64
 #: Bad-row examples kept for the report when skipping.
 KEPT_EXAMPLES = 10
-
-# The sweeps' window feed reads time fields the way this module does.
-_parse_time = parse_time
 
 #: (line, symbol, open time in ns, (open, high, low, close, volume)) of a parsed row.
 _ParsedRow = tuple[int, str, int, tuple[float, ...]]
@@ -63,6 +70,10 @@ class BarFileStatistics:
     skipped: int
     skipped_by_reason: dict[str, int]
     examples: tuple[str, ...]
+    #: Columns of the file that are not part of a bar, as the header names them.
+    ignored_columns: tuple[str, ...] = ()
+    #: The unit of epoch-number times (s, ms, us, ns), given or decided; None before reading.
+    time_unit: str | None = None
 
 
 class _Chunk(NamedTuple):
@@ -76,7 +87,13 @@ class _Chunk(NamedTuple):
 
 
 class BarFileFeed:
-    """A replay feed over one bar file."""
+    """A replay feed over one bar file.
+
+    ``tz`` is the zone (IANA name such as ``America/New_York``, ``UTC``, or a tzinfo) of the
+    file's naive times and dates, which are refused without it; times with an offset keep
+    theirs. ``time_unit`` (s, ms, us, ns) is the unit of epoch-number times; without it the
+    first row's magnitude decides, and rows of another magnitude are bad rows.
+    """
 
     is_live = False
 
@@ -87,6 +104,8 @@ class BarFileFeed:
         symbol: str | None = None,
         interval: Interval | str | None = None,
         skip_bad_rows: bool = False,
+        tz: str | _dt.tzinfo | None = None,
+        time_unit: str | None = None,
     ) -> None:
         self.path = Path(path)
         self.name = f"bars:{self.path.name}"
@@ -95,6 +114,19 @@ class BarFileFeed:
         if self.interval is not None and self.interval.nanos is None:
             raise ConfigError(f"bar files need a fixed bar size, not {self.interval}")
         self.skip_bad_rows = skip_bad_rows
+        try:
+            self.tz = time_zone(tz) if tz is not None else None
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if time_unit is not None and time_unit not in TIME_UNITS:
+            raise ConfigError(
+                f"time unit {time_unit!r} is not one of {', '.join(TIME_UNITS)} "
+                "(seconds, milliseconds, microseconds, nanoseconds)"
+            )
+        self.time_unit = time_unit
+        self._times = TimeReader(zone=self.tz, unit=time_unit or "s", by_magnitude=False)
+        self._ignored: tuple[str, ...] = ()
+        self._unit: str | None = time_unit
         self._bars = 0
         self._skipped: dict[str, int] = {}
         self._examples: list[str] = []
@@ -123,6 +155,8 @@ class BarFileFeed:
             skipped=sum(self._skipped.values()),
             skipped_by_reason=dict(self._skipped),
             examples=tuple(self._examples),
+            ignored_columns=self._ignored,
+            time_unit=self._unit,
         )
 
     async def run(
@@ -157,37 +191,45 @@ class BarFileFeed:
         lines = iter(lines)
         try:
             # csv reads one record, however many lines it spans, and no further.
-            header = next(csv.reader(lines))
+            names = next(csv.reader(lines))
         except StopIteration:
             raise BarFileError(path, 1, "empty file (expected a header row)") from None
-        columns = [name.strip().lower() for name in header]
-        missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-        if missing:
-            raise BarFileError(
-                path, 1, f"header lacks {', '.join(missing)} (need {','.join(REQUIRED_COLUMNS)})"
+        try:
+            layout, self._ignored = read_header(names)
+        except ValueError as exc:
+            raise BarFileError(path, 1, str(exc)) from None
+        if self._ignored:
+            log.warning(
+                "%s: ignoring columns that are not part of a bar: %s",
+                path,
+                ", ".join(self._ignored),
             )
-        layout = Layout(
-            required=tuple(columns.index(name) for name in REQUIRED_COLUMNS),
-            symbol=columns.index("symbol") if "symbol" in columns else None,
-            width=len(columns),
-        )
+        lines, first_row, first_line = self._first_row(lines)
+        time_index = layout.required[0]
+        first_time = first_row[time_index] if len(first_row) > time_index else None
+        self._times = TimeReader.for_file(first_time, first_line, zone=self.tz, unit=self.time_unit)
+        self._unit = self._times.unit
         self._last_time = {}
         self._last_any = -1
         chunks = _chunks(lines)
+        # The first rows take the row path, up to the end of the chunk where there are enough
+        # of them: order and bar size are judged on them before any bar is made.
+        head: list[_ParsedRow] = []
+        parsed: Iterator[_ParsedRow] = iter(())
+        for chunk in chunks:
+            parsed = self._parse_rows(chunk.rows, chunk.first_line, layout)
+            head.extend(itertools.islice(parsed, DETECT_ROWS - len(head)))
+            if len(head) >= DETECT_ROWS:
+                break
+        _check_oldest_first(path, head)
         step = self.interval.nanos if self.interval is not None else None
         label = self.interval.label if self.interval is not None else ""
         if step is None:
-            # Detection needs the first rows before any bar is made, so they take the row
-            # path, up to the end of the chunk where detection has enough of them.
-            head: list[_ParsedRow] = []
-            parsed: Iterator[_ParsedRow] = iter(())
-            for chunk in chunks:
-                parsed = self._parse_rows(chunk.rows, chunk.first_line, layout)
-                head.extend(itertools.islice(parsed, DETECT_ROWS - len(head)))
-                if len(head) >= DETECT_ROWS:
-                    break
-            step, label = _detect_interval(path, [t for _, _, t, _ in head])
-            yield from _batched(self._accept_rows(itertools.chain(head, parsed), step, label))
+            times = [t for _, _, t, _ in head]
+            if self._times.local and self.tz is not None:
+                times = [wall_nanos(t, self.tz) for t in times]
+            step, label = _detect_interval(path, times)
+        yield from _batched(self._accept_rows(itertools.chain(head, parsed), step, label))
         for chunk in chunks:
             bars = None
             if chunk.lines is not None:
@@ -198,13 +240,24 @@ class BarFileFeed:
                 parsed = self._parse_rows(chunk.rows, chunk.first_line, layout)
                 yield from _batched(self._accept_rows(parsed, step, label))
 
+    def _first_row(self, lines: Iterator[str]) -> tuple[Iterator[str], list[str], int]:
+        """(``lines`` as they were, the fields of the first data row, its line number): that
+        row's time decides the unit of the file's epoch times."""
+        seen: list[str] = []
+        for line in lines:
+            seen.append(line)
+            if line.strip():
+                break
+        fields = next(csv.reader(seen[-1:]), [])
+        return itertools.chain(seen, lines), fields, 1 + len(seen)
+
     # -- the column path: a whole chunk of good rows at once -------------------------------
 
     def _accept_chunk(
         self, lines: list[str], text: str, layout: Layout, step: int, label: str
     ) -> list[Bar] | None:
         """The bars of a chunk whose every row is good and in order; None for any other."""
-        columns = clean_columns(lines, text, layout)
+        columns = clean_columns(lines, text, layout, self._times)
         if columns is None:
             return None
         times, symbols, values = columns
@@ -274,6 +327,7 @@ class BarFileFeed:
         symbol_index = layout.symbol
         width = layout.width
         default_symbol = self.symbol
+        parse_time = self._times.parse
         line = first_line - 1
         for row in rows:
             line += 1
@@ -298,7 +352,10 @@ class BarFileFeed:
                 continue
             ts = parse_time(row[ti])
             if ts is None:
-                self._reject(line, "bad_time", f"unparsable time {row[ti]!r:.60}")
+                reason, detail = self._times.problem(row[ti])
+                if reason == NO_ZONE:
+                    raise BarFileError(str(self.path), line, detail)
+                self._reject(line, reason, detail)
                 continue
             symbol = row[symbol_index].strip() if symbol_index is not None else default_symbol
             if not symbol:
@@ -330,6 +387,21 @@ def _chunks(lines: Iterator[str]) -> Iterator[_Chunk]:
             return
         yield _Chunk(first_line, chunk, text, csv.reader(chunk))
         first_line += len(chunk)
+
+
+def _check_oldest_first(path: str, head: list[_ParsedRow]) -> None:
+    """Refuse a file whose first rows go back in time and never forward: sorted newest-first,
+    which skipping rows would not mend and reordering silently would hide."""
+    times = [ts for _, _, ts, _ in head]
+    if len(set(times)) < 2 or not all(map(operator.ge, times, times[1:])):
+        return
+    line = next(line for line, _, ts, _ in head if ts < times[0])
+    raise BarFileError(
+        path,
+        line,
+        f"rows are sorted newest-first (time decreases from line {head[0][0]} on); "
+        "sort the file oldest-first",
+    )
 
 
 def _batched(bars: Iterator[Bar]) -> Iterator[list[Bar]]:

@@ -15,6 +15,8 @@ values), and :class:`BarFileWindowFeed` replays it through the ordinary bar-file
 from __future__ import annotations
 
 import bisect
+import csv
+import datetime as _dt
 import re
 from array import array
 from collections.abc import Iterator, Sequence
@@ -26,8 +28,10 @@ import trio
 
 from .._errors import ConfigError
 from .._intervals import Interval
-from .._time import iso_from_nanos
-from ..feeds._bar_file import BarFileFeed, _parse_time
+from .._time import iso_from_nanos, time_zone
+from ..feeds._bar_file import BarFileFeed
+from ..feeds._bar_header import time_column
+from ..feeds._bar_times import TimeReader
 from ..feeds._feed import REPLAY_BATCH_SIZE, EventBatch
 
 _BARS = re.compile(r"^\d+$")
@@ -90,23 +94,43 @@ class WindowSize:
 
 class FileIndex:
     """Bar times and row offsets of one bar file (rows with unreadable times are left out:
-    they stay inside whichever window's bytes surround them)."""
+    they stay inside whichever window's bytes surround them).
 
-    def __init__(self, path: str | Path) -> None:
+    Times are read as the bar-file feed reads them, with ``tz`` and ``time_unit`` as given to
+    it. Without ``tz``, naive times are indexed as if UTC: cutting needs only their order, so
+    the windows hold the same rows, but their reported bounds are then the file's wall clock.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        tz: str | _dt.tzinfo | None = None,
+        time_unit: str | None = None,
+    ) -> None:
         self.path = str(path)
         self.times: array[int] = array("q")
         self.offsets: array[int] = array("q")
         with open(self.path, "rb") as handle:
             header = handle.readline()
-            columns = [c.strip().lower() for c in header.decode("utf-8").split(",")]
-            if "time" not in columns:
-                raise ConfigError(f"{self.path}: header has no time column")
-            column = columns.index("time")
+            try:
+                column = time_column(next(csv.reader([header.decode("utf-8")]), []))
+            except ValueError as exc:
+                raise ConfigError(f"{self.path}: {exc}") from None
             offset = len(header)
+            times: TimeReader | None = None
             for line in handle:
                 fields = line.split(b",")
-                if len(fields) > column:
-                    ts = _parse_time(fields[column].decode("utf-8", "replace"))
+                if times is None and line.strip():
+                    # The first data row decides the unit, as in the feed.
+                    times = TimeReader.for_file(
+                        fields[column].decode("utf-8", "replace") if len(fields) > column else None,
+                        0,
+                        zone=_dt.UTC if tz is None else time_zone(tz),
+                        unit=time_unit,
+                    )
+                if times is not None and len(fields) > column:
+                    ts = times.parse(fields[column].decode("utf-8", "replace"))
                     if ts is not None:
                         self.times.append(ts)
                         self.offsets.append(offset)
@@ -123,10 +147,16 @@ class FileIndex:
 
 
 def plan_windows(
-    data: Sequence[str | Path], *, train: WindowSize, test: WindowSize
+    data: Sequence[str | Path],
+    *,
+    train: WindowSize,
+    test: WindowSize,
+    tz: str | _dt.tzinfo | None = None,
+    time_unit: str | None = None,
 ) -> list[WalkWindow]:
-    """Cut walk-forward windows over ``data`` (see the module docstring)."""
-    indexes = [FileIndex(path) for path in data]
+    """Cut walk-forward windows over ``data`` (see the module docstring); ``tz`` and
+    ``time_unit`` read the times as :class:`~framework.BarFileFeed` does."""
+    indexes = [FileIndex(path, tz=tz, time_unit=time_unit) for path in data]
     timeline = _distinct(indexes[0].times)
     if not timeline:
         raise ConfigError(f"{indexes[0].path}: no bars to cut into windows")
@@ -204,6 +234,8 @@ class BarFileWindowFeed(BarFileFeed):
         self.byte_range = byte_range
         self.name = f"bars:{self.path.name}[{byte_range[0]}:{byte_range[1]}]"
 
+        self._file_first_row: tuple[list[str], int] = ([], 2)
+
     async def run(
         self,
         send: trio.MemorySendChannel[EventBatch],
@@ -222,8 +254,18 @@ class BarFileWindowFeed(BarFileFeed):
                 if batch:
                     await send.send(batch)
 
+    def _first_row(self, lines: Iterator[str]) -> tuple[Iterator[str], list[str], int]:
+        # The file's first row decides the time unit, not the window's: every window of a
+        # file reads its times alike.
+        return (lines, *self._file_first_row)
+
     def _lines(self, handle: Any) -> Iterator[str]:
-        yield handle.readline().decode("utf-8")
+        header = handle.readline().decode("utf-8")
+        for number, line in enumerate(handle, start=2):
+            if line.strip():
+                self._file_first_row = (next(csv.reader([line.decode("utf-8")])), number)
+                break
+        yield header
         start, end = self.byte_range
         handle.seek(start)
         position = start

@@ -60,7 +60,7 @@ async def test_symbol_column_and_column_order(tmp_path):
         ("1704205740,10,11,9,10,1", "time goes backwards"),
         ("1704205800,10,11,9,10,1", "second bar for"),
         ("yesterday,10,11,9,10,1", "unparsable time"),
-        ("2024-01-02T14:31:00,10,11,9,10,1", "unparsable time"),
+        ("2024-01-02T14:31:00,10,11,9,10,1", "has no zone: name the zone .* with --tz ZONE"),
         ("1704205860,10,11,9", "expected 6 fields, found 4"),
     ],
 )
