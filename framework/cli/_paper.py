@@ -24,6 +24,7 @@ from ._live_args import (
     stop_on_signals,
     subscriptions_from,
 )
+from ._progress import can_redraw
 
 if TYPE_CHECKING:
     from .._engine import Engine
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     subscriptions = subscriptions_from(args)
     url, rest_url = feed_url_from(args), rest_url_from(args)
     api_key = api_key_from(args)
-    show_view = sys.stdout.isatty() and not args.quiet
+    show_view = can_redraw(sys.stdout) and not args.quiet
 
     async def main() -> RunResult:
         async with trio.open_nursery() as nursery:
