@@ -34,9 +34,14 @@ def feeds_for(
     interval: Interval | str | None = None,
     skip_bad_rows: bool = False,
     speed: float | None = None,
+    tz: str | None = None,
+    time_unit: str | None = None,
 ) -> list[Feed]:
     """One replay feed per data file, chosen by its suffix: ``.csv`` bar files, ``.twrec``
-    recordings (replayed through the live codec; ``speed`` paces them, None = flat out)."""
+    recordings (replayed through the live codec; ``speed`` paces them, None = flat out).
+
+    ``tz`` (an IANA zone name, or UTC) is the zone of the bar files' naive times and dates,
+    ``time_unit`` (s, ms, us, ns) the unit of their epoch-number times: see docs/data.md."""
     if not data:
         raise ConfigError("no data given: pass at least one file")
     if symbol is not None and len(data) > 1:
@@ -49,7 +54,14 @@ def feeds_for(
         suffix = path.suffix.lower()
         if suffix == ".csv":
             feeds.append(
-                BarFileFeed(path, symbol=symbol, interval=interval, skip_bad_rows=skip_bad_rows)
+                BarFileFeed(
+                    path,
+                    symbol=symbol,
+                    interval=interval,
+                    skip_bad_rows=skip_bad_rows,
+                    tz=tz,
+                    time_unit=time_unit,
+                )
             )
         elif suffix == ".twrec":
             # Imported here: the InsightSentry stack is not needed for bar files, and

@@ -28,6 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--symbol", help="symbol of a single file without a symbol column")
     parser.add_argument("--interval", help="bar size, e.g. 1m (detected when omitted)")
+    parser.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="zone of the bar files' naive times and dates, e.g. America/New_York or UTC "
+        "(see docs/data.md)",
+    )
+    parser.add_argument(
+        "--time-unit",
+        choices=("s", "ms", "us", "ns"),
+        help="unit of epoch-number times (default: decided by the first row's magnitude)",
+    )
     parser.add_argument("--cash", type=positive_float, default=100_000.0, help="start cash")
     parser.add_argument(
         "--speed",
@@ -69,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         "symbol": args.symbol,
         "interval": args.interval,
         "skip_bad_rows": args.skip_bad_rows,
+        "tz": args.tz,
+        "time_unit": args.time_unit,
     }
     feeds = feeds_for(args.data, speed=args.speed, **feed_options)
     result = run_with_progress(

@@ -35,6 +35,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--symbol", help="symbol of a single file without a symbol column")
     parser.add_argument("--interval", help="bar size, e.g. 1m (detected when omitted)")
+    parser.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="zone of the bar files' naive times and dates, e.g. America/New_York or UTC "
+        "(see docs/data.md)",
+    )
+    parser.add_argument(
+        "--time-unit",
+        choices=("s", "ms", "us", "ns"),
+        help="unit of epoch-number times (default: decided by the first row's magnitude)",
+    )
     parser.add_argument("--cash", type=positive_float, default=100_000.0, help="start cash")
     parser.add_argument(
         "--skip-bad-rows", action="store_true", help="count bad rows instead of stopping"
@@ -85,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
             "symbol": args.symbol,
             "interval": args.interval,
             "skip_bad_rows": args.skip_bad_rows,
+            "tz": args.tz,
+            "time_unit": args.time_unit,
         },
         "backtest_options": {
             "commission": parse_commission(args.commission) if args.commission else None,

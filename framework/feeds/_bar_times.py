@@ -151,14 +151,17 @@ class TimeReader:
             return self._iso_problem(text.strip(), shown)
         if value < 0:
             return "bad_time", f"time {shown} is before 1970, which bar files cannot hold"
+        if value > MAX_NANOS:
+            return "bad_time", f"time {shown} is after 2262-04-11 in any unit"
         if self.by_magnitude and unit_of_magnitude(value) != self.unit:
             return "time_unit", (
                 f"time {shown} reads as {UNIT_NAMES[unit_of_magnitude(value)]}, but this "
                 f"file's times are {UNIT_NAMES[self.unit]} ({self._decided_by}); "
                 "name the unit with --time-unit (time_unit= in Python)"
             )
+        given = "" if self.by_magnitude else " (the unit given with --time-unit / time_unit=)"
         return "bad_time", (
-            f"time {shown} in {UNIT_NAMES[self.unit]} is after 2262-04-11, "
+            f"time {shown} in {UNIT_NAMES[self.unit]}{given} is after 2262-04-11, "
             "the last time bar files can hold"
         )
 

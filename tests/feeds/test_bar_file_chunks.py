@@ -3,6 +3,7 @@ counts of the row-by-row reader, chunk boundaries included."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from pathlib import Path
 from typing import Any
@@ -160,40 +161,58 @@ ROW_KINDS = [
     "good", "good", "good", "good", "good", "good", "int_prices", "spaces", "exponent",
     "minus_zero_volume", "plus_sign", "underscore", "decimal_time", "iso_time", "nan", "inf",
     "negative", "high_below_low", "word", "backwards", "repeat", "short", "long", "blank",
-    "true", "null", "bracket", "quoted",
+    "true", "null", "bracket", "quoted", "other_unit", "naive_time", "skipped_time",
+    "past_2262", "negative_time",
 ]  # fmt: skip
 
+#: How a file writes its times: epoch numbers in a unit, or naive wall-clock times.
+TIME_FORMS = ["s", "ms", "us", "ns", "naive"]
 
-def row_of(kind: str, t: int, price: int) -> tuple[str, int]:
-    """A row of ``kind`` for time ``t`` (seconds), and the time the next row follows."""
+
+def stamp(t: int, form: str) -> str:
+    """Time ``t`` (seconds) as a file of ``form`` writes it."""
+    if form == "naive":
+        return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return str(t * {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[form])
+
+
+def row_of(kind: str, t: int, price: int, form: str = "s") -> tuple[str, int]:
+    """A row of ``kind`` for time ``t`` (seconds) in a file of time ``form``, and the time
+    the next row follows."""
     p = f"{price / 100}"
     hi, lo = f"{(price + 7) / 100}", f"{(price - 7) / 100}"
+    ts = stamp(t, form)
     rows = {
-        "good": f"{t},{p},{hi},{lo},{p},1234",
-        "int_prices": f"{t},{price},{price + 1},{price - 1},{price},0",
-        "spaces": f" {t} , {p},{hi} ,{lo},{p},\t5 ",
-        "exponent": f"{t},{price}e-2,{hi},{lo},{p},1e3",
-        "minus_zero_volume": f"{t},{p},{hi},{lo},{p},-0",
-        "plus_sign": f"{t},+{p},{hi},{lo},{p},1",
-        "underscore": f"{t},{p},{hi},{lo},{p},1_000",
-        "decimal_time": f"{t}.5,{p},{hi},{lo},{p},1",
+        "good": f"{ts},{p},{hi},{lo},{p},1234",
+        "int_prices": f"{ts},{price},{price + 1},{price - 1},{price},0",
+        "spaces": f" {ts} , {p},{hi} ,{lo},{p},\t5 ",
+        "exponent": f"{ts},{price}e-2,{hi},{lo},{p},1e3",
+        "minus_zero_volume": f"{ts},{p},{hi},{lo},{p},-0",
+        "plus_sign": f"{ts},+{p},{hi},{lo},{p},1",
+        "underscore": f"{ts},{p},{hi},{lo},{p},1_000",
+        "decimal_time": f"{ts}.5,{p},{hi},{lo},{p},1",
         "iso_time": f"1970-01-01T00:00:00+00:00,{p},{hi},{lo},{p},1"
         if t == 0
         else f"{_iso(t)},{p},{hi},{lo},{p},1",
-        "nan": f"{t},{p},{hi},{lo},nan,1",
-        "inf": f"{t},{p},inf,{lo},{p},1",
-        "negative": f"{t},{p},{hi},-{lo},{p},1",
-        "high_below_low": f"{t},{p},{lo},{hi},{p},1",
-        "word": f"{t},{p},{hi},{lo},{p},many",
-        "backwards": f"{max(t - 120, 0)},{p},{hi},{lo},{p},1",
-        "repeat": f"{max(t - 60, 0)},{p},{hi},{lo},{p},1",
-        "short": f"{t},{p},{hi},{lo},{p}",
-        "long": f"{t},{p},{hi},{lo},{p},1,1",
+        "nan": f"{ts},{p},{hi},{lo},nan,1",
+        "inf": f"{ts},{p},inf,{lo},{p},1",
+        "negative": f"{ts},{p},{hi},-{lo},{p},1",
+        "high_below_low": f"{ts},{p},{lo},{hi},{p},1",
+        "word": f"{ts},{p},{hi},{lo},{p},many",
+        "backwards": f"{stamp(max(t - 120, 0), form)},{p},{hi},{lo},{p},1",
+        "repeat": f"{stamp(max(t - 60, 0), form)},{p},{hi},{lo},{p},1",
+        "short": f"{ts},{p},{hi},{lo},{p}",
+        "long": f"{ts},{p},{hi},{lo},{p},1,1",
         "blank": "",
-        "true": f"{t},{p},{hi},{lo},{p},true",
-        "null": f"{t},{p},null,{lo},{p},1",
-        "bracket": f"{t},{p},{hi},{lo},{p},1],[{t}",
-        "quoted": f'{t},"{p}",{hi},{lo},{p},1',
+        "true": f"{ts},{p},{hi},{lo},{p},true",
+        "null": f"{ts},{p},null,{lo},{p},1",
+        "bracket": f"{ts},{p},{hi},{lo},{p},1],[{ts}",
+        "quoted": f'{ts},"{p}",{hi},{lo},{p},1',
+        "other_unit": f"{stamp(t, 'ms' if form == 's' else 's')},{p},{hi},{lo},{p},1",
+        "naive_time": f"{stamp(t, 'naive')},{p},{hi},{lo},{p},1",
+        "skipped_time": f"2024-03-10 02:30:00,{p},{hi},{lo},{p},1",  # not in New York
+        "past_2262": f"{stamp(10**10, form)},{p},{hi},{lo},{p},1",
+        "negative_time": f"-{ts},{p},{hi},{lo},{p},1",
     }
     return rows[kind], t + 60
 
@@ -205,13 +224,13 @@ def _iso(t: int) -> str:
 
 
 @st.composite
-def bar_files(draw: st.DrawFn) -> list[str]:
+def bar_files(draw: st.DrawFn, form: str = "s") -> list[str]:
     kinds = draw(st.lists(st.sampled_from(ROW_KINDS), min_size=1, max_size=40))
     t = T0
     lines = []
     for kind in kinds:
         price = draw(st.integers(min_value=8, max_value=100_000))
-        line, t = row_of(kind, t, price)
+        line, t = row_of(kind, t, price, form)
         lines.append(line)
     return lines
 
@@ -234,6 +253,72 @@ def test_chunks_of_any_size_read_any_file_as_rows_do(
     options = {"skip_bad_rows": skip, "interval": interval}
     with mock.patch.object(_bar_file, "REPLAY_BATCH_SIZE", chunk):
         assert read(path, **options) == read(path, row_path_only=True, **options)
+
+
+#: Headers of the files people have, and where their rows carry a column that is not read.
+HEADERS = {
+    "plain": ("time,open,high,low,close,volume", None),
+    "pandas": (",Open,High,Low,Close,Volume", None),
+    "yahoo": ("Date,Open,High,Low,Close,Adj Close,Volume", 5),
+}
+
+
+def with_extra_field(row: str, at: int | None) -> str:
+    if at is None or not row:
+        return row
+    fields = row.split(",")
+    return ",".join([*fields[:at], "9.5", *fields[at:]])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    form=st.sampled_from(TIME_FORMS),
+    header=st.sampled_from(sorted(HEADERS)),
+    tz=st.sampled_from([None, "UTC", "America/New_York"]),
+    name_the_unit=st.booleans(),
+    chunk=st.integers(min_value=1, max_value=6),
+    skip=st.booleans(),
+    interval=st.sampled_from(["1m", None]),
+)
+def test_chunks_read_every_time_form_and_header_as_rows_do(
+    tmp_path_factory, data, form, header, tz, name_the_unit, chunk, skip, interval
+):
+    names, extra_at = HEADERS[header]
+    rows = [with_extra_field(row, extra_at) for row in data.draw(bar_files(form))]
+    path = tmp_path_factory.mktemp("files") / "gen.csv"
+    write_csv(str(path), rows, header=names)
+    options = {
+        "skip_bad_rows": skip,
+        "interval": interval,
+        "tz": tz,
+        "time_unit": form if name_the_unit and form != "naive" else None,
+    }
+    with mock.patch.object(_bar_file, "REPLAY_BATCH_SIZE", chunk):
+        assert read(path, **options) == read(path, row_path_only=True, **options)
+
+
+@pytest.mark.parametrize("form", [*TIME_FORMS, "date"])
+def test_files_of_every_time_form_take_the_column_path(tmp_path, form):
+    if form == "date":  # daily, over several daylight-saving changes
+        times = [str(dt.date(2015, 1, 1) + dt.timedelta(days=i)) for i in range(3_000)]
+    else:
+        times = [stamp(T0 + 60 * i, form) for i in range(3_000)]
+    rows = [f"{t},10,11,9,10,9.5,1" for t in times]
+    path = write_csv(str(tmp_path / "X.csv"), rows, header=HEADERS["yahoo"][0])
+    taken = []
+
+    def spy(*args: Any) -> Any:
+        columns = real(*args)
+        taken.append(columns is not None)
+        return columns
+
+    real = _bar_file.clean_columns
+    with mock.patch.object(_bar_file, "clean_columns", spy):
+        result = read(path, tz="America/New_York")
+    assert taken and all(taken)
+    assert result == read(path, tz="America/New_York", row_path_only=True)
+    assert result[0] == "bars" and len(result[1]) == 3_000
 
 
 @settings(max_examples=200, deadline=None)
