@@ -33,6 +33,8 @@ UNIT_BOUNDS: tuple[tuple[str, int], ...] = (
 UNIT_NAMES = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
+_NANOS_PER_HOUR = 3_600 * NANOS_PER_SECOND
 
 
 def unit_of_magnitude(value: float) -> str:
@@ -119,6 +121,46 @@ def nanos_from_wall(wall: _dt.datetime, zone: _dt.tzinfo) -> int | None:
     if utc.astimezone(zone).replace(tzinfo=None) != wall:
         return None  # in a gap: the round trip lands elsewhere
     return nanos_from_datetime(utc)
+
+
+class WallClock:
+    """:func:`nanos_from_wall` for many times of one zone, at a few arithmetic operations each
+    while they stay in one hour of the wall clock.
+
+    The zone's offset is looked up once per hour, and used only for an hour whose first and
+    last microsecond both exist with the same offset: zones change offset at most once in an
+    hour, so then none of it is skipped or doubled, and the results are nanos_from_wall's.
+    Only the last hour is kept, so memory does not grow with the number of times.
+    """
+
+    def __init__(self, zone: _dt.tzinfo) -> None:
+        self.zone = zone
+        self._hour: int | None = None
+        self._offset: int | None = None
+
+    def nanos(self, wall: _dt.datetime) -> int | None:
+        """A naive wall-clock time to nanoseconds; None if the zone's clocks skip it."""
+        delta = wall - _NAIVE_EPOCH
+        nanos = (delta.days * 86_400 + delta.seconds) * NANOS_PER_SECOND
+        nanos += delta.microseconds * 1_000
+        hour = nanos // _NANOS_PER_HOUR
+        if hour != self._hour:
+            self._hour, self._offset = hour, self._offset_through(hour)
+        if self._offset is None:
+            return nanos_from_wall(wall, self.zone)  # an hour with a change of offset
+        return nanos - self._offset
+
+    def _offset_through(self, hour: int) -> int | None:
+        start = _NAIVE_EPOCH + _dt.timedelta(hours=hour)
+        last = start + _dt.timedelta(hours=1, microseconds=-1)
+        first_nanos, last_nanos = (
+            nanos_from_wall(start, self.zone),
+            nanos_from_wall(last, self.zone),
+        )
+        if first_nanos is None or last_nanos is None:
+            return None
+        offset = hour * _NANOS_PER_HOUR - first_nanos
+        return offset if last_nanos == first_nanos + _NANOS_PER_HOUR - 1_000 else None
 
 
 def wall_nanos(nanos: int, zone: _dt.tzinfo) -> int:

@@ -138,6 +138,6 @@ def _times(fields: list[str], times: TimeReader) -> list[int] | None:
     else:
         # The reader's parse() tries int() first too, so these are the times it gives.
         return times.parse_ascending_ints(values)
-    parsed = list(map(times.parse, fields))
+    parsed = times.parse_many(fields)
     nanos = [ts for ts in parsed if ts is not None]
     return nanos if len(nanos) == len(parsed) else None

@@ -19,16 +19,21 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 
 from .._time import (
     MAX_NANOS,
     TIME_UNITS,
     UNIT_NAMES,
+    WallClock,
     nanos_from_datetime,
     nanos_from_wall,
     unit_of_magnitude,
     unit_range,
 )
+
+#: A field that starts like an ISO-8601 date (the year and its dash).
+_iso_shaped = re.compile(r"\d{4}-").match
 
 #: The reason of a naive time in a file read without a zone: the caller refuses the file.
 NO_ZONE = "no_zone"
@@ -64,6 +69,7 @@ class TimeReader:
         self._factor = TIME_UNITS[unit]
         self._per_micro = self._factor // 1_000
         self._low, self._high = unit_range(unit, by_magnitude=by_magnitude)
+        self._wall_clock = WallClock(zone or _dt.UTC)
 
     @classmethod
     def for_file(
@@ -110,6 +116,13 @@ class TimeReader:
             return list(map(self._factor.__mul__, values))
         return None
 
+    def parse_many(self, fields: list[str]) -> list[int | None]:
+        """:meth:`parse` of each field; quicker for a column of ISO-8601 times."""
+        if all(map(_iso_shaped, fields)):
+            # Four digits and a dash are no int nor float, so parse() would get here too.
+            return [self._parse_iso(field.strip()) for field in fields]
+        return list(map(self.parse, fields))
+
     def _parse_other(self, text: str) -> int | None:
         try:
             number = float(text)
@@ -136,7 +149,7 @@ class TimeReader:
         elif self.zone is None:
             return None
         else:
-            nanos = nanos_from_wall(moment, self.zone)
+            nanos = self._wall_clock.nanos(moment)
             self.local = True
         if nanos is None or not 0 <= nanos <= MAX_NANOS:
             return None

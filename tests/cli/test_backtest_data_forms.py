@@ -12,6 +12,7 @@ import pytest
 
 from framework import BarFileError, backtest
 from framework.cli import main
+from framework.sweeps import WindowSize, plan_windows
 from strategies.sma_cross import SmaCross
 
 T0 = 1_704_205_800  # 2024-01-02T14:30:00Z
@@ -22,7 +23,9 @@ def closes(n: int) -> list[float]:
 
 
 def write(path: Path, header: str, times: list[str]) -> str:
-    rows = [f"{t},{c},{c + 1},{c - 1},{c},1000" for t, c in zip(times, closes(len(times)))]
+    rows = [
+        f"{t},{c},{c + 1},{c - 1},{c},1000" for t, c in zip(times, closes(len(times)), strict=True)
+    ]
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     return str(path)
 
@@ -102,3 +105,17 @@ def test_framework_backtest_takes_tz_and_time_unit(goog, eurusd):
     assert backtest(SmaCross(fast=5, slow=20), [eurusd], tz="UTC", time_unit="s").bars == 600
     with pytest.raises(BarFileError, match="has no zone"):
         backtest(SmaCross(fast=5, slow=20), [goog])
+
+
+def test_walk_forward_windows_read_times_as_the_bar_file_feed_does(tmp_path, eurusd):
+    ms = write(tmp_path / "BTC.csv", "timestamp,open,high,low,close,volume",
+               [str((T0 + 60 * i) * 1_000) for i in range(500)])  # fmt: skip
+    train, test = WindowSize.parse("300", "--train"), WindowSize.parse("100", "--test")
+    (first, _) = plan_windows([ms], train=train, test=test)
+    assert first.describe()["train_start"] == "2024-01-02T14:30:00Z"
+    (first, _, _) = plan_windows([eurusd], train=train, test=test, tz="America/New_York")
+    assert first.describe()["train_start"] == "2017-04-19T13:00:00Z"
+    # Without the zone the rows cut are the same; the bounds are the file's wall clock.
+    (plain, _, _) = plan_windows([eurusd], train=train, test=test)
+    assert plain.describe()["train_start"] == "2017-04-19T09:00:00Z"
+    assert plain.train_data == first.train_data
