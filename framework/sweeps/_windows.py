@@ -111,6 +111,10 @@ class FileIndex:
         self.path = str(path)
         self.times: array[int] = array("q")
         self.offsets: array[int] = array("q")
+        try:
+            zone = _dt.UTC if tz is None else time_zone(tz)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         with open(self.path, "rb") as handle:
             header = handle.readline()
             try:
@@ -126,7 +130,7 @@ class FileIndex:
                     times = TimeReader.for_file(
                         fields[column].decode("utf-8", "replace") if len(fields) > column else None,
                         0,
-                        zone=_dt.UTC if tz is None else time_zone(tz),
+                        zone=zone,
                         unit=time_unit,
                     )
                 if times is not None and len(fields) > column:
@@ -233,7 +237,6 @@ class BarFileWindowFeed(BarFileFeed):
         super().__init__(path, **options)
         self.byte_range = byte_range
         self.name = f"bars:{self.path.name}[{byte_range[0]}:{byte_range[1]}]"
-
         self._file_first_row: tuple[list[str], int] = ([], 2)
 
     async def run(
