@@ -39,3 +39,32 @@ def positive_float(text: str) -> Any:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text}")
     return value
+
+
+def add_bar_file_arguments(parser: argparse.ArgumentParser, *, skip_help: str) -> None:
+    """How bar files are read (docs/data.md): symbol, bar size, zone, epoch unit, bad rows."""
+    parser.add_argument("--symbol", help="symbol of a single file without a symbol column")
+    parser.add_argument("--interval", help="bar size, e.g. 1m (detected when omitted)")
+    parser.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="zone of the bar files' naive times and dates, e.g. America/New_York or UTC "
+        "(see docs/data.md)",
+    )
+    parser.add_argument(
+        "--time-unit",
+        choices=("s", "ms", "us", "ns"),
+        help="unit of epoch-number times (default: decided by the first row's magnitude)",
+    )
+    parser.add_argument("--skip-bad-rows", action="store_true", help=skip_help)
+
+
+def bar_file_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The feed options :func:`add_bar_file_arguments` collected."""
+    return {
+        "symbol": args.symbol,
+        "interval": args.interval,
+        "skip_bad_rows": args.skip_bad_rows,
+        "tz": args.tz,
+        "time_unit": args.time_unit,
+    }

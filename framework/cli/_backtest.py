@@ -12,7 +12,13 @@ import time
 from .._backtest import backtest_async, feeds_for
 from .._plugins import load_strategy_class
 from ..execution import COMMISSION_FORMS, SLIPPAGE_FORMS, parse_commission, parse_slippage
-from ._args import add_param_argument, build_strategy, positive_float
+from ._args import (
+    add_bar_file_arguments,
+    add_param_argument,
+    bar_file_options,
+    build_strategy,
+    positive_float,
+)
 from ._progress import run_with_progress, sample_feeds, wants_progress
 from ._report import write_report_files
 
@@ -26,18 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="bar file (.csv); repeat for several files, merged in time order",
     )
-    parser.add_argument("--symbol", help="symbol of a single file without a symbol column")
-    parser.add_argument("--interval", help="bar size, e.g. 1m (detected when omitted)")
-    parser.add_argument(
-        "--tz",
-        metavar="ZONE",
-        help="zone of the bar files' naive times and dates, e.g. America/New_York or UTC "
-        "(see docs/data.md)",
-    )
-    parser.add_argument(
-        "--time-unit",
-        choices=("s", "ms", "us", "ns"),
-        help="unit of epoch-number times (default: decided by the first row's magnitude)",
+    add_bar_file_arguments(
+        parser, skip_help="count and report bad rows instead of stopping at the first"
     )
     parser.add_argument("--cash", type=positive_float, default=100_000.0, help="start cash")
     parser.add_argument(
@@ -63,11 +59,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--trades-csv", metavar="OUT", help="write the closed trades as CSV to OUT")
     parser.add_argument("--fills-csv", metavar="OUT", help="write the fills as CSV to OUT")
-    parser.add_argument(
-        "--skip-bad-rows",
-        action="store_true",
-        help="count and report bad rows instead of stopping at the first",
-    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
 
@@ -76,13 +67,7 @@ def run(args: argparse.Namespace) -> int:
     commission = parse_commission(args.commission) if args.commission else None
     slippage = parse_slippage(args.slippage) if args.slippage else None
     started = time.perf_counter()
-    feed_options = {
-        "symbol": args.symbol,
-        "interval": args.interval,
-        "skip_bad_rows": args.skip_bad_rows,
-        "tz": args.tz,
-        "time_unit": args.time_unit,
-    }
+    feed_options = bar_file_options(args)
     feeds = feeds_for(args.data, speed=args.speed, **feed_options)
     result = run_with_progress(
         lambda: backtest_async(

@@ -1,7 +1,7 @@
 """Write an HTML report (and optionally a PNG of the equity curve) from a saved JSON result.
 
 RESULT is the file ``tradewire backtest --json`` wrote. Results hold no bars, so price charts
-need the run's data files again: pass the same ``--data`` (and ``--symbol``/``--interval``) as
+need the run's data files again: pass the same ``--data`` (and ``--symbol``, ``--tz``...) as
 the backtest; without them the report shows equity from closed trades and no prices.
 """
 
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from .._errors import ConfigError
+from ._args import add_bar_file_arguments, bar_file_options
 
 if TYPE_CHECKING:
     from .._results import RunResult
@@ -32,11 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the run's bar files, for price charts (repeat as for the backtest)",
     )
-    parser.add_argument("--symbol", help="symbol of a single file without a symbol column")
-    parser.add_argument("--interval", help="bar size, e.g. 1m (detected when omitted)")
-    parser.add_argument(
-        "--skip-bad-rows", action="store_true", help="skip bad rows as the backtest did"
-    )
+    add_bar_file_arguments(parser, skip_help="skip bad rows as the backtest did")
     parser.add_argument("--title", help="report title (default: strategy and parameters)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
@@ -58,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
         png=args.png,
         data=args.data or (),
         title=args.title,
-        symbol=args.symbol,
-        interval=args.interval,
-        skip_bad_rows=args.skip_bad_rows,
+        **bar_file_options(args),
     )
     if not args.quiet:
         for path in written:

@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from ..execution import COMMISSION_FORMS, SLIPPAGE_FORMS
-from ._args import add_param_argument, parse_params, positive_float
+from ._args import (
+    add_bar_file_arguments,
+    add_param_argument,
+    bar_file_options,
+    parse_params,
+    positive_float,
+)
 from ._progress import count_progress, wants_progress
 
 
@@ -33,23 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="bar file (.csv); repeat for several files, merged in time order",
     )
-    parser.add_argument("--symbol", help="symbol of a single file without a symbol column")
-    parser.add_argument("--interval", help="bar size, e.g. 1m (detected when omitted)")
-    parser.add_argument(
-        "--tz",
-        metavar="ZONE",
-        help="zone of the bar files' naive times and dates, e.g. America/New_York or UTC "
-        "(see docs/data.md)",
-    )
-    parser.add_argument(
-        "--time-unit",
-        choices=("s", "ms", "us", "ns"),
-        help="unit of epoch-number times (default: decided by the first row's magnitude)",
-    )
+    add_bar_file_arguments(parser, skip_help="count bad rows instead of stopping")
     parser.add_argument("--cash", type=positive_float, default=100_000.0, help="start cash")
-    parser.add_argument(
-        "--skip-bad-rows", action="store_true", help="count bad rows instead of stopping"
-    )
     parser.add_argument(
         "--commission", metavar="SPEC", help=f"commission model: {COMMISSION_FORMS}"
     )
@@ -92,13 +83,7 @@ def run(args: argparse.Namespace) -> int:
         "rank_by": args.rank_by,
         "backend": backend,
         "cash": args.cash,
-        "feed_options": {
-            "symbol": args.symbol,
-            "interval": args.interval,
-            "skip_bad_rows": args.skip_bad_rows,
-            "tz": args.tz,
-            "time_unit": args.time_unit,
-        },
+        "feed_options": bar_file_options(args),
         "backtest_options": {
             "commission": parse_commission(args.commission) if args.commission else None,
             "slippage": parse_slippage(args.slippage) if args.slippage else None,

@@ -262,7 +262,13 @@ def walk_forward(
     workers stay busy across windows.
     """
     spec, names = _prepare(strategy, grid, params)
-    windows = plan_windows(_existing(data), train=train, test=test)
+    windows = plan_windows(
+        _existing(data),
+        train=train,
+        test=test,
+        tz=(feed_options or {}).get("tz"),
+        time_unit=(feed_options or {}).get("time_unit"),
+    )
     backend = backend or LocalBackend()
     per_window = [
         _jobs(spec, grid, params, w.train_data, cash, feed_options, backtest_options)

@@ -63,3 +63,35 @@ def test_report_of_something_else_is_one_error_line(tmp_path, capsys):
     )
     assert main(["report", str(tmp_path / "missing.json")]) == 2
     assert "result file not found" in capsys.readouterr().err
+
+
+def test_report_command_reads_naive_times_in_the_zone_given(tmp_path, capsys):
+    # backtesting.py's layout: an unnamed date column, dates without a zone.
+    daily = tmp_path / "GOOG.csv"
+    rows = [
+        f"2004-08-{day:02d},{100 + day},{102 + day},{99 + day},{101 + day},1000"
+        for day in range(19, 31)
+    ]
+    daily.write_text(",Open,High,Low,Close,Volume\n" + "\n".join(rows) + "\n")
+    result = tmp_path / "r.json"
+    assert (
+        main(
+            [
+                "backtest",
+                "sma_cross",
+                "--data",
+                str(daily),
+                "--tz",
+                "UTC",
+                "-q",
+                "--json",
+                str(result),
+            ]
+        )
+        == 0
+    )
+    out = tmp_path / "out.html"
+    assert main(["report", str(result), "-o", str(out), "--data", str(daily)]) == 2
+    assert "--tz" in capsys.readouterr().err
+    assert main(["report", str(result), "-o", str(out), "--data", str(daily), "--tz", "UTC"]) == 0
+    assert 'id="price-chart-GOOG"' in out.read_text(encoding="utf-8")

@@ -1,7 +1,9 @@
 import csv
+import datetime as dt
 import io
 import itertools
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -105,3 +107,27 @@ def test_walk_forward_command(tmp_path, capsys):
         main(["sweep", "sma_cross", "--data", str(AAPL), "--grid", "fast=5", "--train", "50"]) == 2
     )
     assert "needs both --train and --test" in capsys.readouterr().err
+
+
+def test_walk_forward_reads_naive_times_in_the_zone_given(tmp_path):
+    # AAPL's rows with their times written as New York wall-clock times, no offset.
+    new_york = ZoneInfo("America/New_York")
+    rows = AAPL.read_text().splitlines()[1:4001]
+    naive = tmp_path / "aapl_ny.csv"
+    lines = ["Datetime,Open,High,Low,Close,Volume"]
+    for row in rows:
+        seconds, rest = row.split(",", 1)
+        wall = dt.datetime.fromtimestamp(int(seconds), new_york).replace(tzinfo=None)
+        lines.append(f"{wall:%Y-%m-%d %H:%M:%S},{rest}")
+    naive.write_text("\n".join(lines) + "\n")
+    result = walk_forward(
+        "sma_cross",
+        [naive],
+        Grid.parse(["fast=5,10", "slow=30"]),
+        train=bars(2000),
+        test=bars(1000),
+        backend=LocalBackend(workers=1),
+        feed_options={"tz": "America/New_York"},
+    )
+    first_bar = 1_704_205_800 * 10**9  # 2024-01-02 09:30 in New York
+    assert result.windows[0].window.train == (first_bar, first_bar + 2000 * MINUTE)
