@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import trio
+
 from framework import Bar, Quote
 
 MINUTE = 60_000_000_000
@@ -50,3 +54,15 @@ def write_csv(path: str, rows: list[str], header: str = "time,open,high,low,clos
         for row in rows:
             out.write(row + "\n")
     return path
+
+
+async def collect(feed: Any) -> list[Any]:
+    """Every event a replay feed sends, in order, read as the engine would."""
+    send, receive = trio.open_memory_channel[Any](4)
+    out: list[Any] = []
+    async with trio.open_nursery() as nursery:
+        await nursery.start(feed.run, send)
+        async with receive:
+            async for batch in receive:
+                out.extend(batch)
+    return out

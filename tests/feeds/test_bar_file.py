@@ -2,21 +2,10 @@ import tracemalloc
 
 import pytest
 import trio
-from factories import write_csv
+from factories import collect, write_csv
 
 from framework import Bar, BarFileError, BarFileFeed, ListFeed, Strategy, backtest
 from framework.feeds import REPLAY_BATCH_SIZE
-
-
-async def collect(feed: BarFileFeed) -> list[Bar]:
-    send, receive = trio.open_memory_channel(4)
-    out: list[Bar] = []
-    async with trio.open_nursery() as nursery:
-        await nursery.start(feed.run, send)
-        async with receive:
-            async for batch in receive:
-                out.extend(batch)
-    return out
 
 
 async def test_reads_unix_and_iso_times_and_detects_the_bar_size(tmp_path):

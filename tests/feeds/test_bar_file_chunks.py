@@ -12,7 +12,7 @@ from unittest import mock
 import orjson
 import pytest
 import trio
-from factories import write_csv
+from factories import collect, write_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,16 +25,6 @@ NS = 10**9
 
 def read(path: Path | str, *, row_path_only: bool = False, **options: Any) -> Any:
     """("bars", their reprs, statistics) or ("error", message) of reading ``path``."""
-
-    async def collect(feed: BarFileFeed) -> list[Any]:
-        send, receive = trio.open_memory_channel[Any](4)
-        out: list[Any] = []
-        async with trio.open_nursery() as nursery:
-            await nursery.start(feed.run, send)
-            async with receive:
-                async for batch in receive:
-                    out.extend(batch)
-        return out
 
     feed = BarFileFeed(path, **options)
     errors: list[BaseException] = []

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import trio
-from factories import write_csv
+from factories import collect, write_csv
 
 from framework import Bar, BarFileError, BarFileFeed, ConfigError
 
@@ -22,18 +22,7 @@ YAHOO_HEADER = "Date,Open,High,Low,Close,Adj Close,Volume"
 
 def read(path: str | Path, **options: Any) -> tuple[list[Bar], BarFileFeed]:
     feed = BarFileFeed(path, **options)
-
-    async def collect() -> list[Bar]:
-        send, receive = trio.open_memory_channel[Any](4)
-        out: list[Bar] = []
-        async with trio.open_nursery() as nursery:
-            await nursery.start(feed.run, send)
-            async with receive:
-                async for batch in receive:
-                    out.extend(batch)
-        return out
-
-    return trio.run(collect), feed
+    return trio.run(collect, feed), feed
 
 
 def error_of(path: str | Path, **options: Any) -> str:
