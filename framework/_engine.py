@@ -20,7 +20,10 @@ Shutdown paths:
   feeds stop reading and the dispatcher still delivers what they had already received (so a
   paper run saw exactly what its recording holds) → ``on_stop``;
 - failure: an exception in a feed or a strategy cancels everything else and propagates
-  (as an ``ExceptionGroup``, Trio's convention); ``on_stop`` is not called.
+  (as an ``ExceptionGroup``, Trio's convention); ``on_stop`` is not called. A strategy's
+  exception is never replaced by one of the engine's own (a feed finding its channel closed,
+  a cancellation) and carries a note naming the strategy, the hook and the event
+  (:mod:`._failure`); the synchronous helpers raise it unwrapped.
 
 Warm-up: a live feed that replays history first sends ``WarmupStarted`` before it and
 ``WarmupCompleted`` after it (a recording replays both). The engine listens for these two
