@@ -14,7 +14,6 @@ from collections.abc import Collection, Sequence
 
 from .._errors import ConfigError, TradewireError
 from ._config import DEFAULT_CONFIG, Config, find_config
-from ._user_errors import print_user_error
 
 #: subcommand -> (module under framework.cli, one-line help)
 SUBCOMMANDS = {
@@ -124,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("tradewire: interrupted", file=sys.stderr)
         codes.append(130)
     except* Exception as group:
+        from ._user_errors import print_user_error  # only on failure: keeps startup light
+
         for error in _leaves(group):
             print_user_error(error, full=args.traceback)
         codes.append(1)
