@@ -4,6 +4,8 @@ Statistics are defined in docs/statistics.md. Fills and trades can also be writt
 (:meth:`RunResult.write_fills_csv`, :meth:`RunResult.write_trades_csv`). The JSON keeps every
 float exact, as the record that golden files compare byte for byte; the CSV files, read by
 people and spreadsheets, round the float noise out of their money columns (:func:`csv_money`).
+The records are also Arrow tables (:attr:`RunResult.arrow`, exact like the JSON), for pandas,
+polars and Parquet (:mod:`framework._result_tables`, :mod:`framework._result_parquet`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import csv
 import functools
 import html
+import importlib
 import math
 import os
 import reprlib
@@ -28,7 +31,11 @@ from .execution import Order, OrderStatus
 from .portfolio import Trade, compute_statistics
 
 if TYPE_CHECKING:
+    import pandas  # type: ignore[import-untyped, unused-ignore]  # no stubs in our extras
+    import polars
+
     from ._engine import Engine
+    from ._result_tables import ResultTables
 
 _SECONDS_PER_DAY = 86_400
 #: Records serialised per orjson call when writing JSON in pieces.
@@ -194,6 +201,48 @@ class RunResult:
         commission are rounded to :data:`CSV_MONEY_DIGITS` significant digits of the trade's
         notional, prices written as they are."""
         _write_csv(path, TRADE_COLUMNS, self.trades, _trade_csv_row)
+
+    @functools.cached_property
+    def arrow(self) -> ResultTables:
+        """The fills, trades, orders and equity curve as Arrow tables (``.fills``, ``.trades``,
+        ``.orders``, ``.equity``; columns in :mod:`framework._result_tables`), built on first
+        use and kept."""
+        # Imported here: pyarrow costs a tenth of a second, and most runs never ask.
+        from ._result_tables import result_tables
+
+        return result_tables(
+            fills=self.fills,
+            trades=self.trades,
+            orders=self.orders,
+            equity_ts=self.equity_ts,
+            equity=self.equity,
+        )
+
+    def to_pandas(self, table: str = "fills") -> pandas.DataFrame:
+        """One of :attr:`arrow`'s tables (``fills``, ``trades``, ``orders``, ``equity``) as a
+        pandas DataFrame; times are ``datetime64[ns, UTC]``. Needs pandas
+        (``pip install 'tradewire[frames]'``)."""
+        chosen = self.arrow.table(table)
+        _require("pandas", "to_pandas")
+        frame: pandas.DataFrame = chosen.to_pandas()
+        return frame
+
+    def to_polars(self, table: str = "fills") -> polars.DataFrame:
+        """One of :attr:`arrow`'s tables as a polars DataFrame, sharing its memory. Needs
+        polars (``pip install 'tradewire[frames]'``)."""
+        chosen = self.arrow.table(table)
+        pl = _require("polars", "to_polars")
+        frame: polars.DataFrame = pl.from_arrow(chosen)
+        return frame
+
+    def write_parquet(self, path: str | os.PathLike[str]) -> None:
+        """Write the tables of :attr:`arrow` as Parquet files, with ``stats.json``, into the
+        directory ``path`` (created; it may be named ``*.parquet``). Every file's schema
+        metadata holds the run's strategy, parameters, cash and statistics as JSON under
+        ``b"tradewire"``: see :mod:`framework._result_parquet`."""
+        from ._result_parquet import write_parquet
+
+        write_parquet(self, path)
 
     def summary(self) -> str:
         """The figures of a run for a terminal, one per line (formatted as everywhere else:
@@ -397,6 +446,16 @@ def csv_money(value: float, *, notional: float) -> float:
     decimals = CSV_MONEY_DIGITS - 1 - math.floor(math.log10(scale))
     # + 0.0: a tiny negative rounds to -0.0, which would read "-0.0" in the file.
     return round(value, decimals) + 0.0
+
+
+def _require(module: str, method: str) -> Any:
+    """Import an optional frame library, or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f"RunResult.{method}() needs {module}: pip install 'tradewire[frames]'"
+        ) from exc
 
 
 def _order_outcomes(stats: dict[str, Any]) -> str:

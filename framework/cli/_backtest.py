@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_param_argument(parser)
     parser.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT")
     parser.add_argument(
+        "--out",
+        metavar="OUT",
+        help="write fills, trades, orders and equity as Parquet files, with stats.json, "
+        "into the directory OUT (created; may be named like result.parquet)",
+    )
+    parser.add_argument(
         "--report", metavar="OUT", help="write a self-contained HTML report to OUT (.html)"
     )
     parser.add_argument("--png", metavar="OUT", help="write the equity curve as PNG to OUT")
@@ -66,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
     strategy = build_strategy(load_strategy_class(args.strategy), args.param)
     commission = parse_commission(args.commission) if args.commission else None
     slippage = parse_slippage(args.slippage) if args.slippage else None
+    if args.out:
+        from .._result_parquet import check_parquet_dir  # pyarrow.parquet: only when asked
+
+        check_parquet_dir(args.out)  # before the run, not after it
     started = time.perf_counter()
     feed_options = bar_file_options(args)
     feeds = feeds_for(args.data, speed=args.speed, **feed_options)
@@ -80,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     if args.json:
         result.write_json(args.json)
+    if args.out:
+        result.write_parquet(args.out)
     if args.trades_csv:
         result.write_trades_csv(args.trades_csv)
     if args.fills_csv:
