@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import orjson
 
+from ._equity_svg import equity_svg
 from ._events import OrderFilled
 from ._statistic_display import format_statistic as _stat
 from ._statistic_display import statistic_label
@@ -303,8 +304,8 @@ class RunResult:
         return f"RunResult({', '.join(figures)})"
 
     def _repr_html_(self) -> str:
-        """The statistics as an HTML table, for Jupyter; the key column names each figure's
-        entry in :attr:`stats`."""
+        """The equity curve as an inline SVG chart and the statistics as an HTML table, for
+        Jupyter; the key column names each figure's entry in :attr:`stats`."""
         esc = html.escape
         rows = "".join(
             f"<tr><td>{esc(statistic_label(name).label)}</td>"
@@ -313,10 +314,11 @@ class RunResult:
         )
         caption = f"{self.strategy} {_format_params(self.params)}".strip()
         return (
+            f"<div>{equity_svg(self.equity_ts, self.equity)}"
             f"<table><caption>{esc(caption)}: {self.bars:,} bars, {len(self.fills):,} fills, "
             f"{len(self.trades):,} trades</caption>"
             "<thead><tr><th>statistic</th><th>value</th><th>key</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table>"
+            f"<tbody>{rows}</tbody></table></div>"
         )
 
 
