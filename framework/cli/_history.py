@@ -2,7 +2,9 @@
 
 `tradewire history NASDAQ:AAPL@1m --bars 5000 --out aapl.csv` writes the newest 5000 final
 bars as `time,open,high,low,close,volume` (time = the bar's open, Unix seconds): the bar-file
-format `tradewire backtest --data aapl.csv` reads. With `--out FILE.twrec` the raw REST answers
+format `tradewire backtest --data aapl.csv` reads. `--out FILE.parquet` writes the same bars as
+a Parquet bar table (BAR_SCHEMA: symbol, interval, time = open time, open .. volume), which
+`tradewire catalog import` stores. With `--out FILE.twrec` the raw REST answers
 are kept in a recording instead, which `tradewire backtest --data FILE.twrec` replays through
 the live bar path. The newest point of an answer is the bar still in progress; it is left out.
 
@@ -39,7 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--bars", type=int, default=1000, metavar="N", help="final bars wanted")
     parser.add_argument(
-        "--out", required=True, metavar="FILE", help="FILE.csv (bar file) or FILE.twrec (recording)"
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="FILE.csv (bar file), FILE.parquet (bar table) or FILE.twrec (recording)",
     )
     parser.add_argument(
         "--url",
@@ -73,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--bars must be at least 1, got {args.bars}")
     out = Path(args.out)
     suffix = out.suffix.lower()
-    if suffix not in (".csv", ".twrec"):
-        raise ConfigError(f"--out must end in .csv or .twrec, got {out.name}")
+    if suffix not in (".csv", ".parquet", ".twrec"):
+        raise ConfigError(f"--out must end in .csv, .parquet or .twrec, got {out.name}")
     if out.exists() and not args.force:
         raise ConfigError(f"{out} exists; pass --force to replace it")
     config = RestConfig(base_url=base_url, max_dp=args.chunk)
@@ -111,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
         out.unlink()
     if suffix == ".csv":
         _write_csv(out, bars)
+    elif suffix == ".parquet":
+        _write_parquet(out, bars)
     else:
         _write_recording(out, responses, subscription.name, args, api_key)
     if not args.quiet:
@@ -143,6 +150,18 @@ def _write_csv(path: Path, bars: list[Bar]) -> None:
                 f"{_seconds(bar.ts_open)},{bar.open!r},{bar.high!r},{bar.low!r},"
                 f"{bar.close!r},{bar.volume!r}\n"
             )
+    os.replace(temporary, path)
+
+
+def _write_parquet(path: Path, bars: list[Bar]) -> None:
+    """The bars as a BAR_SCHEMA Parquet file, written aside and renamed as the CSV is."""
+    import pyarrow.parquet as pq
+
+    from ..catalog import COMPRESSION
+    from ..feeds._bar_table import bars_to_table
+
+    temporary = path.with_name(f".{path.name}.partial")
+    pq.write_table(bars_to_table(bars), temporary, compression=COMPRESSION)
     os.replace(temporary, path)
 
 

@@ -26,6 +26,8 @@ SUBCOMMANDS = {
     "record": ("_record", "record a live InsightSentry session to a .twrec journal"),
     "inspect": ("_inspect", "summarise a recording: span, frames, symbols, integrity"),
     "history": ("_history", "download bars from the InsightSentry REST API to a file"),
+    "catalog": ("_catalog", "store bars in a Parquet catalog (import) and show what it holds"),
+    "export": ("_export", "write a recording's bars and quotes as Parquet files"),
     "serve-sim": ("_serve_sim", "run the simulated InsightSentry server"),
 }
 

@@ -127,11 +127,49 @@ async def test_more_bars_than_one_request_page_back_through_history(tmp_path):
     assert rows(paged) == rows(single)
 
 
+async def test_history_writes_parquet_bars_equal_to_its_bar_file(tmp_path):
+    import pyarrow.parquet as pq
+
+    from framework.feeds._bar_table import BAR_SCHEMA
+
+    csv_path, parquet_path = tmp_path / "aapl.csv", tmp_path / "aapl.parquet"
+    config = SimConfig(seed=5, speed=1.0, trade_interval=0.25)
+    with trio.fail_after(60):
+        async with open_simulated_server(config) as server:
+            for out in (csv_path, parquet_path):
+                done = await run_in_thread(
+                    "history",
+                    "NASDAQ:AAPL@1m",
+                    "--bars",
+                    "300",
+                    "--out",
+                    str(out),
+                    "--url",
+                    server.rest_url,
+                )
+                assert done.returncode == 0, done.stderr
+    assert "wrote 300 bars of NASDAQ:AAPL@1m" in done.stdout and str(parquet_path) in done.stdout
+    assert not list(tmp_path.glob(".*partial"))
+    table = pq.read_table(parquet_path)
+    assert table.schema.equals(BAR_SCHEMA)
+    assert set(table["symbol"].to_pylist()) == {"NASDAQ:AAPL"}
+    assert set(table["interval"].to_pylist()) == {"1m"}
+    from_csv = rows(csv_path)
+    seconds = [t // 1_000_000_000 for t in table["time"].cast("int64").to_pylist()]
+    assert seconds == [int(row["time"]) for row in from_csv]
+    for column in ("open", "high", "low", "close", "volume"):
+        assert table[column].to_pylist() == [float(row[column]) for row in from_csv]
+    catalog = tmp_path / "catalog"
+    stored = tradewire("catalog", "import", str(parquet_path), "--catalog", str(catalog))
+    assert stored.returncode == 0, stored.stderr
+    assert "NASDAQ:AAPL 1m: 300 bars written" in stored.stdout
+
+
 async def test_history_needs_a_key_and_refuses_bad_arguments(tmp_path):
     done = tradewire("history", "NASDAQ:AAPL@1m", "--out", str(tmp_path / "x.csv"), key=None)
     assert done.returncode == 2 and "no API key" in done.stderr
     done = tradewire("history", "NASDAQ:AAPL@1m", "--out", str(tmp_path / "x.txt"))
-    assert done.returncode == 2 and "--out must end in .csv or .twrec" in done.stderr
+    assert done.returncode == 2 and "--out must end in .csv, .parquet or .twrec" in done.stderr
     done = tradewire(
         "history",
         "NASDAQ:AAPL@1D",
