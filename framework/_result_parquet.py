@@ -41,7 +41,9 @@ def check_parquet_dir(path: str | os.PathLike[str]) -> Path:
     """
     out = Path(path)
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out} exists and is not a directory: a result's Parquet files go in one")
+        raise ConfigError(
+            f"{out} exists and is not a directory: a result's Parquet files go in one"
+        )
     return out
 
 
