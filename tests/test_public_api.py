@@ -6,6 +6,7 @@ import sys
 import pytest
 
 import framework
+import framework.catalog
 import framework.execution
 import framework.feeds
 import framework.portfolio
@@ -80,7 +81,14 @@ def test_top_level_exports_are_pinned():
 
 
 def test_every_export_exists_and_is_public():
-    for package in (framework, framework.feeds, framework.execution, framework.portfolio):
+    packages = (
+        framework,
+        framework.catalog,
+        framework.feeds,
+        framework.execution,
+        framework.portfolio,
+    )
+    for package in packages:
         for name in package.__all__:
             assert hasattr(package, name), f"{package.__name__}.{name} missing"
             assert not name.startswith("_")
