@@ -223,17 +223,15 @@ class RunResult:
         """One of :attr:`arrow`'s tables (``fills``, ``trades``, ``orders``, ``equity``) as a
         pandas DataFrame; times are ``datetime64[ns, UTC]``. Needs pandas
         (``pip install 'tradewire[frames]'``)."""
-        chosen = self.arrow.table(table)
         _require("pandas", "to_pandas")
-        frame: pandas.DataFrame = chosen.to_pandas()
+        frame: pandas.DataFrame = self.arrow.table(table).to_pandas()
         return frame
 
     def to_polars(self, table: str = "fills") -> polars.DataFrame:
         """One of :attr:`arrow`'s tables as a polars DataFrame, sharing its memory. Needs
         polars (``pip install 'tradewire[frames]'``)."""
-        chosen = self.arrow.table(table)
         pl = _require("polars", "to_polars")
-        frame: polars.DataFrame = pl.from_arrow(chosen)
+        frame: polars.DataFrame = pl.from_arrow(self.arrow.table(table))
         return frame
 
     def write_parquet(self, path: str | os.PathLike[str]) -> None:
