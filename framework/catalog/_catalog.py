@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -259,48 +259,75 @@ class Catalog:
 
 def _unstored(rows: pa.Table, stored: list[StoredFile], key: PartitionKey) -> pa.Table:
     """The rows of one partition not stored yet; DataError if a row conflicts with a stored
-    one or would land inside a stored file's span."""
+    one or would land inside a stored file's span. ``rows`` being sorted, the rows within a
+    file's span are one slice of it, and what is kept is the slices between: no copies."""
     times = rows["time"].cast(pa.int64())
-    keep = pa.array([True] * rows.num_rows)
-    for stored_file in stored:
-        inside = pc.and_(
-            pc.greater_equal(times, stored_file.first), pc.less_equal(times, stored_file.last)
-        )
-        if not pc.any(inside).as_py():
+    kept: list[pa.Table] = []
+    cursor = 0
+    for stored_file in stored:  # sorted by time, spans disjoint
+        first = pc.sum(pc.less(times, stored_file.first)).as_py() or 0
+        after = pc.sum(pc.less_equal(times, stored_file.last)).as_py() or 0
+        if after == first:
             continue
-        given = rows.filter(inside)
-        _check_identical(given, stored_file, key)
-        keep = pc.and_(keep, pc.invert(inside))
-    return rows.filter(keep)
+        _check_identical(rows.slice(first, after - first), stored_file, key)
+        kept.append(rows.slice(cursor, first - cursor))
+        cursor = after
+    kept.append(rows.slice(cursor))
+    return pa.concat_tables(kept)
 
 
 def _check_identical(given: pa.Table, stored_file: StoredFile, key: PartitionKey) -> None:
-    time = ds.field("time")
-    span = (time >= given["time"][0]) & (time <= given["time"][-1])
-    try:
-        stored = ds.dataset(stored_file.path, schema=BAR_SCHEMA, format="parquet").to_table(
-            filter=span
-        )
-    except (pa.ArrowException, OSError) as exc:
-        raise unreadable(stored_file.path, exc) from None
-    where = pc.index_in(given["time"], value_set=stored["time"])
-    missing = pc.is_null(where)
-    if pc.any(missing).as_py():
-        ts = given["time"].cast(pa.int64())[pc.index(missing, True).as_py()].as_py()
+    """DataError unless every row of ``given`` (sorted, inside ``stored_file``'s span) is a
+    row of the file. The file is read a batch at a time beside the matching slice of
+    ``given``, both being sorted, so memory stays at a batch however large the overlap."""
+    times = given["time"].cast(pa.int64())
+    column = ds.field("time")
+    span = (column >= given["time"][0]) & (column <= given["time"][-1])
+    cursor = 0
+    for batch in _batches(stored_file.path, span):
+        stored_times = batch["time"].cast(pa.int64())
+        rest = times.slice(cursor)
+        if pc.any(pc.less(rest, stored_times[0])).as_py():
+            break  # the row at the cursor falls between stored rows: reported below
+        rows = pc.sum(pc.less_equal(rest, stored_times[-1])).as_py() or 0
+        window = given.slice(cursor, rows)
+        where = pc.index_in(window["time"], value_set=batch["time"]).combine_chunks()
+        missing = pc.is_null(where)
+        if pc.any(missing).as_py():
+            cursor += pc.index(missing, True).as_py()
+            break
+        _check_values_equal(window, batch.take(where), stored_file, key)
+        cursor += rows
+    if cursor < given.num_rows:
         raise DataError(
-            f"{describe(*key, ts)}: not in {stored_file.path}, which holds "
+            f"{describe(*key, times[cursor].as_py())}: not in {stored_file.path}, which holds "
             f"{iso_from_nanos(stored_file.first)} .. {iso_from_nanos(stored_file.last)}; "
             "the catalog never interleaves new bars with stored ones"
         )
-    matched = stored.take(where)
+
+
+def _batches(path: Path, where: ds.Expression) -> Iterator[pa.RecordBatch]:
+    """The non-empty batches of one catalog file meeting ``where``, in file order."""
+    try:
+        dataset = ds.dataset(path, schema=BAR_SCHEMA, format="parquet")
+        for batch in dataset.to_batches(filter=where):
+            if batch.num_rows:
+                yield batch
+    except (pa.ArrowException, OSError) as exc:
+        raise unreadable(path, exc) from None
+
+
+def _check_values_equal(
+    given: pa.Table, stored: pa.RecordBatch, stored_file: StoredFile, key: PartitionKey
+) -> None:
     for name in VALUE_COLUMNS:
-        same = pc.equal(given[name], matched[name])
+        same = pc.equal(given[name], stored[name])
         if not pc.all(same).as_py():
             at = pc.index(same, False).as_py()
             ts = given["time"].cast(pa.int64())[at].as_py()
             raise DataError(
                 f"{describe(*key, ts)}: {name} {given[name][at].as_py()!r} differs from "
-                f"{matched[name][at].as_py()!r} stored in {stored_file.path}; "
+                f"{stored[name][at].as_py()!r} stored in {stored_file.path}; "
                 "the catalog never replaces stored bars"
             )
 

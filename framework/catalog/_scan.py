@@ -31,6 +31,10 @@ TimeBound = int | _dt.datetime | str
 
 _TIME_TYPE = BAR_SCHEMA.field("time").type
 
+#: Batches a stream reads ahead of its consumer, one row group at a time (pyarrow's default,
+#: 16 batches of 4 files, would hold some 20 MB per stream: a backtest has one per symbol).
+STREAM_READAHEAD = 2
+
 #: How the catalog's directory names map to columns (values percent-decoded; see _layout).
 PARTITIONING = ds.HivePartitioning(
     pa.schema([("symbol", pa.string()), ("interval", pa.string())]), segment_encoding="uri"
@@ -119,7 +123,12 @@ class BarScanner:
                 if not scan.row_groups:
                     continue
                 try:
-                    for batch in _dataset(scan).to_batches(filter=self._filter):
+                    batches = _dataset(scan).to_batches(
+                        filter=self._filter,
+                        batch_readahead=STREAM_READAHEAD,
+                        fragment_readahead=1,
+                    )
+                    for batch in batches:
                         if batch.num_rows:
                             yield batch
                 except (pa.ArrowException, OSError) as exc:

@@ -298,6 +298,21 @@ def test_a_new_bar_inside_a_stored_span_is_refused(tmp_path):
         catalog.write_bars([bar(3, 100.0)])
 
 
+@pytest.mark.parametrize("row_group_rows", [3, 1_000])
+def test_overlap_is_checked_across_every_row_group_of_a_stored_file(tmp_path, row_group_rows):
+    catalog = Catalog(tmp_path, row_group_rows=row_group_rows)
+    stored = [bar(i, 100.0 + i % 5) for i in range(40) if i != 31]
+    catalog.write_bars(stored)
+    [again] = catalog.write_bars(stored[10:] + [bar(40, 1.0)])
+    assert (again.written, again.already_stored) == (1, 29)
+    changed = list(stored)
+    changed[25] = bar(25, 7.0)
+    with pytest.raises(DataError, match=r"AAPL 1m 2024-01-02T14:55:00Z: open 7.0 differs"):
+        catalog.write_bars(changed)
+    with pytest.raises(DataError, match=r"AAPL 1m 2024-01-02T15:01:00Z: not in"):
+        catalog.write_bars([bar(i, 100.0 + i % 5) for i in range(20, 36)])
+
+
 # --- what is accepted --------------------------------------------------------------------
 
 
