@@ -11,6 +11,9 @@ the user's own input also derive from ``ValueError`` so ordinary ``except ValueE
     ├── DataError(ValueError)            market data that cannot be trusted
     │   ├── InvalidEvent                 an event built with impossible values
     │   ├── BarFileError                 a bad row in a bar file (file, line, reason)
+    │   ├── BarTableError                a bad row or column in Arrow data: a Parquet or
+    │   │                                Feather file, a DataFrame, a Table (source, row, column,
+    │   │                                row group and offset where known, reason)
     │   └── DecodeError                  a wire frame rejected by the codec
     ├── FeedError                        the live feed cannot go on
     │   ├── FeedConnectError             connect, TLS or upgrade failed
@@ -64,6 +67,40 @@ class BarFileError(DataError):
         self.path = path
         self.line = line
         self.reason = reason
+
+
+class BarTableError(DataError):
+    """Bars in Arrow form (Parquet, Feather, a DataFrame, a Table) that cannot be read.
+
+    One line: ``source: row 12 (row group 0, offset 12), column close: reason``. ``source`` is
+    the file, or ``DataFrame`` / ``Table`` for data in memory; rows count from 0, as
+    DataFrame positions do. ``row``, ``column``, ``row_group`` and ``offset`` are None when
+    the reason concerns the whole source (a missing column, times without a zone, a file that
+    is not Parquet).
+    """
+
+    def __init__(
+        self,
+        source: str,
+        reason: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        row_group: int | None = None,
+        offset: int | None = None,
+    ) -> None:
+        location = f" row {row}" if row is not None else ""
+        if row is not None and row_group is not None:
+            location += f" (row group {row_group}, offset {offset})"
+        if column is not None:
+            location += f"{',' if location else ''} column {column}"
+        super().__init__(f"{source}:{location}: {reason}" if location else f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+        self.row = row
+        self.column = column
+        self.row_group = row_group
+        self.offset = offset
 
 
 class DecodeError(DataError):

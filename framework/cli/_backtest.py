@@ -30,7 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         required=True,
         metavar="PATH",
-        help="bar file (.csv); repeat for several files, merged in time order",
+        help="bar data: a .csv, .parquet, .feather/.arrow file or a directory of them (Hive "
+        "symbol=X/ folders name the symbol), or a .twrec recording; repeat for several, "
+        "merged in time order",
     )
     add_bar_file_arguments(
         parser, skip_help="count and report bad rows instead of stopping at the first"

@@ -37,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         required=True,
         metavar="PATH",
-        help="bar file (.csv); repeat for several files, merged in time order",
+        help="bar data: .csv, .parquet, .feather/.arrow file or a directory of them (Hive "
+        "symbol=X/ folders name the symbol); repeat for several, merged in time order",
     )
     add_bar_file_arguments(parser, skip_help="count bad rows instead of stopping")
     parser.add_argument("--cash", type=positive_float, default=100_000.0, help="start cash")

@@ -6,6 +6,9 @@ when none of those is there, an unnamed first column (how pandas writes its inde
 may be ``volume`` or ``vol``; ``symbol`` is optional. Every other column is not part of a bar:
 it is named in :attr:`Header.ignored` so the reader can tell the user, never dropped silently.
 A name that could be read two ways (two time columns, ``close`` twice) is an error.
+
+Tables (Parquet, Feather, DataFrames) follow the same rules, with their column names for the
+header row; only the wording of a refusal differs (``table=True``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ _NEEDED = (
     "need time, open, high, low, close and volume in any order and case: the time may be "
     "named date, datetime, timestamp or ts, or be an unnamed first column, the volume vol"
 )
+_TABLE_NEEDED = (
+    "need time, open, high, low, close and volume in any order and case: the time may be "
+    "named date, datetime, timestamp or ts, or be an unnamed DataFrame index, the volume vol"
+)
 
 
 class Header(NamedTuple):
@@ -31,32 +38,33 @@ class Header(NamedTuple):
     ignored: tuple[str, ...]
 
 
-def read_header(names: list[str]) -> Header:
-    """The :class:`Header` of a file whose header row has ``names``.
+def read_header(names: list[str], *, table: bool = False) -> Header:
+    """The :class:`Header` of a file whose header row has ``names`` (of a table whose columns
+    have them, with ``table``; an unnamed DataFrame index is passed as an empty name).
 
     Raises ``ValueError`` with a one-line reason when a bar's column is missing or ambiguous.
     """
     keys = _keys(names)
     indexes = [
-        time_column(names),
-        *(_one(names, keys, (name,), name) for name in PRICE_NAMES),
-        _one(names, keys, VOLUME_NAMES, "volume"),
+        time_column(names, table=table),
+        *(_one(names, keys, (name,), name, table=table) for name in PRICE_NAMES),
+        _one(names, keys, VOLUME_NAMES, "volume", table=table),
     ]
-    found = _one(names, keys, ("symbol",), "symbol", required=False)
+    found = _one(names, keys, ("symbol",), "symbol", required=False, table=table)
     symbol = found if found >= 0 else None
     used = {*indexes, symbol}
-    ignored = tuple(_shown(names, i) for i in range(len(names)) if i not in used)
+    ignored = tuple(_shown(names, i, table) for i in range(len(names)) if i not in used)
     return Header(Layout(required=tuple(indexes), symbol=symbol, width=len(names)), ignored)
 
 
-def time_column(names: list[str]) -> int:
+def time_column(names: list[str], *, table: bool = False) -> int:
     """The index of the time column among header ``names``; ``ValueError`` if there is none
     or more than one."""
     keys = _keys(names)
     named = [i for i, key in enumerate(keys) if key in TIME_NAMES]
     if not named and keys and keys[0] == "":
         return 0
-    return _one(names, keys, TIME_NAMES, "time")
+    return _one(names, keys, TIME_NAMES, "time", table=table)
 
 
 def _keys(names: list[str]) -> list[str]:
@@ -65,16 +73,30 @@ def _keys(names: list[str]) -> list[str]:
 
 
 def _one(
-    names: list[str], keys: list[str], aliases: tuple[str, ...], role: str, required: bool = True
+    names: list[str],
+    keys: list[str],
+    aliases: tuple[str, ...],
+    role: str,
+    required: bool = True,
+    *,
+    table: bool = False,
 ) -> int:
     found = [i for i, key in enumerate(keys) if key in aliases]
     if len(found) == 1:
         return found[0]
+    subject = "the table" if table else "header"
     if found:
-        columns = ", ".join(_shown(names, i) for i in found)
-        raise ValueError(f"header has {len(found)} {role} columns ({columns}); keep one")
+        columns = ", ".join(_shown(names, i, table) for i in found)
+        raise ValueError(f"{subject} has {len(found)} {role} columns ({columns}); keep one")
     if not required:
         return -1
+    if table:
+        hint = "; data without volume needs a volume column added (0 if unknown)"
+        shown = ", ".join(_shown(names, i, table) for i in range(len(names)))
+        raise ValueError(
+            f"the table lacks {role}: found columns {shown} ({_TABLE_NEEDED})"
+            + (hint if role == "volume" else "")
+        )
     hint = "; a file without volume needs a volume column added (0 if unknown)"
     raise ValueError(
         f'header lacks {role}: found "{",".join(map(str.strip, names))}" ({_NEEDED})'
@@ -82,6 +104,6 @@ def _one(
     )
 
 
-def _shown(names: list[str], index: int) -> str:
+def _shown(names: list[str], index: int, table: bool = False) -> str:
     name = names[index].strip().lstrip("\ufeff")
-    return name or f"(unnamed column {index + 1})"
+    return name or ("(index)" if table else f"(unnamed column {index + 1})")

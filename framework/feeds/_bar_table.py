@@ -22,6 +22,7 @@ import pyarrow as pa
 from .._errors import ConfigError
 from .._events import Bar, bar_unchecked
 from .._intervals import Interval
+from .._time import NANOS_PER_SECOND
 
 BAR_SCHEMA = pa.schema(
     [
@@ -79,6 +80,27 @@ def interval_nanos(label: str) -> int:
     if interval.nanos is None:
         raise ConfigError(f"bar tables need a fixed bar size, not {label}")
     return interval.nanos
+
+
+#: Units a detected bar size is labelled in, largest first, with their length in seconds.
+_LABEL_UNITS = (
+    ("week", 7 * 86_400),
+    ("day", 86_400),
+    ("hour", 3_600),
+    ("minute", 60),
+    ("second", 1),
+)
+
+
+def interval_label(step: int) -> str:
+    """The label of a bar size of ``step`` ns, in the largest unit that divides it (``1D``,
+    ``90m``); ``{step}ns`` when no whole second does, as the bar file reader labels it."""
+    seconds, remainder = divmod(step, NANOS_PER_SECOND)
+    if remainder == 0 and seconds > 0:
+        for unit, unit_seconds in _LABEL_UNITS:
+            if seconds % unit_seconds == 0:
+                return Interval(unit, seconds // unit_seconds).label
+    return f"{step}ns"
 
 
 def _chunked(bars: Iterable[Bar]) -> Iterator[list[Bar]]:

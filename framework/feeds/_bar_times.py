@@ -81,6 +81,19 @@ class TimeReader:
         unit: str | None,
     ) -> TimeReader:
         """The reader of a file whose first data row has time field ``first_time``."""
+        return cls.for_first(first_time, f"line {first_line}", zone=zone, unit=unit)
+
+    @classmethod
+    def for_first(
+        cls,
+        first_time: str | None,
+        where: str,
+        *,
+        zone: _dt.tzinfo | None,
+        unit: str | None,
+    ) -> TimeReader:
+        """The reader of data whose first time, at ``where`` (``line 2``, ``row 0``), is
+        ``first_time`` as text (None if it has none)."""
         if unit is not None:
             return cls(zone=zone, unit=unit, by_magnitude=False)
         value = _number(first_time) if first_time is not None else None
@@ -89,14 +102,20 @@ class TimeReader:
                 zone=zone,
                 unit="s",
                 by_magnitude=True,
-                decided_by=f"the default, as line {first_line}'s time is not an epoch number",
+                decided_by=f"the default, as {where}'s time is not an epoch number",
             )
         return cls(
             zone=zone,
             unit=unit_of_magnitude(value),
             by_magnitude=True,
-            decided_by=f"by the magnitude of line {first_line}'s time",
+            decided_by=f"by the magnitude of {where}'s time",
         )
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """[low, high] of the epoch numbers accepted in the reader's unit, as :meth:`parse`
+        checks them (for whole-column readers that must accept exactly the same)."""
+        return self._low, self._high
 
     def parse(self, text: str) -> int | None:
         """UTC nanoseconds of one field; None if the file's rules do not accept it."""

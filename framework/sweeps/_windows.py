@@ -159,7 +159,16 @@ def plan_windows(
     time_unit: str | None = None,
 ) -> list[WalkWindow]:
     """Cut walk-forward windows over ``data`` (see the module docstring); ``tz`` and
-    ``time_unit`` read the times as :class:`~framework.BarFileFeed` does."""
+    ``time_unit`` read the times as :class:`~framework.BarFileFeed` does.
+
+    Windows are cut in CSV bar files only, by byte offsets; other data is refused with a
+    ConfigError saying so (a whole-file sweep reads it)."""
+    for path in data:
+        if Path(path).is_dir() or Path(path).suffix.lower() != ".csv":
+            raise ConfigError(
+                f"walk-forward windows (--train/--test) need CSV bar files for now, not {path}; "
+                "sweep the whole data without --train/--test, or convert it to CSV"
+            )
     indexes = [FileIndex(path, tz=tz, time_unit=time_unit) for path in data]
     timeline = _distinct(indexes[0].times)
     if not timeline:

@@ -10,11 +10,11 @@ strategy (:func:`~framework.testing.capture_events`).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from .._backtest import backtest_async, feeds_for
+from .._backtest import backtest_async, data_items, feeds_for, is_data_source
 from .._errors import ConfigError
 from .._events import Event
 from .._failure import run_sync
@@ -23,10 +23,13 @@ from .._strategy import Strategy
 from ..feeds._feed import Feed, ListFeed
 from ._capture import CapturedEvents, capture_events, captured_by
 
-#: What the test kit accepts as data: a ``.csv`` / ``.twrec`` path, a sequence of paths, events
-#: (delivered through one in-memory feed, in the order given) or feeds, or a callable that
-#: builds fresh feeds for each run.
-Data: TypeAlias = str | Path | Sequence[str | Path | Event | Feed] | Callable[[], Sequence[Feed]]
+#: What the test kit accepts as data: what :func:`framework.feeds_for` reads (a path to bar
+#: files, Parquet or Feather files or recordings, a pandas or polars DataFrame, a pyarrow
+#: Table, ``{symbol: data}``), a sequence of those, events (delivered through one in-memory
+#: feed, in the order given) or feeds, or a callable that builds fresh feeds for each run.
+Data: TypeAlias = (
+    str | Path | Mapping[str, Any] | Sequence[Any] | Callable[[], Sequence[Feed]] | Any
+)
 
 
 #: Options of :func:`framework.feeds_for`; every other option goes to the broker.
@@ -42,15 +45,15 @@ def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
 def build_feeds(data: Data, **feed_options: Any) -> list[Feed]:
     """Turn :data:`Data` into feeds: paths through :func:`framework.feeds_for` (with
     ``feed_options``), events into one :class:`~framework.ListFeed`, feeds as they are."""
+    if is_data_source(data):
+        return feeds_for(data, **feed_options)
     if callable(data):
         return list(data())
-    if isinstance(data, str | Path):
-        return feeds_for([data], **feed_options)
-    paths: list[str | Path] = []
+    paths: list[Any] = []
     events: list[Event] = []
     feeds: list[Feed] = []
-    for item in data:
-        if isinstance(item, str | Path):
+    for item in data_items(data):
+        if is_data_source(item):
             paths.append(item)
         elif isinstance(item, Event):
             events.append(item)
@@ -58,7 +61,7 @@ def build_feeds(data: Data, **feed_options: Any) -> list[Feed]:
             feeds.append(item)
         else:
             raise ConfigError(
-                f"cannot run over {type(item).__name__} items: give paths, events or feeds"
+                f"cannot run over {type(item).__name__} items: give paths, frames, events or feeds"
             )
     if paths:
         feeds.extend(feeds_for(paths, **feed_options))
@@ -71,9 +74,9 @@ def build_feeds(data: Data, **feed_options: Any) -> list[Feed]:
 def check_fresh_data(data: Data) -> None:
     """Refuse feed objects where a run must be repeatable: a feed may keep state (a
     recording's bar assembler, a file's counters) from one run to the next."""
-    if callable(data) or isinstance(data, str | Path):
+    if callable(data) or is_data_source(data):
         return
-    if any(isinstance(item, Feed) for item in data):
+    if any(isinstance(item, Feed) for item in data_items(data)):
         raise ConfigError(
             "pass paths, events, or a callable that builds fresh feeds: a feed object may keep "
             "state from one run to the next"

@@ -1,0 +1,529 @@
+"""Replay of bars in Arrow form: Parquet and Feather files, directories of them, pandas and
+polars DataFrames, pyarrow Tables and RecordBatchReaders.
+
+The rules are the bar file's (docs/data.md): columns found by the same names and aliases in
+any case, extra columns named once, the time read to UTC by the same rules (epoch numbers in
+one unit per source, decided by the first row's magnitude unless ``time_unit`` names it;
+zone-aware timestamps as they are; naive timestamps, dates and naive text only with ``tz``),
+the bar size given, read from an ``interval`` column, or detected from the first rows, rows
+oldest-first, and every bad row either stops the run with one line naming source, row and
+column (:class:`~framework.BarTableError`) or, with ``skip_bad_rows``, is counted by reason.
+Nothing is reordered or dropped silently. Rows count from 0, as DataFrame positions do; a
+Parquet file's messages add the row group and the offset in it.
+
+Sources are read a chunk of :data:`CHUNK_ROWS` rows at a time (:mod:`._arrow_source`), and each
+chunk is checked with whole-column pyarrow compute operations (:mod:`._arrow_columns`); a chunk
+where anything is wrong, or out of order, is read again row by row, which words each bad row's
+reason exactly as a bar file's row reader would. So the column path decides speed, never the
+bars or the errors.
+
+The files of a directory are read side by side and merged by the time bars become final, ties
+going to the file that comes first in path order: the order the engine gives several feeds.
+Two files holding a bar for the same symbol, bar size and time is an error (or, skipping, the
+second is a ``duplicate``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import heapq
+import itertools
+import logging
+import math
+import operator
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import trio
+
+from .._errors import BarTableError, ConfigError, InvalidEvent
+from .._events import Bar, bar_unchecked, new_bar
+from .._intervals import Interval
+from .._time import TIME_UNITS, iso_from_nanos, time_zone, wall_nanos
+from ._arrow_columns import BatchColumns, TableLayout, TimeColumn, shown, table_layout
+from ._arrow_objects import is_arrow_data
+from ._arrow_source import Chunk, Stream, streams_of
+from ._bar_file import DETECT_ROWS, KEPT_EXAMPLES, BarFileStatistics
+from ._bar_table import interval_label
+from ._bar_times import NO_ZONE
+from ._feed import REPLAY_BATCH_SIZE, EventBatch
+
+log = logging.getLogger(__name__)
+
+#: Rows converted at once, over all the files of a directory read side by side: enough for
+#: whole-column work to pay, few enough that the bars made of them stay a few MB.
+CHUNK_ROWS = 65_536
+
+
+class ArrowFeed:
+    """A replay feed over bars in Arrow form (see the module docstring for the rules).
+
+    ``source`` is a pandas or polars DataFrame, a pyarrow Table, RecordBatch or
+    RecordBatchReader (anything with ``__arrow_c_stream__``), or a path to a ``.parquet``,
+    ``.feather`` or ``.arrow`` file or to a directory of them (Hive ``key=value`` folders give
+    ``symbol`` and ``interval``). ``symbol`` names the symbol of rows without a symbol column
+    (default: the file name without extension; data in memory needs it); ``label`` names the
+    source in messages (default: the path, or the kind of object: ``DataFrame``).
+
+    ``tz`` is the zone of naive timestamps, dates and naive text times, which are refused
+    without it; ``time_unit`` (s, ms, us, ns) the unit of epoch-number times; ``interval`` the
+    bar size of sources without an ``interval`` column (default: detected from the first rows).
+
+    :meth:`run` sends batches of at most REPLAY_BATCH_SIZE bars, waiting on the channel when
+    the engine is behind (memory stays flat with the length of the source), closes the channel
+    at the end, and closes files on cancellation too. A RecordBatchReader can be read once.
+    """
+
+    is_live = False
+
+    def __init__(
+        self,
+        source: Any,
+        *,
+        symbol: str | None = None,
+        interval: Interval | str | None = None,
+        skip_bad_rows: bool = False,
+        tz: str | _dt.tzinfo | None = None,
+        time_unit: str | None = None,
+        label: str | None = None,
+    ) -> None:
+        if isinstance(source, str | os.PathLike):
+            path = Path(source)
+            self.label = label or str(path)
+            self.name = f"arrow:{path.name}"
+        else:
+            if not is_arrow_data(source):
+                streams_of(source)  # raises the ConfigError saying what is accepted
+            self.label = label or type(source).__name__
+            self.name = f"arrow:{self.label}"
+        self.source = source
+        # A reader hands its batches out once; a second run would silently see no bars.
+        self._one_pass = isinstance(source, pa.RecordBatchReader)
+        self._runs = 0
+        self.symbol = symbol
+        self.interval = Interval.parse(interval) if isinstance(interval, str) else interval
+        if self.interval is not None and self.interval.nanos is None:
+            raise ConfigError(f"bar data need a fixed bar size, not {self.interval}")
+        self.skip_bad_rows = skip_bad_rows
+        try:
+            self.tz = time_zone(tz) if tz is not None else None
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if time_unit is not None and time_unit not in TIME_UNITS:
+            raise ConfigError(
+                f"time unit {time_unit!r} is not one of {', '.join(TIME_UNITS)} "
+                "(seconds, milliseconds, microseconds, nanoseconds)"
+            )
+        self.time_unit = time_unit
+        self._streams: list[Stream] = []
+        self._ignored: tuple[str, ...] = ()
+        self._unit: str | None = time_unit
+        self._bars = 0
+        self._skipped: dict[str, int] = {}
+        self._examples: list[str] = []
+
+    def progress(self) -> tuple[int, int]:
+        """(rows read, rows in all) so far: cheap, for progress bars polling from another
+        task; the total is 0 while unknown (a RecordBatchReader, an IPC stream)."""
+        streams = self._streams
+        done = sum(stream.rows_read for stream in streams)
+        totals = [stream.total_rows for stream in streams]
+        return done, (0 if None in totals else sum(t or 0 for t in totals))
+
+    def statistics(self) -> BarFileStatistics:
+        """Bars delivered, rows skipped by reason with examples, columns ignored."""
+        return BarFileStatistics(
+            path=self.label,
+            bars=self._bars,
+            skipped=sum(self._skipped.values()),
+            skipped_by_reason=dict(self._skipped),
+            examples=tuple(self._examples),
+            ignored_columns=self._ignored,
+            time_unit=self._unit,
+        )
+
+    async def run(
+        self,
+        send: trio.MemorySendChannel[EventBatch],
+        *,
+        task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        async with send:
+            self._runs += 1
+            if self._one_pass and self._runs > 1:
+                raise ConfigError(
+                    f"{self.label} was read by an earlier run: a RecordBatchReader can be read "
+                    "once; pass a Table, or a fresh reader for each run"
+                )
+            streams = streams_of(self.source, label=self.label)
+            self._streams = streams
+            try:
+                task_status.started()
+                for batch in self._batches(streams):
+                    await send.send(batch)
+            finally:
+                for stream in streams:
+                    stream.close()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _batches(self, streams: list[Stream]) -> Iterator[list[Bar]]:
+        """The bars of ``streams`` in batches of at most REPLAY_BATCH_SIZE."""
+        rows = max(REPLAY_BATCH_SIZE, CHUNK_ROWS // len(streams))
+        readers = [_StreamReader(self, stream, rows) for stream in streams]
+        ignored = dict.fromkeys(name for reader in readers for name in reader.layout.ignored)
+        self._ignored = tuple(ignored)
+        if self._ignored:
+            log.warning(
+                "%s: ignoring columns that are not part of a bar: %s",
+                self.label,
+                ", ".join(self._ignored),
+            )
+        runs = readers[0].bars() if len(readers) == 1 else self._merged(readers)
+        pending: list[Bar] = []
+        for run in runs:
+            if not pending and len(run) >= REPLAY_BATCH_SIZE:
+                whole = len(run) - len(run) % REPLAY_BATCH_SIZE
+                for start in range(0, whole, REPLAY_BATCH_SIZE):
+                    yield run[start : start + REPLAY_BATCH_SIZE]
+                pending = run[whole:]
+                continue
+            pending.extend(run)
+            if len(pending) >= REPLAY_BATCH_SIZE:
+                yield pending[:REPLAY_BATCH_SIZE]
+                pending = pending[REPLAY_BATCH_SIZE:]
+        if pending:
+            yield pending
+
+    def _merged(self, readers: list[_StreamReader]) -> Iterator[list[Bar]]:
+        """Runs of bars of several streams merged by (final time, stream), as the engine
+        merges feeds; a bar a second stream repeats is rejected as a duplicate."""
+        sources = [reader.bars() for reader in readers]
+        heap: list[tuple[int, int, int, list[Bar]]] = []
+
+        def refill(index: int) -> None:
+            for bars in sources[index]:
+                if bars:
+                    heapq.heappush(heap, (bars[0].ts_event, index, 0, bars))
+                    return
+
+        for index in range(len(sources)):
+            refill(index)
+        seen: dict[tuple[str, str], tuple[int, int]] = {}
+        while heap:
+            _, index, start, bars = heapq.heappop(heap)
+            end = len(bars)
+            if heap:
+                bound, bound_index = heap[0][0], heap[0][1]
+                end = start + 1
+                while end < len(bars) and (
+                    bars[end].ts_event < bound
+                    or (bars[end].ts_event == bound and index < bound_index)
+                ):
+                    end += 1
+            yield self._unrepeated(bars[start:end], index, seen, readers)
+            if end < len(bars):
+                heapq.heappush(heap, (bars[end].ts_event, index, end, bars))
+            else:
+                refill(index)
+
+    def _unrepeated(
+        self,
+        bars: list[Bar],
+        index: int,
+        seen: dict[tuple[str, str], tuple[int, int]],
+        readers: list[_StreamReader],
+    ) -> list[Bar]:
+        kept: list[Bar] = []
+        for bar in bars:
+            key = (bar.symbol, bar.interval)
+            before = seen.get(key)
+            if before is not None and before[0] == bar.ts_open and before[1] != index:
+                self._bars -= 1
+                other = readers[before[1]].stream.label
+                self._reject(
+                    BarTableError(
+                        readers[index].stream.label,
+                        f"second bar for {bar.symbol} {bar.interval} at "
+                        f"{iso_from_nanos(bar.ts_open)}; {other} holds one too",
+                    ),
+                    "duplicate",
+                )
+                continue
+            seen[key] = (bar.ts_open, index)
+            kept.append(bar)
+        return kept
+
+    def _reject(self, error: BarTableError, reason: str) -> None:
+        if not self.skip_bad_rows:
+            raise error
+        self._skipped[reason] = self._skipped.get(reason, 0) + 1
+        if len(self._examples) < KEPT_EXAMPLES:
+            self._examples.append(str(error))
+        log.warning("skipped bad row %s", error)
+
+
+class _StreamReader:
+    """The bars of one stream, in chunks, by the rules in the module docstring."""
+
+    def __init__(self, feed: ArrowFeed, stream: Stream, rows: int) -> None:
+        self.feed = feed
+        self.stream = stream
+        self.rows = rows
+        self.layout: TableLayout = table_layout(stream)
+        layout = self.layout
+        symbol = layout.symbol_value or feed.symbol or stream.stem
+        if layout.symbol is None and symbol is None:
+            raise ConfigError(
+                f'{stream.label} has no symbol column: name the symbol with symbol="AAPL", '
+                'or pass {"AAPL": data}'
+            )
+        #: The symbol of rows without a symbol column.
+        self.symbol: str = symbol or ""
+        self.times = TimeColumn(
+            stream.schema.field(layout.time).type,
+            zone=feed.tz,
+            time_unit=feed.time_unit,
+            label=stream.label,
+            column=layout.time,
+        )
+        self.label = ""
+        self.step = 0
+        # The open time of the last bar accepted, per symbol and over all symbols, against
+        # which order and repeats are judged (the bar file reader's rule).
+        self.last_time: dict[str, int] = {}
+        self.last_any = -1
+
+    def bars(self) -> Iterator[list[Bar]]:
+        """Lists of the stream's bars, in order, one per chunk read (some may be empty)."""
+        chunks = self.stream.chunks(self.rows, self.layout.columns)
+        first = next(chunks, None)
+        if first is None:
+            return
+        self.times.start(self.times.raw(first.batch.column(0), 0))
+        if self.feed._unit is None:
+            self.feed._unit = self.times.unit
+        columns = BatchColumns(first.batch, self.layout, self.times)
+        self._judge_head(first, columns)
+        yield self._accept(first, columns)
+        for chunk in chunks:
+            yield self._accept(chunk, BatchColumns(chunk.batch, self.layout, self.times))
+
+    # -- the first rows: order and bar size ------------------------------------------------
+
+    def _judge_head(self, chunk: Chunk, columns: BatchColumns) -> None:
+        """Refuse a stream sorted newest-first and fix its bar size, from its first rows that
+        read as bars (the bar file reader's rules)."""
+        count = chunk.batch.num_rows
+        if columns.clean:
+            rows = list(range(min(DETECT_ROWS, count)))
+        else:
+            good = (i for i in range(count) if not columns.problem(i)[0])
+            rows = list(itertools.islice(good, DETECT_ROWS))
+        head = [(i, columns.times[i].as_py()) for i in rows]
+        times = [ts for _, ts in head]
+        if len(set(times)) >= 2 and all(map(operator.ge, times, times[1:])):
+            row = next(i for i, ts in head if ts < times[0])
+            since = chunk.first_row + head[0][0]
+            raise BarTableError(
+                self.stream.label,
+                f"rows are sorted newest-first (time decreases from row {since} on); "
+                "sort them oldest-first",
+                **self._where(chunk, row),
+                column=shown(self.layout.time),
+            )
+        self._fix_bar_size(chunk, columns, times)
+
+    def _fix_bar_size(self, chunk: Chunk, columns: BatchColumns, times: list[int]) -> None:
+        given = self.feed.interval
+        stated = self.layout.interval_value
+        if columns.intervals is not None:
+            values = pc.unique(columns.intervals).drop_null().to_pylist()
+            stated = values[0] if values else None
+        if stated is not None:
+            self._set_bar_size(stated, chunk)
+            if given is not None and given.label != self.label:
+                raise BarTableError(
+                    self.stream.label,
+                    f"the data say the bar size is {self.label}, but interval={given.label} "
+                    "was given",
+                    column=self.layout.interval or "interval (from the folder name)",
+                )
+            return
+        if given is not None:
+            assert given.nanos is not None
+            self.step, self.label = given.nanos, given.label
+            return
+        if self.times.local and self.feed.tz is not None:
+            times = [wall_nanos(t, self.feed.tz) for t in times]
+        steps = [b - a for a, b in itertools.pairwise(times) if b > a]
+        if not steps:
+            raise BarTableError(
+                self.stream.label,
+                "cannot detect the bar size from the first rows; pass interval= (e.g. 1m; "
+                "--interval on the command line) or add an interval column",
+            )
+        self.step = min(steps)
+        self.label = interval_label(self.step)
+
+    def _set_bar_size(self, text: str, chunk: Chunk) -> None:
+        column = self.layout.interval or "interval (from the folder name)"
+        try:
+            interval = Interval.parse(text.strip())
+        except ValueError as exc:
+            raise BarTableError(self.stream.label, str(exc), column=column) from None
+        if interval.nanos is None:
+            raise BarTableError(
+                self.stream.label, f"bar data need a fixed bar size, not {text}", column=column
+            )
+        if self.label and interval.label != self.label:
+            raise BarTableError(
+                self.stream.label,
+                f"holds bar sizes {self.label} and {interval.label}: one bar size per file "
+                "or table (split it, e.g. into interval=... folders)",
+                column=column,
+            )
+        self.step, self.label = interval.nanos, interval.label
+
+    # -- a chunk -----------------------------------------------------------------------------
+
+    def _accept(self, chunk: Chunk, columns: BatchColumns) -> list[Bar]:
+        if columns.intervals is not None:
+            for text in pc.unique(columns.intervals).drop_null().to_pylist():
+                self._set_bar_size(text, chunk)
+        if columns.clean and self._in_order(columns):
+            return self._clean_bars(columns)
+        return self._row_bars(chunk, columns)
+
+    def _in_order(self, columns: BatchColumns) -> bool:
+        """Whether the row path would accept every row of a clean chunk on time: none going
+        backwards, none a second bar for its symbol at a time."""
+        times = columns.times
+        n = len(times)
+        if n == 0:
+            return True
+        first = times[0].as_py()
+        earlier, later = times.slice(0, n - 1), times.slice(1)
+        if columns.symbols is None:
+            return first > self.last_any and _all(pc.less(earlier, later))
+        if first < self.last_any or not _all(pc.less_equal(earlier, later)):
+            return False
+        if not _all(pc.less(earlier, later)):
+            # Rows of several symbols at one time: no (time, symbol) twice.
+            pairs = pa.table({"t": times, "s": columns.symbols}).sort_by(
+                [("t", "ascending"), ("s", "ascending")]
+            )
+            t, s = pairs["t"], pairs["s"]
+            repeated = pc.and_(
+                pc.equal(t.slice(0, n - 1), t.slice(1)), pc.equal(s.slice(0, n - 1), s.slice(1))
+            )
+            if pc.any(repeated).as_py():
+                return False
+        if first == self.last_any:
+            # Only a row at the last accepted time can repeat a bar from before the chunk.
+            for symbol, ts in zip(columns.symbols.to_pylist(), times.to_pylist(), strict=True):
+                if ts != first:
+                    break
+                if self.last_time.get(symbol) == ts:
+                    return False
+        return True
+
+    def _clean_bars(self, columns: BatchColumns) -> list[Bar]:
+        times = columns.times.to_pylist()
+        values = [column.to_pylist() for column in columns.values]
+        final = list(map(self.step.__add__, times))
+        if columns.symbols is None:
+            symbols: Iterable[str] = itertools.repeat(self.symbol)
+            self.last_time[self.symbol] = times[-1]
+        else:
+            names = columns.symbols.to_pylist()
+            symbols = names
+            last = times[-1]
+            for symbol, ts in zip(reversed(names), reversed(times), strict=True):
+                if ts != last:
+                    break
+                self.last_time[symbol] = ts
+        self.last_any = times[-1]
+        bars = list(
+            map(bar_unchecked, symbols, itertools.repeat(self.label), times, *values, final, final)
+        )
+        self.feed._bars += len(bars)
+        return bars
+
+    def _row_bars(self, chunk: Chunk, columns: BatchColumns) -> list[Bar]:
+        """The bars of a chunk row by row, each bad row rejected with its reason, in the bar
+        file reader's order of checks."""
+        times = columns.times.to_pylist()
+        o, h, low, c, v = (column.to_pylist() for column in columns.values)
+        symbols = columns.symbols.to_pylist() if columns.symbols is not None else None
+        intervals_ok = (
+            columns.intervals.is_valid().to_pylist() if columns.intervals is not None else None
+        )
+        step, label, last_time = self.step, self.label, self.last_time
+        isfinite = math.isfinite
+        bars: list[Bar] = []
+        for i, ts in enumerate(times):
+            symbol = self.symbol if symbols is None else symbols[i]
+            values = (o[i], h[i], low[i], c[i], v[i])
+            if (
+                ts is None
+                or not symbol
+                or None in values
+                or not all(map(isfinite, values))
+                or (intervals_ok is not None and not intervals_ok[i])
+            ):
+                reason, column, detail = columns.problem(i)
+                error = BarTableError(
+                    self.stream.label, detail, **self._where(chunk, i), column=column
+                )
+                if reason == NO_ZONE:
+                    raise error  # no skipping mends naive times without a zone
+                self.feed._reject(error, reason)
+                continue
+            assert symbol is not None
+            if ts < self.last_any:
+                self._reject_row(chunk, i, "time_backwards", "time goes backwards")
+                continue
+            if last_time.get(symbol) == ts:
+                self._reject_row(chunk, i, "duplicate", f"second bar for {symbol} at the same time")
+                continue
+            try:
+                bar = new_bar(symbol, label, ts, *values, ts + step, ts + step)
+            except InvalidEvent as exc:
+                self.feed._reject(
+                    BarTableError(self.stream.label, str(exc), **self._where(chunk, i)),
+                    "invalid_bar",
+                )
+                continue
+            last_time[symbol] = ts
+            self.last_any = ts
+            bars.append(bar)
+        self.feed._bars += len(bars)
+        return bars
+
+    def _reject_row(self, chunk: Chunk, i: int, reason: str, detail: str) -> None:
+        self.feed._reject(
+            BarTableError(
+                self.stream.label, detail, **self._where(chunk, i), column=shown(self.layout.time)
+            ),
+            reason,
+        )
+
+    @staticmethod
+    def _where(chunk: Chunk, i: int) -> dict[str, Any]:
+        """Where row ``i`` of ``chunk`` is, as BarTableError takes it."""
+        if chunk.row_group is None or chunk.group_offset is None:
+            return {"row": chunk.first_row + i}
+        return {
+            "row": chunk.first_row + i,
+            "row_group": chunk.row_group,
+            "offset": chunk.group_offset + i,
+        }
+
+
+def _all(mask: pa.Array) -> bool:
+    return pc.all(mask, skip_nulls=False).as_py() is True
