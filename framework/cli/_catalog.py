@@ -92,7 +92,7 @@ def _read(source: Path, args: argparse.Namespace) -> tuple[Any, dict[str, int]]:
 
     suffix = source.suffix.lower()
     options = bar_file_options(args)
-    if suffix == ".csv":
+    if suffix == ".csv":  # every rule and error of --data: the feeds that read it for backtests
         from ..feeds import BarFileFeed
 
         replay = replay_tables(BarFileFeed(source, **options))
@@ -105,26 +105,10 @@ def _read(source: Path, args: argparse.Namespace) -> tuple[Any, dict[str, int]]:
                 flag = "--" + option.replace("_", "-")
                 raise ConfigError(f"{flag} applies to bar files; {source} names its own")
         return replay_tables(RecordingFeed(source, updates=False)).bars, {}
-    return _read_table(source, args), {}
+    from ..feeds import ArrowFeed
 
-
-def _read_table(source: Path, args: argparse.Namespace) -> Any:
-    import pyarrow as pa
-    import pyarrow.feather as feather
-    import pyarrow.parquet as pq
-
-    from ..catalog._checked import bar_table
-    from ..catalog._files import unreadable
-
-    try:
-        table = (
-            pq.read_table(source)
-            if source.suffix.lower() == ".parquet"
-            else feather.read_table(source)
-        )
-    except (pa.ArrowException, OSError) as exc:
-        raise unreadable(source, exc) from None
-    return bar_table(table, symbol=args.symbol, interval=args.interval)
+    replay = replay_tables(ArrowFeed(source, **options))
+    return replay.bars, dict(replay.feed.statistics().skipped_by_reason)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -147,3 +131,86 @@ def _list(args: argparse.Namespace) -> int:
         cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=False)]
         print("  ".join([*cells, row[4].rjust(widths[4])]))
     return 0
+
+
+class _Symbols(argparse.Action):
+    """``--symbol``: the symbol of a single ``--data`` file, or, repeated, each symbol of a
+    ``--catalog`` to backtest (collected in ``symbols``)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.symbols = [*(getattr(namespace, "symbols", None) or ()), values]
+
+
+def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--catalog``, ``--start``, ``--end`` for a backtest, and ``--symbol`` made repeatable
+    (it is declared once for every bar-file command, in :mod:`._args`)."""
+    # "resolve" replaces the single --symbol of the bar-file options (same dest).
+    group = parser.add_argument_group("a catalog instead of --data", conflict_handler="resolve")
+    group.add_argument(
+        "--symbol",
+        action=_Symbols,
+        help="symbol of a single --data file without a symbol column; with --catalog, a "
+        "symbol to backtest (repeatable; default: every symbol)",
+    )
+    parser.set_defaults(symbols=None)
+    group.add_argument(
+        "--catalog",
+        metavar="PATH",
+        help="backtest bars of this catalog (tradewire catalog import) instead of --data; "
+        "--interval picks the bar size",
+    )
+    group.add_argument(
+        "--start",
+        metavar="TIME",
+        help="first bar open time, inclusive (ISO-8601 with an offset, or a date: 0:00 UTC)",
+    )
+    group.add_argument("--end", metavar="TIME", help="end of the span, exclusive (as --start)")
+
+
+def catalog_feeds(args: argparse.Namespace) -> list[Any] | None:
+    """With ``--catalog``: one replay feed per symbol and bar size the query selects, each
+    streaming its own catalog query row group by row group. Without: None, after refusing the
+    options that only a catalog takes."""
+    symbols = args.symbols or ([args.symbol] if args.symbol else [])
+    if args.catalog is None:
+        for flag, value in (("--start", args.start), ("--end", args.end)):
+            if value is not None:
+                raise ConfigError(f"{flag} selects a span of --catalog; with --data, cut the file")
+        if len(symbols) > 1:
+            raise ConfigError("--symbol is repeatable with --catalog; a --data file has one")
+        return None
+    if args.data:
+        raise ConfigError("--data and --catalog are exclusive: give one")
+    from ..catalog import Catalog
+    from ..feeds import ArrowFeed
+
+    root = Path(args.catalog)
+    if not root.is_dir():
+        raise ConfigError(f"catalog not found: {root}")
+    catalog = Catalog(root)
+    partitions = catalog.scanner(symbols or None, args.interval).partitions
+    if not partitions:
+        raise ConfigError(f"no bars in catalog {root}")
+    sizes: dict[str, list[str]] = {}
+    for symbol, label in partitions:
+        sizes.setdefault(symbol, []).append(label)
+    for symbol, labels in sizes.items():
+        if len(labels) > 1:
+            raise ConfigError(
+                f"catalog {root} has {symbol} in {', '.join(labels)} bars; pass --interval"
+            )
+    feeds = []
+    for symbol, label in partitions:
+        scanner = catalog.scanner(symbol, label, args.start, args.end)
+        if not scanner.statistics().row_groups:
+            span = f" from {args.start or 'the start'} to {args.end or 'the end'}"
+            raise ConfigError(f"catalog {root} has no {label} bars of {symbol}{span}")
+        feeds.append(ArrowFeed(scanner.to_reader(), label=f"{root} {symbol} {label}"))
+    return feeds
