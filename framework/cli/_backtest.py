@@ -10,6 +10,7 @@ import sys
 import time
 
 from .._backtest import backtest_async, feeds_for
+from .._errors import ConfigError
 from .._plugins import load_strategy_class
 from ..execution import COMMISSION_FORMS, SLIPPAGE_FORMS, parse_commission, parse_slippage
 from ._args import (
@@ -19,6 +20,7 @@ from ._args import (
     build_strategy,
     positive_float,
 )
+from ._catalog import add_catalog_arguments, catalog_feeds
 from ._progress import run_with_progress, sample_feeds, wants_progress
 from ._report import write_report_files
 
@@ -28,7 +30,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
         action="append",
-        required=True,
         metavar="PATH",
         help="bar data: a .csv, .parquet, .feather/.arrow file or a directory of them (Hive "
         "symbol=X/ folders name the symbol), or a .twrec recording; repeat for several, "
@@ -37,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_bar_file_arguments(
         parser, skip_help="count and report bad rows instead of stopping at the first"
     )
+    add_catalog_arguments(parser)  # --data or --catalog: run() checks that exactly one is given
     parser.add_argument("--cash", type=positive_float, default=100_000.0, help="start cash")
     parser.add_argument(
         "--speed",
@@ -80,7 +82,11 @@ def run(args: argparse.Namespace) -> int:
         check_parquet_dir(args.out)  # before the run, not after it
     started = time.perf_counter()
     feed_options = bar_file_options(args)
-    feeds = feeds_for(args.data, speed=args.speed, **feed_options)
+    feeds = catalog_feeds(args)  # None without --catalog
+    if feeds is None:
+        if not args.data:
+            raise ConfigError("no data: give --data PATH or --catalog PATH")
+        feeds = feeds_for(args.data, speed=args.speed, **feed_options)
     result = run_with_progress(
         lambda: backtest_async(
             strategy, feeds, cash=args.cash, commission=commission, slippage=slippage
