@@ -37,7 +37,14 @@ from .._errors import ConfigError, DataError
 from .._intervals import Interval
 from .._time import iso_from_nanos
 from ..feeds._bar_table import BAR_SCHEMA, interval_nanos
-from ._checked import VALUE_COLUMNS, PartitionKey, bar_table, describe, partitions
+from ._checked import (
+    VALUE_COLUMNS,
+    PartitionKey,
+    bar_table,
+    describe,
+    partitions,
+    source_label,
+)
 from ._files import TIME_COLUMN, StoredFile, read_footer, unreadable
 from ._layout import BARS_DIR, discover, part_name, part_number, partition_dir
 from ._scan import BarScanner, TimeBound, plan, time_bound
@@ -109,7 +116,8 @@ class Catalog:
 
     def entries(self) -> list[CatalogEntry]:
         """One entry per symbol and bar size, sorted by symbol then bar size; read from the
-        files' footers only. DataError naming the file if one cannot be read."""
+        files' footers only. :class:`~framework.BarTableError` naming the file if one cannot be
+        read."""
         found = []
         for (symbol, label), paths in sorted(discover(self.path).items()):
             stored = self._stored(paths)
@@ -130,19 +138,21 @@ class Catalog:
     ) -> list[CatalogWrite]:
         """Store ``data``'s bars; one :class:`CatalogWrite` per symbol and bar size in it.
 
-        ``data`` is a :data:`~framework.feeds.BAR_SCHEMA`-shaped pyarrow Table, RecordBatch
+        ``data`` is a ``BAR_SCHEMA``-shaped pyarrow Table, RecordBatch
         or RecordBatchReader, a pandas or polars DataFrame of those columns, or an iterable of
         :class:`~framework.Bar`; ``symbol`` / ``interval`` fill a column the table lacks.
         ``time`` is the open time, a timestamp with a zone. Each symbol's bars of one size
-        must be in strictly increasing time. Rows already stored are skipped if identical;
-        anything that would change or interleave stored bars is refused (see the module
-        docstring) with a :class:`~framework.DataError`, and then nothing is written.
+        must be in strictly increasing time; a bad table is a :class:`~framework.BarTableError`
+        naming row, column and reason. Rows already stored are skipped if identical; anything
+        that would change or interleave stored bars is refused (see the module docstring) with
+        a :class:`~framework.DataError`. Either way nothing is written.
         """
-        table = bar_table(data, symbol=symbol, interval=interval)
+        source = source_label(data)
+        table = bar_table(data, symbol=symbol, interval=interval, source=source)
         found = discover(self.path)
         pending: list[_Pending] = []
         # Every partition is checked before anything is written: a refusal writes nothing.
-        for key, rows in partitions(table).items():
+        for key, rows in partitions(table, source).items():
             stored = self._stored(found.get(key, []))
             pending.append((key, rows, _unstored(rows, stored, key), stored))
         return self._write(pending, found)

@@ -2,8 +2,9 @@
 valid bars, each (symbol, interval) strictly increasing in time.
 
 Nothing is repaired behind the user's back: a missing column, a null, a naive timestamp, an
-impossible bar, a repeated or backwards time is a one-line :class:`~framework.DataError`
-naming the row (counted from 0, as DataFrame positions are) and the reason. The only change
+impossible bar, a repeated or backwards time is a one-line :class:`~framework.BarTableError`
+naming the source (``Table``, ``DataFrame``, ``bars``), the row (counted from 0, as DataFrame
+positions are), the column and the reason. The only change
 made is the spelling of a bar size (``01m`` is stored as ``1m``), so one size is one partition.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._errors import ConfigError, DataError, InvalidEvent
+from .._errors import BarTableError, ConfigError, InvalidEvent
 from .._events import Bar, new_bar
 from .._intervals import Interval
 from .._time import iso_from_nanos
@@ -30,35 +31,43 @@ VALUE_COLUMNS = ("open", "high", "low", "close", "volume")
 PartitionKey = tuple[str, str]
 
 
-def bar_table(data: Any, *, symbol: str | None = None, interval: str | None = None) -> pa.Table:
+def bar_table(
+    data: Any,
+    *,
+    symbol: str | None = None,
+    interval: str | None = None,
+    source: str | None = None,
+) -> pa.Table:
     """``data`` as a checked :data:`BAR_SCHEMA` table.
 
     ``data`` is a pyarrow Table, RecordBatch or RecordBatchReader, anything pyarrow takes as a
     table (a pandas or polars DataFrame), or an iterable of :class:`~framework.Bar`. ``symbol``
-    and ``interval`` fill those columns when the table has none.
+    and ``interval`` fill those columns when the table has none. ``source`` names the data in
+    errors (default: its kind).
     """
-    table = _as_table(data)
+    source = source or source_label(data)
+    table = _as_table(data, source)
     names = set(table.column_names)
     extra = [name for name in table.column_names if name not in BAR_SCHEMA.names]
     if extra:
-        raise DataError(
-            f"column {extra[0]!r} is not a bar column (expected {', '.join(BAR_SCHEMA.names)})"
-        )
+        expected = ", ".join(BAR_SCHEMA.names)
+        raise BarTableError(source, f"not a bar column (expected {expected})", column=extra[0])
     table = _filled(table, "symbol", symbol, names)
     table = _filled(table, "interval", interval, names)
     missing = [name for name in BAR_SCHEMA.names if name not in table.column_names]
     if missing:
-        raise DataError(f"missing column {missing[0]!r} (expected {', '.join(BAR_SCHEMA.names)})")
-    columns = [_column(table, field) for field in BAR_SCHEMA]
+        expected = ", ".join(BAR_SCHEMA.names)
+        raise BarTableError(source, f"missing column {missing[0]} (expected {expected})")
+    columns = [_column(table, field, source) for field in BAR_SCHEMA]
     table = pa.Table.from_arrays(columns, schema=BAR_SCHEMA)
     table = _canonical_intervals(table)
-    _check_values(table)
+    _check_values(table, source)
     return table
 
 
-def partitions(table: pa.Table) -> dict[PartitionKey, pa.Table]:
-    """The rows of each (symbol, interval), in table order; DataError unless each is strictly
-    increasing in time (sorted, no repeated bar)."""
+def partitions(table: pa.Table, source: str) -> dict[PartitionKey, pa.Table]:
+    """The rows of each (symbol, interval), in table order; BarTableError unless each is
+    strictly increasing in time (sorted, no repeated bar)."""
     if table.num_rows == 0:
         return {}
     keys = table.group_by(["symbol", "interval"], use_threads=False).aggregate([])
@@ -70,7 +79,7 @@ def partitions(table: pa.Table) -> dict[PartitionKey, pa.Table]:
         else:
             mask = pc.and_(pc.equal(table["symbol"], symbol), pc.equal(table["interval"], label))
             rows, positions = table.filter(mask), pc.indices_nonzero(mask)
-        _check_order(rows, positions, symbol, label)
+        _check_order(rows, positions, symbol, label, source)
         groups[(symbol, label)] = rows
     return groups
 
@@ -79,7 +88,16 @@ def describe(symbol: str, label: str, ts: int) -> str:
     return f"{symbol} {label} {iso_from_nanos(ts)}"
 
 
-def _as_table(data: Any) -> pa.Table:
+def source_label(data: Any) -> str:
+    """What to call ``data`` in messages: ``Table``, ``DataFrame``, ``bars``..."""
+    if isinstance(data, pa.Table | pa.RecordBatch | pa.RecordBatchReader):
+        return type(data).__name__
+    if hasattr(data, "__arrow_c_stream__") or type(data).__module__.startswith("pandas"):
+        return type(data).__name__
+    return "bars"
+
+
+def _as_table(data: Any, source: str) -> pa.Table:
     if isinstance(data, pa.Table):
         return data
     if isinstance(data, pa.RecordBatch):
@@ -90,7 +108,7 @@ def _as_table(data: Any) -> pa.Table:
         try:
             return pa.table(data)
         except (pa.ArrowException, TypeError, ValueError) as exc:
-            raise DataError(f"cannot read {type(data).__name__} as a table: {exc}") from None
+            raise BarTableError(source, f"cannot be read as a table ({exc})") from None
     if isinstance(data, Iterable) and not isinstance(data, str | bytes):
         bars = list(data)
         wrong = next((b for b in bars if not isinstance(b, Bar)), None)
@@ -108,33 +126,37 @@ def _filled(table: pa.Table, name: str, value: str | None, names: set[str]) -> p
     return table.append_column(name, pa.array([value] * table.num_rows, pa.string()))
 
 
-def _column(table: pa.Table, field: pa.Field) -> pa.ChunkedArray:
+def _column(table: pa.Table, field: pa.Field, source: str) -> pa.ChunkedArray:
     column = table[field.name]
     kind = column.type
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
     if field.name == "time":
         if not pa.types.is_timestamp(kind):
-            raise DataError(
-                f"column 'time': expected timestamps with a zone, got {kind} "
-                "(the catalog does not guess an epoch unit)"
+            raise BarTableError(
+                source,
+                f"expected timestamps with a zone, got {kind} "
+                "(the catalog does not guess an epoch unit)",
+                column="time",
             )
         if kind.tz is None:
-            raise DataError(
-                "column 'time': naive timestamps; give them a zone (UTC or the exchange's)"
+            raise BarTableError(
+                source,
+                "naive timestamps; give them a zone (UTC or the exchange's)",
+                column="time",
             )
     elif pa.types.is_string(field.type):
         if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-            raise DataError(f"column {field.name!r}: expected strings, got {kind}")
+            raise BarTableError(source, f"expected strings, got {kind}", column=field.name)
     elif not (pa.types.is_floating(kind) or pa.types.is_integer(kind)):
-        raise DataError(f"column {field.name!r}: expected numbers, got {kind}")
+        raise BarTableError(source, f"expected numbers, got {kind}", column=field.name)
     if column.null_count:
         row = pc.index(pc.is_null(column), True).as_py()
-        raise DataError(f"row {row}: column {field.name!r} is null")
+        raise BarTableError(source, "null", row=row, column=field.name)
     try:
         return column.cast(field.type)
     except pa.ArrowInvalid as exc:
-        raise DataError(f"column {field.name!r}: {exc}") from None
+        raise BarTableError(source, str(exc), column=field.name) from None
 
 
 def _canonical_intervals(table: pa.Table) -> pa.Table:
@@ -154,16 +176,17 @@ def _canonical_intervals(table: pa.Table) -> pa.Table:
     return table.set_column(1, BAR_SCHEMA.field("interval"), pa.array(fixed, pa.string()))
 
 
-def _check_values(table: pa.Table) -> None:
+def _check_values(table: pa.Table, source: str) -> None:
     if table.num_rows == 0:
         return
     empty = pc.equal(pc.utf8_length(table["symbol"]), 0)
     if pc.any(empty).as_py():
-        raise DataError(f"row {pc.index(empty, True).as_py()}: empty symbol")
+        row = pc.index(empty, True).as_py()
+        raise BarTableError(source, "empty symbol", row=row, column="symbol")
     times = table["time"].cast(pa.int64())
     if pc.min(times).as_py() < 0:
         row = pc.index(pc.less(times, 0), True).as_py()
-        raise DataError(f"row {row}: time before 1970 is not supported")
+        raise BarTableError(source, "time before 1970 is not supported", row=row, column="time")
     opens, highs, lows, closes, volumes = (table[name] for name in VALUE_COLUMNS)
     # Bar's own rule over whole columns; comparisons with NaN are false, so NaN fails too.
     checks = [
@@ -186,11 +209,13 @@ def _check_values(table: pa.Table) -> None:
         o, h, low, c, v = (float(bar[k]) for k in VALUE_COLUMNS)
         new_bar(bar["symbol"], bar["interval"], ts, o, h, low, c, v, ts, ts)
     except InvalidEvent as exc:
-        raise DataError(f"row {row}: {exc}") from None
+        raise BarTableError(source, str(exc), row=row) from None
     raise AssertionError("a row failed the column check but passed the bar check")
 
 
-def _check_order(rows: pa.Table, positions: pa.Array | None, symbol: str, label: str) -> None:
+def _check_order(
+    rows: pa.Table, positions: pa.Array | None, symbol: str, label: str, source: str
+) -> None:
     if rows.num_rows < 2:
         return
     times = rows["time"].cast(pa.int64())
@@ -206,4 +231,4 @@ def _check_order(rows: pa.Table, positions: pa.Array | None, symbol: str, label:
         reason = f"repeats the bar of row {before}"
     else:
         reason = f"is earlier than row {before}; bars must be sorted by time"
-    raise DataError(f"row {row}: {describe(symbol, label, ts)} {reason}")
+    raise BarTableError(source, f"{describe(symbol, label, ts)} {reason}", row=row, column="time")

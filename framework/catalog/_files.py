@@ -9,7 +9,7 @@ import attrs
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .._errors import DataError
+from .._errors import BarTableError
 from ..feeds._bar_table import BAR_SCHEMA
 
 #: Position of the ``time`` column in BAR_SCHEMA (and in every catalog file).
@@ -29,7 +29,7 @@ class StoredFile:
 
 
 def read_footer(path: Path, metadata: pq.FileMetaData | None = None) -> StoredFile:
-    """The footer of ``path`` (or the ``metadata`` already read from it); DataError naming
+    """The footer of ``path`` (or the ``metadata`` already read from it); BarTableError naming
     the file if it is not a Parquet file of bars with time statistics."""
     if metadata is None:
         try:
@@ -38,15 +38,16 @@ def read_footer(path: Path, metadata: pq.FileMetaData | None = None) -> StoredFi
             raise unreadable(path, exc) from None
     schema = metadata.schema.to_arrow_schema()
     if not schema.remove_metadata().equals(BAR_SCHEMA):
-        raise DataError(f"{path}: not a catalog bar file (columns {', '.join(schema.names)})")
+        columns = ", ".join(schema.names)
+        raise BarTableError(str(path), f"not a catalog bar file (columns {columns})")
     if metadata.num_rows == 0:
-        raise DataError(f"{path}: a catalog file without rows")
+        raise BarTableError(str(path), "a catalog file without rows")
     firsts: list[int] = []
     lasts: list[int] = []
     for index in range(metadata.num_row_groups):
         stats = metadata.row_group(index).column(TIME_COLUMN).statistics
         if stats is None or not stats.has_min_max:
-            raise DataError(f"{path}: row group {index} has no time statistics")
+            raise BarTableError(str(path), f"row group {index} has no time statistics")
         firsts.append(stats.min_raw)
         lasts.append(stats.max_raw)
     return StoredFile(
@@ -58,7 +59,7 @@ def read_footer(path: Path, metadata: pq.FileMetaData | None = None) -> StoredFi
     )
 
 
-def unreadable(path: Path | str, exc: BaseException) -> DataError:
+def unreadable(path: Path | str, exc: BaseException) -> BarTableError:
     """The one-line error for a file pyarrow could not read."""
     reason = " ".join(str(exc).split()) or type(exc).__name__
-    return DataError(f"{path}: unreadable Parquet file ({reason})")
+    return BarTableError(str(path), f"unreadable Parquet file ({reason})")

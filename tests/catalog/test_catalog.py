@@ -13,6 +13,7 @@ import pytest
 from factories import MINUTE, T0, bar
 
 from framework import ConfigError, DataError
+from framework._errors import BarTableError  # not yet in the top-level API
 from framework.catalog import Catalog, CatalogEntry
 from framework.feeds._bar_table import BAR_SCHEMA, bars_to_table
 
@@ -303,7 +304,7 @@ def test_overlap_is_checked_across_every_row_group_of_a_stored_file(tmp_path, ro
     catalog = Catalog(tmp_path, row_group_rows=row_group_rows)
     stored = [bar(i, 100.0 + i % 5) for i in range(40) if i != 31]
     catalog.write_bars(stored)
-    [again] = catalog.write_bars(stored[10:] + [bar(40, 1.0)])
+    [again] = catalog.write_bars([*stored[10:], bar(40, 1.0)])
     assert (again.written, again.already_stored) == (1, 29)
     changed = list(stored)
     changed[25] = bar(25, 7.0)
@@ -355,50 +356,57 @@ def _edit(table: pa.Table, name: str, values: list) -> pa.Table:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda t: t.drop_columns(["volume"]), "missing column 'volume'"),
+        (
+            lambda t: t.drop_columns(["volume"]),
+            r"^Table: missing column volume \(expected symbol, interval, time, open",
+        ),
         (
             lambda t: t.append_column("vwap", pa.array([1.0] * 5)),
-            "column 'vwap' is not a bar column",
+            r"^Table: column vwap: not a bar column",
         ),
         (
             lambda t: t.set_column(2, "time", t["time"].cast(pa.timestamp("ns"))),
-            "column 'time': naive timestamps",
+            r"^Table: column time: naive timestamps",
         ),
         (
             lambda t: t.set_column(2, "time", t["time"].cast(pa.int64())),
-            "column 'time': expected timestamps with a zone, got int64",
+            r"^Table: column time: expected timestamps with a zone, got int64",
         ),
         (
             lambda t: t.set_column(3, "open", pa.array([1.0, None, 1.0, 1.0, 1.0])),
-            "row 1: column 'open' is null",
+            r"^Table: row 1, column open: null$",
         ),
         (
             lambda t: _edit(t, "close", [100.0, 101.0, float("nan"), 103.0, 104.0]),
-            "row 2: bar AAPL: close must be a finite positive price, got nan",
+            r"^Table: row 2: bar AAPL: close must be a finite positive price, got nan$",
         ),
         (
             lambda t: _edit(t, "high", [100.0, 101.0, 102.0, 1.0, 104.0]),
-            "row 3: bar AAPL: inconsistent OHLC",
+            r"^Table: row 3: bar AAPL: inconsistent OHLC",
         ),
         (
             lambda t: _edit(t, "volume", [1.0, 1.0, 1.0, 1.0, float("inf")]),
-            "row 4: bar AAPL: volume must be a finite size",
+            r"^Table: row 4: bar AAPL: volume must be a finite size",
         ),
         (
             lambda t: t.take([0, 1, 3, 2, 4]),
-            r"row 3: AAPL 1m 2024-01-02T14:32:00Z is earlier than row 2; bars must be sorted",
+            r"^Table: row 3, column time: AAPL 1m 2024-01-02T14:32:00Z is earlier than row 2; bars "
+            "must be sorted by time$",
         ),
         (
             lambda t: t.take([0, 1, 1, 2, 3]),
-            r"row 2: AAPL 1m 2024-01-02T14:31:00Z repeats the bar of row 1",
+            r"^Table: row 2, column time: AAPL 1m 2024-01-02T14:31:00Z repeats the bar of row 1$",
         ),
         (lambda t: _edit(t, "interval", ["1M"] * 5), "fixed bar size"),
-        (lambda t: _edit(t, "symbol", ["AAPL", "", "AAPL", "AAPL", "AAPL"]), "row 1: empty symbol"),
+        (
+            lambda t: _edit(t, "symbol", ["AAPL", "", "AAPL", "AAPL", "AAPL"]),
+            r"^Table: row 1, column symbol: empty symbol$",
+        ),
     ],
 )
 def test_bad_tables_are_refused_with_one_line_naming_row_and_reason(tmp_path, change, message):
     table = change(bars_to_table(series(5)))
-    with pytest.raises((DataError, ConfigError), match=message) as caught:
+    with pytest.raises((BarTableError, ConfigError), match=message) as caught:
         Catalog(tmp_path).write_bars(table)
     assert "\n" not in str(caught.value)
     assert files_of(tmp_path) == []
@@ -407,7 +415,8 @@ def test_bad_tables_are_refused_with_one_line_naming_row_and_reason(tmp_path, ch
 def test_order_is_judged_per_symbol_with_rows_counted_in_the_table_given(tmp_path):
     mixed = [bar(0, 1.0), bar(0, 1.0, symbol="MSFT"), bar(1, 1.0), bar(0, 1.0, symbol="MSFT")]
     with pytest.raises(
-        DataError, match=r"row 3: MSFT 1m 2024-01-02T14:30:00Z repeats the bar of row 1"
+        DataError,
+        match=r"^bars: row 3, column time: MSFT 1m 2024-01-02T14:30:00Z repeats the bar of row 1$",
     ):
         Catalog(tmp_path).write_bars(mixed)
     Catalog(tmp_path).write_bars(mixed[:3])
@@ -423,7 +432,7 @@ def test_a_corrupt_file_is_one_line_naming_it(tmp_path):
     [path] = files_of(tmp_path)
     path.write_bytes(b"PAR1 this is not parquet")
     for attempt in (catalog.entries, catalog.bars, lambda: catalog.write_bars(series(3))):
-        with pytest.raises(DataError) as caught:
+        with pytest.raises(BarTableError) as caught:
             attempt()
         message = str(caught.value)
         assert message.startswith(f"{path}: unreadable Parquet file (")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -214,3 +215,144 @@ def test_list_of_an_empty_catalog_and_of_a_corrupt_one(tmp_path, capsys):
     assert code == 2 and out == ""
     assert err.startswith(f"tradewire: error: {path}: unreadable Parquet file (")
     assert err.count("\n") == 1
+
+
+# --- backtests over a catalog ------------------------------------------------------------
+
+
+@pytest.fixture
+def imported(tmp_path, capsys):
+    catalog = tmp_path / "catalog"
+    assert run(capsys, "catalog", "import", AAPL, MSFT, "--catalog", catalog, "-q")[0] == 0
+    return catalog
+
+
+def backtest_json(capsys, tmp_path, name: str, *args) -> dict:
+    out = tmp_path / f"{name}.json"
+    code, _, err = run(capsys, "backtest", "sma_cross", *args, "--json", out, "-q")
+    assert code == 0, err
+    return json.loads(out.read_bytes())
+
+
+def test_a_backtest_over_the_catalog_equals_the_one_over_the_csv(tmp_path, capsys, imported):
+    over_csv = backtest_json(capsys, tmp_path, "csv", "--data", AAPL)
+    over_catalog = backtest_json(
+        capsys, tmp_path, "catalog", "--catalog", imported, "--symbol", "AAPL"
+    )
+    assert over_catalog["fills"] == over_csv["fills"] and over_csv["fills"]
+    assert over_catalog["trades"] == over_csv["trades"]
+    assert over_catalog["final_equity"] == over_csv["final_equity"]
+    assert over_catalog == over_csv
+
+
+def test_several_symbols_from_the_catalog_equal_several_files(tmp_path, capsys, imported):
+    over_csv = backtest_json(capsys, tmp_path, "csv", "--data", AAPL, "--data", MSFT)
+    both = ("--symbol", "AAPL", "--symbol", "MSFT")
+    over_catalog = backtest_json(capsys, tmp_path, "catalog", "--catalog", imported, *both)
+    every = backtest_json(capsys, tmp_path, "every", "--catalog", imported)
+    assert over_catalog == over_csv == every
+    assert over_csv["bars"] == 20_000
+
+
+def test_a_backtest_over_a_span_sees_exactly_its_bars(tmp_path, capsys, imported):
+    import framework
+    from strategies.sma_cross import SmaCross
+
+    span = ("--start", "2024-01-03T14:30:00Z", "--end", "2024-01-05")
+    result = backtest_json(
+        capsys, tmp_path, "span", "--catalog", imported, "--symbol", "AAPL", *span
+    )
+    table = Catalog(imported).bars("AAPL", start="2024-01-03T14:30:00Z", end="2024-01-05")
+    assert result["bars"] == table.num_rows > 0
+    times = table["time"].cast(pa.int64()).to_pylist()
+    assert times[0] == 1_704_292_200 * 10**9  # 2024-01-03T14:30:00Z, the start, included
+    assert times[-1] < 1_704_412_800 * 10**9 <= times[-1] + 60 * 10**9  # 2024-01-05, excluded
+    in_python = framework.backtest(SmaCross(), table)
+    assert in_python.to_dict()["fills"] == result["fills"]
+    assert in_python.final_equity == result["final_equity"]
+
+
+def test_python_backtests_take_catalog_queries(imported):
+    import framework
+    from strategies.sma_cross import SmaCross
+
+    over_csv = framework.backtest(SmaCross(), [str(AAPL)]).to_dict()
+    catalog = Catalog(imported)
+    assert framework.backtest(SmaCross(), catalog.bars("AAPL")).to_dict() == over_csv
+    reader = catalog.scanner("AAPL").to_reader()
+    assert framework.backtest(SmaCross(), reader).to_dict() == over_csv
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", str(AAPL), "--catalog", "{catalog}"], "--data and --catalog are exclusive"),
+        ([], "no data: give --data PATH or --catalog PATH"),
+        (["--data", str(AAPL), "--start", "2024-01-03"], "--start selects a span of --catalog"),
+        (["--data", str(AAPL), "--symbol", "A", "--symbol", "B"], "--symbol is repeatable with"),
+        (["--catalog", "{catalog}", "--symbol", "TSLA"], "has no bars of TSLA (it has AAPL, MSFT)"),
+        (["--catalog", "{catalog}", "--interval", "5m"], "has no 5m bars (it has 1m)"),
+        (["--catalog", "{catalog}", "--start", "2025-01-01"], "has no 1m bars of AAPL from 2025"),
+        (["--catalog", "{catalog}", "--start", "yesterday"], "start 'yesterday': expected ISO"),
+        (["--catalog", "{catalog}", "--start", "2024-01-05", "--end", "2024-01-04"], "not before"),
+        (["--catalog", "{catalog}/nothing"], "catalog not found"),
+    ],
+)
+def test_backtest_catalog_mistakes_are_one_line(capsys, imported, args, message):
+    args = [a.replace("{catalog}", str(imported)) for a in args]
+    code, _, err = run(capsys, "backtest", "sma_cross", *args)
+    assert code == 2, err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_a_symbol_in_two_bar_sizes_needs_interval(tmp_path, capsys, imported):
+    hourly = write_csv(str(tmp_path / "AAPL.csv"), ["1704205800,1,2,1,2,5", "1704209400,1,2,1,2,5"])
+    assert run(capsys, "catalog", "import", hourly, "--catalog", imported, "-q")[0] == 0
+    code, _, err = run(capsys, "backtest", "sma_cross", "--catalog", imported, "--symbol", "AAPL")
+    assert code == 2 and "has AAPL in 1h, 1m bars; pass --interval" in err
+    result = backtest_json(
+        capsys, tmp_path, "m", "--catalog", imported, "--symbol", "AAPL", "--interval", "1m"
+    )
+    assert result["bars"] == 10_000
+
+
+def test_a_backtest_over_a_corrupt_catalog_names_the_file(capsys, imported):
+    path = sorted(imported.rglob("part-*.parquet"))[0]
+    path.write_bytes(b"PAR1" + b"\0" * 64 + b"PAR1")
+    code, _, err = run(capsys, "backtest", "sma_cross", "--catalog", imported)
+    assert code == 2
+    assert err.startswith(f"tradewire: error: {path}: unreadable Parquet file (")
+    assert err.count("\n") == 1
+
+
+def test_import_of_arrow_files_applies_the_arrow_rules_and_skips_bad_rows(tmp_path, capsys):
+    import pyarrow.feather as feather
+
+    table = pa.table(
+        {
+            "Date": pa.array([1_704_205_800, 1_704_205_860, 1_704_205_920], pa.int64()),
+            "Open": [1.0, 2.0, 2.0],
+            "High": [2.0, 1.0, 3.0],
+            "Low": [1.0, 2.0, 2.0],
+            "Close": [2.0, 3.0, 3.0],
+            "Volume": [5.0, 5.0, 5.0],
+        }
+    )
+    path = tmp_path / "X.feather"
+    feather.write_feather(table, path)
+    catalog = tmp_path / "catalog"
+    code, _, err = run(capsys, "catalog", "import", path, "--catalog", catalog, "--interval", "1m")
+    assert code == 2 and err.count("\n") == 1 and f"{path}: row 1" in err
+    code, out, _ = run(
+        capsys,
+        "catalog",
+        "import",
+        path,
+        "--catalog",
+        catalog,
+        "--interval",
+        "1m",
+        "--skip-bad-rows",
+    )
+    assert code == 0
+    assert f"{path}: X 1m: 2 bars written" in out and f"{path}: skipped rows: 1 " in out
