@@ -75,9 +75,41 @@ EXPECTED = {
     "run",
 }
 
+FEEDS_EXPECTED = {
+    "REPLAY_BATCH_SIZE",
+    "ArrowFeed",
+    "BarFileFeed",
+    "BarFileStatistics",
+    "EventBatch",
+    "Feed",
+    "ListFeed",
+}
+
 
 def test_top_level_exports_are_pinned():
     assert set(framework.__all__) == EXPECTED
+
+
+def test_feed_exports_are_pinned():
+    assert set(framework.feeds.__all__) == FEEDS_EXPECTED
+
+
+def test_the_arrow_feed_loads_pyarrow_on_first_use_only():
+    # Bar files and recordings never need pyarrow; a run over Arrow data loads it.
+    code = (
+        "import sys, framework.feeds\n"
+        "print('pyarrow' in sys.modules)\n"
+        "framework.feeds.ArrowFeed\n"
+        "print('pyarrow' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["False", "True"]
+    from framework.feeds._arrow_feed import ArrowFeed
+
+    assert framework.feeds.ArrowFeed is ArrowFeed
+    assert "ArrowFeed" in dir(framework.feeds)
 
 
 def test_every_export_exists_and_is_public():

@@ -96,6 +96,8 @@ class TableLayout(NamedTuple):
     symbol_value: str | None
     interval_value: str | None
     ignored: tuple[str, ...]
+    #: What a missing value is called in messages (pandas says NaN where Arrow has a null).
+    missing: str = "null"
 
     @property
     def columns(self) -> list[str]:
@@ -137,6 +139,7 @@ def table_layout(stream: Stream) -> TableLayout:
         symbol_value=partition.get("symbol") if symbol is None else None,
         interval_value=partition.get("interval") if interval is None else None,
         ignored=ignored,
+        missing=stream.missing,
     )
     _check_types(stream, found)
     return found
@@ -492,7 +495,7 @@ class BatchColumns:
                 continue
             raw = column[row].as_py()
             if raw is None:
-                return "null", shown(name), "no value (null)"
+                return "null", shown(name), f"no value ({layout.missing})"
             if isinstance(raw, str):
                 try:
                     float(raw)
@@ -505,15 +508,17 @@ class BatchColumns:
                 return "non_finite", shown(name), f"NaN or infinite value ({raw})"
         if not self.times[row].is_valid:
             reason, detail = self._times.problem(self._times.raw(columns[0], row))
+            if reason == "null":
+                detail = f"no time ({layout.missing})"
             return reason, shown(layout.time), detail
         if self.symbols is not None:
             symbol = self.symbols[row].as_py()
             if symbol is None:
-                return "bad_symbol", layout.symbol, "no symbol (null)"
+                return "bad_symbol", layout.symbol, f"no symbol ({layout.missing})"
             if not symbol:
                 return "bad_symbol", layout.symbol, "empty symbol"
         if self.intervals is not None and not self.intervals[row].is_valid:
-            return "bad_interval", layout.interval, "no bar size (null)"
+            return "bad_interval", layout.interval, f"no bar size ({layout.missing})"
         return "", None, ""
 
 

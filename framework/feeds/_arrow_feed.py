@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 #: Rows converted at once, over all the files of a directory read side by side: enough for
 #: whole-column work to pay, few enough that the bars made of them stay a few MB.
 CHUNK_ROWS = 65_536
+#: Rows converted at once from each file however many a directory holds.
+MIN_CHUNK_ROWS = REPLAY_BATCH_SIZE
 
 
 class ArrowFeed:
@@ -173,7 +175,7 @@ class ArrowFeed:
 
     def _batches(self, streams: list[Stream]) -> Iterator[list[Bar]]:
         """The bars of ``streams`` in batches of at most REPLAY_BATCH_SIZE."""
-        rows = max(REPLAY_BATCH_SIZE, CHUNK_ROWS // len(streams))
+        rows = max(MIN_CHUNK_ROWS, CHUNK_ROWS // len(streams))
         readers = [_StreamReader(self, stream, rows) for stream in streams]
         ignored = dict.fromkeys(name for reader in readers for name in reader.layout.ignored)
         self._ignored = tuple(ignored)
@@ -307,45 +309,78 @@ class _StreamReader:
         self.times.start(self.times.raw(first.batch.column(0), 0))
         if self.feed._unit is None:
             self.feed._unit = self.times.unit
-        columns = BatchColumns(first.batch, self.layout, self.times)
-        self._judge_head(first, columns)
-        yield self._accept(first, columns)
+        # The first rows that read as bars, however many chunks hold them, are judged before
+        # any bar is made: the order of the stream and its bar size.
+        read: list[tuple[Chunk, BatchColumns]] = []
+        head: list[tuple[Chunk, int, int]] = []
+        for chunk in itertools.chain([first], chunks):
+            columns = BatchColumns(chunk.batch, self.layout, self.times)
+            read.append((chunk, columns))
+            head.extend(self._good_rows(chunk, columns, DETECT_ROWS - len(head)))
+            if len(head) >= DETECT_ROWS:
+                break
+        self._judge_head(head)
+        self._fix_bar_size([columns for _, columns in read], [ts for _, _, ts in head])
+        for chunk, columns in read:
+            yield self._accept(chunk, columns)
+        del read
         for chunk in chunks:
             yield self._accept(chunk, BatchColumns(chunk.batch, self.layout, self.times))
 
     # -- the first rows: order and bar size ------------------------------------------------
 
-    def _judge_head(self, chunk: Chunk, columns: BatchColumns) -> None:
-        """Refuse a stream sorted newest-first and fix its bar size, from its first rows that
-        read as bars (the bar file reader's rules)."""
+    def _good_rows(
+        self, chunk: Chunk, columns: BatchColumns, wanted: int
+    ) -> list[tuple[Chunk, int, int]]:
+        """(chunk, row, time) of the first ``wanted`` rows of ``chunk`` that read as bars."""
         count = chunk.batch.num_rows
         if columns.clean:
-            rows = list(range(min(DETECT_ROWS, count)))
+            rows = list(range(min(wanted, count)))
         else:
-            good = (i for i in range(count) if not columns.problem(i)[0])
-            rows = list(itertools.islice(good, DETECT_ROWS))
-        head = [(i, columns.times[i].as_py()) for i in rows]
-        times = [ts for _, ts in head]
-        if len(set(times)) >= 2 and all(map(operator.ge, times, times[1:])):
-            row = next(i for i, ts in head if ts < times[0])
-            since = chunk.first_row + head[0][0]
-            raise BarTableError(
-                self.stream.label,
-                f"rows are sorted newest-first (time decreases from row {since} on); "
-                "sort them oldest-first",
-                **self._where(chunk, row),
-                column=shown(self.layout.time),
-            )
-        self._fix_bar_size(chunk, columns, times)
+            rows = []
+            for i in range(count):
+                if len(rows) == wanted:
+                    break
+                problem = self._problem(chunk, columns, i)
+                if problem is None:
+                    rows.append(i)
+                elif problem[0] == NO_ZONE or not self.feed.skip_bad_rows:
+                    # As a bar file's first rows are read: the first bad row stops the run
+                    # before order and bar size are judged. Skipped, it is counted when its
+                    # chunk is read.
+                    raise problem[1]
+        times = columns.times
+        return [(chunk, i, times[i].as_py()) for i in rows]
 
-    def _fix_bar_size(self, chunk: Chunk, columns: BatchColumns, times: list[int]) -> None:
+    def _judge_head(self, head: list[tuple[Chunk, int, int]]) -> None:
+        """Refuse a stream whose first rows only go back in time: sorted newest-first, which
+        skipping rows would not mend and reordering silently would hide."""
+        times = [ts for _, _, ts in head]
+        if len(set(times)) < 2 or not all(map(operator.ge, times, times[1:])):
+            return
+        chunk, i, _ = next(entry for entry in head if entry[2] < times[0])
+        since = head[0][0].first_row + head[0][1]
+        raise BarTableError(
+            self.stream.label,
+            f"rows are sorted newest-first (time decreases from row {since} on); "
+            "sort them oldest-first",
+            **self._where(chunk, i),
+            column=shown(self.layout.time),
+        )
+
+    def _fix_bar_size(self, read: list[BatchColumns], times: list[int]) -> None:
+        """The bar size: stated by an interval column or folder, given, or detected from the
+        smallest step between the first rows' ``times``."""
         given = self.feed.interval
         stated = self.layout.interval_value
-        if columns.intervals is not None:
+        for columns in read if self.layout.interval is not None else ():
+            assert columns.intervals is not None
             values = pc.unique(columns.intervals).drop_null().to_pylist()
-            stated = values[0] if values else None
+            if values:
+                stated = values[0]
+                break
         if stated is not None:
-            self._set_bar_size(stated, chunk)
+            self._set_bar_size(stated)
             if given is not None and given.label != self.label:
                 raise BarTableError(
                     self.stream.label,
@@ -370,7 +405,7 @@ class _StreamReader:
         self.step = min(steps)
         self.label = interval_label(self.step)
 
-    def _set_bar_size(self, text: str, chunk: Chunk) -> None:
+    def _set_bar_size(self, text: str) -> None:
         column = self.layout.interval or "interval (from the folder name)"
         try:
             interval = Interval.parse(text.strip())
@@ -394,7 +429,7 @@ class _StreamReader:
     def _accept(self, chunk: Chunk, columns: BatchColumns) -> list[Bar]:
         if columns.intervals is not None:
             for text in pc.unique(columns.intervals).drop_null().to_pylist():
-                self._set_bar_size(text, chunk)
+                self._set_bar_size(text)
         if columns.clean and self._in_order(columns):
             return self._clean_bars(columns)
         return self._row_bars(chunk, columns)
@@ -476,10 +511,8 @@ class _StreamReader:
                 or not all(map(isfinite, values))
                 or (intervals_ok is not None and not intervals_ok[i])
             ):
-                reason, column, detail = columns.problem(i)
-                error = BarTableError(
-                    self.stream.label, detail, **self._where(chunk, i), column=column
-                )
+                reason, error = self._problem(chunk, columns, i) or ("", None)
+                assert error is not None
                 if reason == NO_ZONE:
                     raise error  # no skipping mends naive times without a zone
                 self.feed._reject(error, reason)
@@ -504,6 +537,17 @@ class _StreamReader:
             bars.append(bar)
         self.feed._bars += len(bars)
         return bars
+
+    def _problem(
+        self, chunk: Chunk, columns: BatchColumns, i: int
+    ) -> tuple[str, BarTableError] | None:
+        """(reason, error) of row ``i`` if it does not read as a bar, order aside."""
+        reason, column, detail = columns.problem(i)
+        if not reason:
+            return None
+        return reason, BarTableError(
+            self.stream.label, detail, **self._where(chunk, i), column=column
+        )
 
     def _reject_row(self, chunk: Chunk, i: int, reason: str, detail: str) -> None:
         self.feed._reject(

@@ -63,6 +63,9 @@ class Stream:
     memory), the default symbol of a stream without a symbol column.
     """
 
+    #: What a missing value is called in messages.
+    missing = "null"
+
     def __init__(
         self,
         label: str,
@@ -217,9 +220,13 @@ def _memory_stream(source: Any, label: str | None) -> Stream:
     else:
         reader = pa.RecordBatchReader.from_stream(source)
         return BatchStream(label, lambda: iter(reader), reader.schema)
-    return BatchStream(
+    stream = BatchStream(
         label, lambda: iter(table.to_batches()), table.schema, total_rows=table.num_rows
     )
+    if module == "pandas":
+        # pyarrow reads pandas' NaN, None and NaT as null, and a user knows them by those.
+        stream.missing = "null: NaN, None or NaT in pandas"
+    return stream
 
 
 def _pandas_table(frame: Any, label: str) -> pa.Table:
