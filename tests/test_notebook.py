@@ -51,6 +51,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[st
 
 @pytest.fixture(scope="module")
 def direct() -> Any:
+    """The notebook backtests a DataFrame of this file: the file gives the same run."""
     return backtest(SmaCross(fast=10, slow=30), [ROOT / "examples" / "data" / "AAPL.csv"])
 
 
