@@ -45,8 +45,7 @@ from .._events import Bar, bar_unchecked, new_bar
 from .._intervals import Interval
 from .._time import TIME_UNITS, iso_from_nanos, time_zone, wall_nanos
 from ._arrow_columns import BatchColumns, TableLayout, TimeColumn, shown, table_layout
-from ._arrow_objects import is_arrow_data
-from ._arrow_source import Chunk, Stream, streams_of
+from ._arrow_source import Chunk, Stream, check_data, streams_of
 from ._bar_file import DETECT_ROWS, KEPT_EXAMPLES, BarFileStatistics
 from ._bar_table import interval_label
 from ._bar_times import NO_ZONE
@@ -100,8 +99,7 @@ class ArrowFeed:
             self.label = label or str(path)
             self.name = f"arrow:{path.name}"
         else:
-            if not is_arrow_data(source):
-                streams_of(source)  # raises the ConfigError saying what is accepted
+            check_data(source)
             self.label = label or type(source).__name__
             self.name = f"arrow:{self.label}"
         self.source = source
@@ -190,16 +188,13 @@ class ArrowFeed:
         runs = readers[0].bars() if len(readers) == 1 else self._merged(readers)
         pending: list[Bar] = []
         for run in runs:
-            if not pending and len(run) >= REPLAY_BATCH_SIZE:
-                whole = len(run) - len(run) % REPLAY_BATCH_SIZE
-                for start in range(0, whole, REPLAY_BATCH_SIZE):
-                    yield run[start : start + REPLAY_BATCH_SIZE]
-                pending = run[whole:]
-                continue
-            pending.extend(run)
-            if len(pending) >= REPLAY_BATCH_SIZE:
-                yield pending[:REPLAY_BATCH_SIZE]
-                pending = pending[REPLAY_BATCH_SIZE:]
+            if pending:
+                pending.extend(run)
+                run, pending = pending, []
+            whole = len(run) - len(run) % REPLAY_BATCH_SIZE
+            for start in range(0, whole, REPLAY_BATCH_SIZE):
+                yield run[start : start + REPLAY_BATCH_SIZE]
+            pending = run[whole:]
         if pending:
             yield pending
 

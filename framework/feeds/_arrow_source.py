@@ -193,7 +193,8 @@ def pandas_index_column(name: str) -> bool:
 # -- objects in memory ---------------------------------------------------------------------
 
 
-def _memory_stream(source: Any, label: str | None) -> Stream:
+def check_data(source: Any) -> None:
+    """ConfigError unless ``source`` is data in memory that :func:`streams_of` reads."""
     module = type(source).__module__.split(".")[0]
     name = type(source).__name__
     if module == "polars" and name == "LazyFrame":
@@ -204,7 +205,16 @@ def _memory_stream(source: Any, label: str | None) -> Stream:
             "Table, RecordBatch or RecordBatchReader, or a path to .parquet, .feather, .arrow "
             "or .csv files"
         )
-    label = label or name
+    if module == "pyarrow" and not isinstance(
+        source, pa.Table | pa.RecordBatch | pa.RecordBatchReader
+    ):
+        raise ConfigError(f"cannot read bars from a pyarrow {name}: give a Table")
+
+
+def _memory_stream(source: Any, label: str | None) -> Stream:
+    check_data(source)
+    module = type(source).__module__.split(".")[0]
+    label = label or type(source).__name__
     if module == "pandas":
         table = _pandas_table(source, label)
     elif module == "polars":
@@ -215,8 +225,6 @@ def _memory_stream(source: Any, label: str | None) -> Stream:
         table = source
     elif isinstance(source, pa.RecordBatchReader):
         return BatchStream(label, lambda: iter(source), source.schema)
-    elif module == "pyarrow":
-        raise ConfigError(f"cannot read bars from a pyarrow {name}: give a Table")
     else:
         reader = pa.RecordBatchReader.from_stream(source)
         return BatchStream(label, lambda: iter(reader), reader.schema)

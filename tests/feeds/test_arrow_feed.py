@@ -256,6 +256,23 @@ async def test_parquet_is_read_a_chunk_at_a_time(tmp_path):
     assert feed.progress() == (10_000, 10_000)
 
 
+async def test_batches_are_full_but_the_last_whatever_rows_are_skipped():
+    table = example("AAPL")
+    closes = table["close"].to_pylist()
+    for row in range(5, 10_000, 997):
+        closes[row] = float("nan")  # chunks of 4096 rows give odd runs of bars
+    feed = ArrowFeed(table.set_column(4, "close", pa.array(closes)), symbol="A", skip_bad_rows=True)
+    send, receive = trio.open_memory_channel[Any](100)
+    sizes = []
+    async with trio.open_nursery() as nursery:
+        await nursery.start(feed.run, send)
+        async with receive:
+            async for batch in receive:
+                sizes.append(len(batch))
+    kept = 10_000 - feed.statistics().skipped
+    assert sizes == [REPLAY_BATCH_SIZE] * (kept // REPLAY_BATCH_SIZE) + [kept % REPLAY_BATCH_SIZE]
+
+
 # -- columns ----------------------------------------------------------------------------------
 
 
