@@ -5,7 +5,7 @@ rules (:mod:`._bar_header`), and refuses a column whose type cannot hold its rol
 close). :class:`TimeColumn` reads the time column, whatever its type, to UTC nanoseconds by
 the bar file's time rules (:mod:`._bar_times`): epoch numbers in one unit per source, zone-aware
 timestamps as they are, naive timestamps and dates as wall-clock times in the zone given, text
-as a bar file's text. :func:`read_batch` converts one record batch with whole-column pyarrow
+as a bar file's text. :class:`BatchColumns` converts one record batch with whole-column pyarrow
 compute operations and says whether every row is a good bar; the feed words a bad row's reason
 with :meth:`BatchColumns.problem`, which looks at that row alone.
 
@@ -101,7 +101,7 @@ class TableLayout(NamedTuple):
 
     @property
     def columns(self) -> list[str]:
-        """The columns to read, in the order :func:`read_batch` takes them."""
+        """The columns to read, in the order :class:`BatchColumns` takes them."""
         extra = [name for name in (self.symbol, self.interval) if name is not None]
         return [self.time, *self.values, *extra]
 

@@ -76,6 +76,10 @@ class ArrowFeed:
     without it; ``time_unit`` (s, ms, us, ns) the unit of epoch-number times; ``interval`` the
     bar size of sources without an ``interval`` column (default: detected from the first rows).
 
+    ``rows`` = ``(start, end)`` reads only those rows of a file (a walk-forward window), its
+    times by the rules its first row sets for the whole file; messages keep the file's row
+    numbers.
+
     :meth:`run` sends batches of at most REPLAY_BATCH_SIZE bars, waiting on the channel when
     the engine is behind (memory stays flat with the length of the source), closes the channel
     at the end, and closes files on cancellation too. A RecordBatchReader can be read once.
@@ -93,15 +97,19 @@ class ArrowFeed:
         tz: str | _dt.tzinfo | None = None,
         time_unit: str | None = None,
         label: str | None = None,
+        rows: tuple[int, int] | None = None,
     ) -> None:
         if isinstance(source, str | os.PathLike):
             path = Path(source)
             self.label = label or str(path)
-            self.name = f"arrow:{path.name}"
+            self.name = f"arrow:{path.name}" + (f"[{rows[0]}:{rows[1]}]" if rows else "")
         else:
             check_data(source)
             self.label = label or type(source).__name__
             self.name = f"arrow:{self.label}"
+        if rows is not None and not (isinstance(source, str | os.PathLike) and rows[0] >= 0):
+            raise ConfigError("rows= takes (start, end) rows of a file")
+        self.rows = rows
         self.source = source
         # A reader hands its batches out once; a second run would silently see no bars.
         self._one_pass = isinstance(source, pa.RecordBatchReader)
@@ -163,6 +171,8 @@ class ArrowFeed:
                 )
             streams = streams_of(self.source, label=self.label)
             self._streams = streams
+            if self.rows is not None and len(streams) > 1:
+                raise ConfigError(f"rows= takes rows of one file, and {self.label} is a directory")
             try:
                 task_status.started()
                 for batch in self._batches(streams):
@@ -299,11 +309,19 @@ class _StreamReader:
 
     def bars(self) -> Iterator[list[Bar]]:
         """Lists of the stream's bars, in order, one per chunk read (some may be empty)."""
-        chunks = self.stream.chunks(self.rows, self.layout.columns)
+        span = self.feed.rows
+        if span is not None and span[0] > 0:
+            # The file's first row sets the rules of its times, not the window's.
+            top = next(self.stream.chunks(1, [self.layout.time]), None)
+            self.stream.rows_read = 0
+            if top is not None:
+                self.times.start(self.times.raw(top.batch.column(0), 0))
+        chunks = self.stream.chunks(self.rows, self.layout.columns, span)
         first = next(chunks, None)
         if first is None:
             return
-        self.times.start(self.times.raw(first.batch.column(0), 0))
+        if self.times.reader is None:
+            self.times.start(self.times.raw(first.batch.column(0), 0))
         if self.feed._unit is None:
             self.feed._unit = self.times.unit
         # The first rows that read as bars, however many chunks hold them, are judged before

@@ -83,8 +83,11 @@ class Stream:
         #: Rows handed out so far: the stream's progress.
         self.rows_read = 0
 
-    def chunks(self, rows: int, columns: Sequence[str]) -> Iterator[Chunk]:
-        """The stream's ``columns`` in chunks of at most ``rows`` rows, in order."""
+    def chunks(
+        self, rows: int, columns: Sequence[str], span: tuple[int, int] | None = None
+    ) -> Iterator[Chunk]:
+        """The stream's ``columns`` in chunks of at most ``rows`` rows, in order; with
+        ``span``, only its rows ``[start, end)`` (numbered as in the whole stream)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -99,13 +102,20 @@ class BatchStream(Stream):
         self._batches = batches
         self._source: Any = None
 
-    def chunks(self, rows: int, columns: Sequence[str]) -> Iterator[Chunk]:
+    def chunks(
+        self, rows: int, columns: Sequence[str], span: tuple[int, int] | None = None
+    ) -> Iterator[Chunk]:
+        start, end = span or (0, None)
         first = 0
         for batch in _rechunked(self._read(), rows, self.schema):
-            selected = batch.select(list(columns))
-            self.rows_read += selected.num_rows
-            yield Chunk(selected, first)
-            first += selected.num_rows
+            part, at = _clipped(batch, first, start, end)
+            first += batch.num_rows
+            if part is not None:
+                selected = part.select(list(columns))
+                self.rows_read += selected.num_rows
+                yield Chunk(selected, at)
+            if end is not None and first >= end:
+                break
 
     def _read(self) -> Iterator[pa.RecordBatch]:
         try:
@@ -140,9 +150,17 @@ class ParquetStream(Stream):
         )
         self._group_rows = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
 
-    def chunks(self, rows: int, columns: Sequence[str]) -> Iterator[Chunk]:
+    def chunks(
+        self, rows: int, columns: Sequence[str], span: tuple[int, int] | None = None
+    ) -> Iterator[Chunk]:
+        start, end = span or (0, None)
         first = 0
         for group, group_rows in enumerate(self._group_rows):
+            if first + group_rows <= start:
+                first += group_rows  # a window's reader skips whole row groups unread
+                continue
+            if end is not None and first >= end:
+                break
             offset = 0
             batches = self._file.iter_batches(
                 batch_size=rows, row_groups=[group], columns=list(columns), use_threads=False
@@ -158,10 +176,13 @@ class ParquetStream(Stream):
                     ) from None
                 if batch is None:
                     break
-                if batch.num_rows:
-                    self.rows_read += batch.num_rows
-                    yield Chunk(batch, first + offset, group, offset)
-                    offset += batch.num_rows
+                part, at = _clipped(batch, first + offset, start, end)
+                offset += batch.num_rows
+                if part is not None:
+                    self.rows_read += part.num_rows
+                    yield Chunk(part, at, group, at - first)
+                if end is not None and first + offset >= end:
+                    break
             first += group_rows
 
     def close(self) -> None:
@@ -383,6 +404,20 @@ def _rechunked(
                 pending, count = [], 0
     if count:
         yield _joined(pending, schema)
+
+
+def _clipped(
+    batch: pa.RecordBatch, first: int, start: int, end: int | None
+) -> tuple[pa.RecordBatch | None, int]:
+    """The rows of ``batch`` (its first row numbered ``first``) in ``[start, end)``, and the
+    number of the first of them; None when there are none."""
+    low = max(start, first)
+    high = first + batch.num_rows if end is None else min(end, first + batch.num_rows)
+    if high <= low:
+        return None, low
+    if (low, high) == (first, first + batch.num_rows):
+        return batch, first
+    return batch.slice(low - first, high - low), low
 
 
 def _joined(batches: list[pa.RecordBatch], schema: pa.Schema) -> pa.RecordBatch:

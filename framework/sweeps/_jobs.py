@@ -1,8 +1,8 @@
 """One sweep job: a backtest described by plain values, runnable in any process.
 
 A :class:`SweepJob` names its strategy by spec (``module:Class``, ``path.py:Class`` or plugin
-name) and its data by path and byte range, so it pickles small and means the same in a spawned
-process or on a Ray worker. :func:`run_job` is the only code that runs remotely.
+name) and its data by path and byte or row range, so it pickles small and means the same in a
+spawned process or on a Ray worker. :func:`run_job` is the only code that runs remotely.
 """
 
 from __future__ import annotations
@@ -87,12 +87,17 @@ def run_job(job: SweepJob) -> SweepRow:
     feeds: list[Any] = []
     paths: list[str] = []
     for item in job.data:
-        if item.byte_range is None:
-            paths.append(item.path)
-        else:
+        if item.byte_range is not None:
             feeds.append(
                 BarFileWindowFeed(item.path, byte_range=item.byte_range, **job.feed_options)
             )
+        elif item.row_range is not None:
+            # Imported here: pyarrow loads only for sweeps over Arrow data.
+            from ..feeds._arrow_feed import ArrowFeed
+
+            feeds.append(ArrowFeed(item.path, rows=item.row_range, **job.feed_options))
+        else:
+            paths.append(item.path)
     data: Any = feeds if feeds else paths
     if feeds and paths:
         raise ValueError("a job's data are all whole files or all slices")

@@ -10,6 +10,10 @@ The files are indexed once (bar time → byte offset of its row), so a job reads
 of its window: a sweep of many windows over a 1M-bar file costs each worker its window, not the
 file. A :class:`DataSlice` is what travels to a worker process (path and byte range, plain
 values), and :class:`BarFileWindowFeed` replays it through the ordinary bar-file parser.
+
+Parquet and Feather files are indexed by row number instead (:class:`ArrowFileIndex`, reading
+the time column only), and a window is replayed by an :class:`~framework.feeds.ArrowFeed` over
+its rows, which for Parquet skips the row groups before them unread. Directories are not cut.
 """
 
 from __future__ import annotations
@@ -35,14 +39,18 @@ from ..feeds._bar_times import TimeReader
 from ..feeds._feed import REPLAY_BATCH_SIZE, EventBatch
 
 _BARS = re.compile(r"^\d+$")
+#: Files cut by row number (ArrowFileIndex).
+_ARROW_SUFFIXES = (".parquet", ".parq", ".pq", ".feather", ".arrow", ".ipc")
 
 
 @attrs.frozen(slots=True, kw_only=True)
 class DataSlice:
-    """A bar file, whole (``byte_range`` None) or the rows in ``[start, end)`` bytes."""
+    """A data file, whole (both ranges None), or the rows of a bar file in ``[start, end)``
+    bytes, or the rows ``[start, end)`` of a Parquet or Feather file."""
 
     path: str
     byte_range: tuple[int, int] | None = None
+    row_range: tuple[int, int] | None = None
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -143,11 +151,78 @@ class FileIndex:
 
     def byte_range(self, start: int, end: int) -> tuple[int, int]:
         """Bytes of the rows with ``start <= time < end``."""
-        first = bisect.bisect_left(self.times, start)
-        last = bisect.bisect_left(self.times, end)
-        begin = self.offsets[first] if first < len(self.offsets) else self.size
-        stop = self.offsets[last] if last < len(self.offsets) else self.size
-        return begin, stop
+        return _range(self, start, end)
+
+    def cut(self, start: int, end: int) -> DataSlice:
+        """The slice of the file with the rows ``start <= time < end``."""
+        return DataSlice(path=self.path, byte_range=self.byte_range(start, end))
+
+
+class ArrowFileIndex:
+    """Bar times and row numbers of one Parquet or Feather file, read from its time column by
+    the feed's rules (:class:`FileIndex` says how, for bar files); rows whose times cannot be
+    read are left out and stay inside whichever window surrounds them."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        tz: str | _dt.tzinfo | None = None,
+        time_unit: str | None = None,
+    ) -> None:
+        # Imported here: pyarrow loads only for sweeps over Arrow data.
+        import pyarrow.compute as pc
+
+        from ..feeds._arrow_columns import TimeColumn, table_layout
+        from ..feeds._arrow_source import streams_of
+
+        self.path = str(path)
+        self.times: array[int] = array("q")
+        self.offsets: array[int] = array("q")
+        try:
+            zone = _dt.UTC if tz is None else time_zone(tz)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        (stream,) = streams_of(Path(path))
+        try:
+            layout = table_layout(stream)
+            column = layout.time
+            reader = TimeColumn(
+                stream.schema.field(column).type,
+                zone=zone,
+                time_unit=time_unit,
+                label=stream.label,
+                column=column,
+            )
+            self.size = 0
+            for chunk in stream.chunks(65_536, [column]):
+                raw = chunk.batch.column(0)
+                if not self.size:
+                    reader.start(reader.raw(raw, 0))
+                nanos = reader.convert(raw)
+                rows = pc.indices_nonzero(pc.is_valid(nanos)).to_pylist()
+                self.times.extend(nanos.drop_null().to_pylist())
+                self.offsets.extend(chunk.first_row + row for row in rows)
+                self.size = chunk.first_row + chunk.batch.num_rows
+        finally:
+            stream.close()
+
+    def row_range(self, start: int, end: int) -> tuple[int, int]:
+        """Row numbers ``[first, last)`` of the rows with ``start <= time < end``."""
+        return _range(self, start, end)
+
+    def cut(self, start: int, end: int) -> DataSlice:
+        """The slice of the file with the rows ``start <= time < end``."""
+        return DataSlice(path=self.path, row_range=self.row_range(start, end))
+
+
+def _range(index: FileIndex | ArrowFileIndex, start: int, end: int) -> tuple[int, int]:
+    """Offsets (bytes or rows) of the indexed rows with ``start <= time < end``."""
+    first = bisect.bisect_left(index.times, start)
+    last = bisect.bisect_left(index.times, end)
+    begin = index.offsets[first] if first < len(index.offsets) else index.size
+    stop = index.offsets[last] if last < len(index.offsets) else index.size
+    return begin, stop
 
 
 def plan_windows(
@@ -159,17 +234,22 @@ def plan_windows(
     time_unit: str | None = None,
 ) -> list[WalkWindow]:
     """Cut walk-forward windows over ``data`` (see the module docstring); ``tz`` and
-    ``time_unit`` read the times as :class:`~framework.BarFileFeed` does.
+    ``time_unit`` read the times as the feeds do.
 
-    Windows are cut in CSV bar files only, by byte offsets; other data is refused with a
-    ConfigError saying so (a whole-file sweep reads it)."""
+    Windows are cut in bar files, Parquet and Feather files; a directory or a recording is
+    refused with a ConfigError saying so (a whole-data sweep reads it)."""
+    indexes: list[FileIndex | ArrowFileIndex] = []
     for path in data:
-        if Path(path).is_dir() or Path(path).suffix.lower() != ".csv":
+        suffix = Path(path).suffix.lower()
+        if suffix == ".csv" and not Path(path).is_dir():
+            indexes.append(FileIndex(path, tz=tz, time_unit=time_unit))
+        elif suffix in _ARROW_SUFFIXES and not Path(path).is_dir():
+            indexes.append(ArrowFileIndex(path, tz=tz, time_unit=time_unit))
+        else:
             raise ConfigError(
-                f"walk-forward windows (--train/--test) need CSV bar files for now, not {path}; "
-                "sweep the whole data without --train/--test, or convert it to CSV"
+                f"walk-forward windows (--train/--test) cut .csv, .parquet and .feather files, "
+                f"not {path}; sweep the whole data without --train/--test"
             )
-    indexes = [FileIndex(path, tz=tz, time_unit=time_unit) for path in data]
     timeline = _distinct(indexes[0].times)
     if not timeline:
         raise ConfigError(f"{indexes[0].path}: no bars to cut into windows")
@@ -185,13 +265,8 @@ def plan_windows(
                 index=index,
                 train=train_range,
                 test=test_range,
-                train_data=tuple(
-                    DataSlice(path=ix.path, byte_range=ix.byte_range(*train_range))
-                    for ix in indexes
-                ),
-                test_data=tuple(
-                    DataSlice(path=ix.path, byte_range=ix.byte_range(*test_range)) for ix in indexes
-                ),
+                train_data=tuple(ix.cut(*train_range) for ix in indexes),
+                test_data=tuple(ix.cut(*test_range) for ix in indexes),
             )
         )
     return windows

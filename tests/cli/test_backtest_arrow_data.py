@@ -1,18 +1,24 @@
 """`tradewire backtest` and `tradewire sweep` take Parquet and Feather files and directories of
-them as --data, with the results of the CSV files of the same bars; walk-forward says in one
-line that it cuts CSV files only."""
+them as --data, with the results of the CSV files of the same bars, walk-forward windows
+included."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
+import trio
+from factories import collect
 
+from framework import DataError
 from framework.cli import main
+from framework.feeds import ArrowFeed
+from framework.sweeps import BarFileWindowFeed, WindowSize, plan_windows
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"
 AAPL, MSFT = str(EXAMPLES / "AAPL.csv"), str(EXAMPLES / "MSFT.csv")
@@ -74,13 +80,52 @@ def test_sweep_over_parquet_ranks_as_over_csv(tmp_path, capsys):
     assert parquet_out.read_text() == csv_out.read_text()
 
 
-def test_walk_forward_over_parquet_says_it_needs_csv(tmp_path, capsys):
-    (parquet, _) = converted(tmp_path, ".parquet")
+@pytest.mark.parametrize("suffix", [".parquet", ".feather"])
+def test_walk_forward_over_arrow_files_is_the_walk_forward_over_the_csv(tmp_path, suffix):
+    walk = ["--grid", "fast=5,10", "--grid", "slow=20", "--train", "3000", "--test", "1500"]
+    walk += ["--workers", "1", "-q"]
+    csv_out, arrow_out = tmp_path / "csv.csv", tmp_path / "arrow.csv"
+    assert main(["sweep", "sma_cross", "--data", AAPL, *walk, "--out", str(csv_out)]) == 0
+    (path, _) = converted(tmp_path, suffix)
+    assert main(["sweep", "sma_cross", "--data", path, *walk, "--out", str(arrow_out)]) == 0
+    assert arrow_out.read_text() == csv_out.read_text()
+    assert len(csv_out.read_text().splitlines()) > 4  # several windows
+
+
+def test_parquet_windows_hold_the_rows_of_the_csv_windows(tmp_path):
+    (path, _) = converted(tmp_path, ".parquet")  # row groups of 4000: windows cut through them
+    train, test = WindowSize.parse("2500", "--train"), WindowSize.parse("1200", "--test")
+    from_csv = plan_windows([AAPL], train=train, test=test)
+    from_parquet = plan_windows([path], train=train, test=test)
+    assert [(w.train, w.test) for w in from_parquet] == [(w.train, w.test) for w in from_csv]
+    for by_rows, by_bytes in zip(from_parquet, from_csv, strict=True):
+        (rows,), (csv_slice,) = by_rows.test_data, by_bytes.test_data
+        assert rows.row_range is not None and rows.byte_range is None
+        bars = trio.run(collect, ArrowFeed(path, rows=rows.row_range))
+        expected = trio.run(collect, BarFileWindowFeed(AAPL, byte_range=csv_slice.byte_range))
+        assert [(b.ts_open, b.close) for b in bars] == [(b.ts_open, b.close) for b in expected]
+
+
+def test_a_bad_row_in_a_window_is_named_by_its_row_in_the_file(tmp_path):
+    table = pacsv.read_csv(AAPL)
+    closes = table["close"].to_pylist()
+    closes[6_500] = float("nan")
+    path = tmp_path / "AAPL.parquet"
+    pq.write_table(table.set_column(4, "close", pa.array(closes)), path, row_group_size=4_000)
+    feed = ArrowFeed(path, rows=(6_000, 7_000))
+    with pytest.RaisesGroup(pytest.RaisesExc(DataError)) as caught:
+        trio.run(collect, feed)
+    assert str(caught.value.exceptions[0]) == (
+        f"{path}: row 6500 (row group 1, offset 2500), column close: NaN or infinite value (nan)"
+    )
+
+
+def test_walk_forward_over_a_directory_says_what_it_cuts(tmp_path, capsys):
     walk = ["--grid", "fast=5,10", "--train", "3000", "--test", "1000"]
-    assert main(["sweep", "sma_cross", "--data", parquet, *walk]) == 2
+    assert main(["sweep", "sma_cross", "--data", str(tmp_path), *walk]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"tradewire: error: walk-forward windows (--train/--test) need CSV bar files for now, "
-        f"not {parquet}; sweep the whole data without --train/--test, or convert it to CSV"
+        "tradewire: error: walk-forward windows (--train/--test) cut .csv, .parquet and "
+        f".feather files, not {tmp_path}; sweep the whole data without --train/--test"
     ]
 
 
