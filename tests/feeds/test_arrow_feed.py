@@ -29,6 +29,7 @@ from framework._errors import BarTableError
 from framework.feeds import REPLAY_BATCH_SIZE, ArrowFeed, _arrow_feed
 from framework.feeds._arrow_source import hive_partition
 from framework.feeds._bar_table import BAR_SCHEMA, bars_to_table
+from framework.testing import Backtester
 from strategies.sma_cross import SmaCross
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -211,6 +212,18 @@ FORMS = [
 @pytest.mark.parametrize("form", FORMS, ids=lambda form: form.__name__)
 def test_every_form_of_the_same_bars_gives_the_run_of_the_csv_files(tmp_path, csv_run, form):
     assert_same_run(run(form(tmp_path)), csv_run)
+
+
+def test_the_test_kit_runs_over_frames_and_tables(csv_run):
+    backtester = Backtester()
+    strategy = SmaCross()
+    result = backtester(strategy, {s: example(s) for s in SYMBOLS})
+    assert_same_run(result, csv_run)
+    assert len(backtester.seen(strategy).bars) == 20_000
+    pd = pytest.importorskip("pandas")
+    frame = pd.read_csv(EXAMPLES / "AAPL.csv")
+    alone = backtester(SmaCross(), frame, symbol="AAPL")
+    assert alone.fills == run(EXAMPLES / "AAPL.csv").fills
 
 
 def test_a_feed_sends_the_bars_the_bar_file_feed_sends(tmp_path):
