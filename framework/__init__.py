@@ -15,6 +15,7 @@ from ._clock import Clock as Clock
 from ._clock import LiveClock as LiveClock
 from ._clock import SimulatedClock as SimulatedClock
 from ._errors import BarFileError as BarFileError
+from ._errors import BarTableError as BarTableError
 from ._errors import ConfigError as ConfigError
 from ._errors import DataError as DataError
 from ._errors import DecodeError as DecodeError
@@ -107,6 +108,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Bar",
     "BarFileError",
+    "BarTableError",
     "BarFileFeed",
     "BarGap",
     "BarUpdate",

@@ -14,6 +14,7 @@ import framework.portfolio
 EXPECTED = {
     "Bar",
     "BarFileError",
+    "BarTableError",
     "BarFileFeed",
     "BarGap",
     "BarUpdate",

@@ -13,7 +13,7 @@ import pytest
 from factories import MINUTE, T0, bar
 
 from framework import ConfigError, DataError
-from framework._errors import BarTableError  # not yet in the top-level API
+from framework import BarTableError  # not yet in the top-level API
 from framework.catalog import Catalog, CatalogEntry
 from framework.feeds._bar_table import BAR_SCHEMA, bars_to_table
 

@@ -16,7 +16,7 @@ import trio
 from factories import collect
 
 from framework import ConfigError, DataError, backtest
-from framework._errors import BarTableError
+from framework import BarTableError
 from framework.cli import main
 from framework.feeds import ArrowFeed
 from strategies.sma_cross import SmaCross

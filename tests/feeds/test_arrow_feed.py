@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from framework import BarFileError, BarFileFeed, ConfigError, RunResult, backtest, feeds_for
-from framework._errors import BarTableError
+from framework import BarTableError
 from framework.feeds import REPLAY_BATCH_SIZE, ArrowFeed, _arrow_feed
 from framework.feeds._arrow_source import hive_partition
 from framework.feeds._bar_table import BAR_SCHEMA, bars_to_table
