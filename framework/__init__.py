@@ -108,9 +108,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Bar",
     "BarFileError",
-    "BarTableError",
     "BarFileFeed",
     "BarGap",
+    "BarTableError",
     "BarUpdate",
     "Clock",
     "ConfigError",

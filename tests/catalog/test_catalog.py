@@ -12,8 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from factories import MINUTE, T0, bar
 
-from framework import ConfigError, DataError
-from framework import BarTableError  # not yet in the top-level API
+from framework import BarTableError, ConfigError, DataError
 from framework.catalog import Catalog, CatalogEntry
 from framework.feeds._bar_table import BAR_SCHEMA, bars_to_table
 

@@ -15,8 +15,7 @@ import pytest
 import trio
 from factories import collect
 
-from framework import ConfigError, DataError, backtest
-from framework import BarTableError
+from framework import BarTableError, ConfigError, DataError, backtest
 from framework.cli import main
 from framework.feeds import ArrowFeed
 from strategies.sma_cross import SmaCross

@@ -24,8 +24,15 @@ from factories import collect, write_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from framework import BarFileError, BarFileFeed, ConfigError, RunResult, backtest, feeds_for
-from framework import BarTableError
+from framework import (
+    BarFileError,
+    BarFileFeed,
+    BarTableError,
+    ConfigError,
+    RunResult,
+    backtest,
+    feeds_for,
+)
 from framework.feeds import REPLAY_BATCH_SIZE, ArrowFeed, _arrow_feed
 from framework.feeds._arrow_source import hive_partition
 from framework.feeds._bar_table import BAR_SCHEMA, bars_to_table
