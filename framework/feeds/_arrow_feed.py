@@ -43,13 +43,14 @@ import trio
 from .._errors import BarTableError, ConfigError, InvalidEvent
 from .._events import Bar, bar_unchecked, new_bar
 from .._intervals import Interval
-from .._time import TIME_UNITS, iso_from_nanos, time_zone, wall_nanos
+from .._time import iso_from_nanos, wall_nanos
 from ._arrow_columns import BatchColumns, TableLayout, TimeColumn, shown, table_layout
 from ._arrow_source import Chunk, Stream, check_data, streams_of
-from ._bar_file import DETECT_ROWS, KEPT_EXAMPLES, BarFileStatistics
+from ._bar_file import DETECT_ROWS, BarFileStatistics
 from ._bar_table import interval_label
-from ._bar_times import NO_ZONE
+from ._bar_times import NO_ZONE, checked_time_options
 from ._feed import REPLAY_BATCH_SIZE, EventBatch
+from ._rejections import Rejections
 
 log = logging.getLogger(__name__)
 
@@ -119,22 +120,12 @@ class ArrowFeed:
         if self.interval is not None and self.interval.nanos is None:
             raise ConfigError(f"bar data need a fixed bar size, not {self.interval}")
         self.skip_bad_rows = skip_bad_rows
-        try:
-            self.tz = time_zone(tz) if tz is not None else None
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        if time_unit is not None and time_unit not in TIME_UNITS:
-            raise ConfigError(
-                f"time unit {time_unit!r} is not one of {', '.join(TIME_UNITS)} "
-                "(seconds, milliseconds, microseconds, nanoseconds)"
-            )
-        self.time_unit = time_unit
+        self.tz, self.time_unit = checked_time_options(tz, time_unit)
         self._streams: list[Stream] = []
         self._ignored: tuple[str, ...] = ()
         self._unit: str | None = time_unit
         self._bars = 0
-        self._skipped: dict[str, int] = {}
-        self._examples: list[str] = []
+        self._rejections = Rejections(skip=skip_bad_rows)
 
     def progress(self) -> tuple[int, int]:
         """(rows read, rows in all) so far: cheap, for progress bars polling from another
@@ -149,9 +140,9 @@ class ArrowFeed:
         return BarFileStatistics(
             path=self.label,
             bars=self._bars,
-            skipped=sum(self._skipped.values()),
-            skipped_by_reason=dict(self._skipped),
-            examples=tuple(self._examples),
+            skipped=self._rejections.total,
+            skipped_by_reason=dict(self._rejections.by_reason),
+            examples=tuple(self._rejections.examples),
             ignored_columns=self._ignored,
             time_unit=self._unit,
         )
@@ -268,12 +259,7 @@ class ArrowFeed:
         return kept
 
     def _reject(self, error: BarTableError, reason: str) -> None:
-        if not self.skip_bad_rows:
-            raise error
-        self._skipped[reason] = self._skipped.get(reason, 0) + 1
-        if len(self._examples) < KEPT_EXAMPLES:
-            self._examples.append(str(error))
-        log.warning("skipped bad row %s", error)
+        self._rejections.reject(error, reason)
 
 
 class _StreamReader:

@@ -44,18 +44,17 @@ import trio
 from .._errors import BarFileError, ConfigError, InvalidEvent
 from .._events import Bar, bar_unchecked, new_bar
 from .._intervals import Interval
-from .._time import NANOS_PER_SECOND, TIME_UNITS, time_zone, wall_nanos
+from .._time import NANOS_PER_SECOND, wall_nanos
 from ._bar_columns import Layout, clean_columns
 from ._bar_header import read_header
-from ._bar_times import NO_ZONE, TimeReader
+from ._bar_times import NO_ZONE, TimeReader, checked_time_options
 from ._feed import REPLAY_BATCH_SIZE, EventBatch
+from ._rejections import Rejections
 
 log = logging.getLogger(__name__)
 
 #: Rows read ahead, through the row reader, to check the order and detect the bar size.
 DETECT_ROWS = 64
-#: Bad-row examples kept for the report when skipping.
-KEPT_EXAMPLES = 10
 
 #: (line, symbol, open time in ns, (open, high, low, close, volume)) of a parsed row.
 _ParsedRow = tuple[int, str, int, tuple[float, ...]]
@@ -114,22 +113,12 @@ class BarFileFeed:
         if self.interval is not None and self.interval.nanos is None:
             raise ConfigError(f"bar files need a fixed bar size, not {self.interval}")
         self.skip_bad_rows = skip_bad_rows
-        try:
-            self.tz = time_zone(tz) if tz is not None else None
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-        if time_unit is not None and time_unit not in TIME_UNITS:
-            raise ConfigError(
-                f"time unit {time_unit!r} is not one of {', '.join(TIME_UNITS)} "
-                "(seconds, milliseconds, microseconds, nanoseconds)"
-            )
-        self.time_unit = time_unit
+        self.tz, self.time_unit = checked_time_options(tz, time_unit)
         self._times = TimeReader(zone=self.tz, unit=time_unit or "s", by_magnitude=False)
         self._ignored: tuple[str, ...] = ()
         self._unit: str | None = time_unit
         self._bars = 0
-        self._skipped: dict[str, int] = {}
-        self._examples: list[str] = []
+        self._rejections = Rejections(skip=skip_bad_rows)
         self._handle: Any = None
         self._size = 0
         # Of the pass over the file in progress: the open time of the last bar accepted, per
@@ -152,9 +141,9 @@ class BarFileFeed:
         return BarFileStatistics(
             path=str(self.path),
             bars=self._bars,
-            skipped=sum(self._skipped.values()),
-            skipped_by_reason=dict(self._skipped),
-            examples=tuple(self._examples),
+            skipped=self._rejections.total,
+            skipped_by_reason=dict(self._rejections.by_reason),
+            examples=tuple(self._rejections.examples),
             ignored_columns=self._ignored,
             time_unit=self._unit,
         )
@@ -364,13 +353,7 @@ class BarFileFeed:
             yield line, symbol, ts, values
 
     def _reject(self, line: int, reason: str, detail: str) -> None:
-        if not self.skip_bad_rows:
-            raise BarFileError(str(self.path), line, detail)
-        self._skipped[reason] = self._skipped.get(reason, 0) + 1
-        message = f"{self.path}:{line}: {detail}"
-        if len(self._examples) < KEPT_EXAMPLES:
-            self._examples.append(message)
-        log.warning("skipped bad row %s", message)
+        self._rejections.reject(BarFileError(str(self.path), line, detail), reason)
 
 
 def _chunks(lines: Iterator[str]) -> Iterator[_Chunk]:

@@ -21,6 +21,7 @@ import datetime as _dt
 import math
 import re
 
+from .._errors import ConfigError
 from .._time import (
     MAX_NANOS,
     TIME_UNITS,
@@ -28,6 +29,7 @@ from .._time import (
     WallClock,
     nanos_from_datetime,
     nanos_from_wall,
+    time_zone,
     unit_of_magnitude,
     unit_range,
 )
@@ -232,3 +234,20 @@ def _number(text: str) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) else None
+
+
+def checked_time_options(
+    tz: str | _dt.tzinfo | None, time_unit: str | None
+) -> tuple[_dt.tzinfo | None, str | None]:
+    """``tz`` as a zone and ``time_unit`` checked, as every bar reader takes them; one-line
+    :class:`~framework.ConfigError` for an unknown zone or unit."""
+    try:
+        zone = time_zone(tz) if tz is not None else None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if time_unit is not None and time_unit not in TIME_UNITS:
+        raise ConfigError(
+            f"time unit {time_unit!r} is not one of {', '.join(TIME_UNITS)} "
+            "(seconds, milliseconds, microseconds, nanoseconds)"
+        )
+    return zone, time_unit
