@@ -32,10 +32,10 @@ import trio
 
 from .._errors import ConfigError
 from .._intervals import Interval
-from .._time import iso_from_nanos, time_zone
+from .._time import iso_from_nanos
 from ..feeds._bar_file import BarFileFeed
 from ..feeds._bar_header import time_column
-from ..feeds._bar_times import TimeReader
+from ..feeds._bar_times import TimeReader, checked_time_options
 from ..feeds._feed import REPLAY_BATCH_SIZE, EventBatch
 
 _BARS = re.compile(r"^\d+$")
@@ -119,10 +119,8 @@ class FileIndex:
         self.path = str(path)
         self.times: array[int] = array("q")
         self.offsets: array[int] = array("q")
-        try:
-            zone = _dt.UTC if tz is None else time_zone(tz)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        zone, time_unit = checked_time_options(tz, time_unit)
+        zone = zone or _dt.UTC  # only the order matters for cutting (see FileIndex)
         with open(self.path, "rb") as handle:
             header = handle.readline()
             try:
@@ -179,10 +177,8 @@ class ArrowFileIndex:
         self.path = str(path)
         self.times: array[int] = array("q")
         self.offsets: array[int] = array("q")
-        try:
-            zone = _dt.UTC if tz is None else time_zone(tz)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        zone, time_unit = checked_time_options(tz, time_unit)
+        zone = zone or _dt.UTC  # only the order matters for cutting (see FileIndex)
         (stream,) = streams_of(Path(path))
         try:
             layout = table_layout(stream)
