@@ -66,3 +66,21 @@ async def collect(feed: Any) -> list[Any]:
             async for batch in receive:
                 out.extend(batch)
     return out
+
+
+def bars_table(n: int = 5, **columns: Any) -> Any:
+    """``n`` one-minute bars from T0 as a pyarrow Table, times in Unix seconds; the columns
+    given replace the plain ones."""
+    import pyarrow as pa
+
+    start = T0 // 1_000_000_000
+    plain: dict[str, Any] = {
+        "time": [start + 60 * i for i in range(n)],
+        "open": [10.0] * n,
+        "high": [11.0] * n,
+        "low": [9.0] * n,
+        "close": [10.5] * n,
+        "volume": [100.0] * n,
+    }
+    plain.update(columns)
+    return pa.table(plain)

@@ -13,7 +13,7 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 import trio
-from factories import collect
+from factories import bars_table, collect
 
 from framework import BarTableError, ConfigError, DataError, backtest
 from framework.cli import main
@@ -22,20 +22,6 @@ from strategies.sma_cross import SmaCross
 
 T0 = 1_704_205_800  # 2024-01-02T14:30:00Z
 NS = 10**9
-
-
-def bars_table(n: int = 5, **columns: Any) -> pa.Table:
-    """``n`` one-minute bars from T0 with the columns given replacing the plain ones."""
-    plain: dict[str, Any] = {
-        "time": [T0 + 60 * i for i in range(n)],
-        "open": [10.0] * n,
-        "high": [11.0] * n,
-        "low": [9.0] * n,
-        "close": [10.5] * n,
-        "volume": [100.0] * n,
-    }
-    plain.update(columns)
-    return pa.table(plain)
 
 
 def second(good: Any, bad: Any, n: int = 5) -> list[Any]:

@@ -20,7 +20,7 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 import trio
-from factories import collect, write_csv
+from factories import bars_table, collect, write_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -294,20 +294,6 @@ async def test_batches_are_full_but_the_last_whatever_rows_are_skipped():
 
 
 # -- columns ----------------------------------------------------------------------------------
-
-
-def bars_table(n: int = 3, **columns: Any) -> pa.Table:
-    """``n`` one-minute bars from T0 with the columns given replacing the plain ones."""
-    plain = {
-        "time": [T0 + 60 * i for i in range(n)],
-        "open": [10.0] * n,
-        "high": [11.0] * n,
-        "low": [9.0] * n,
-        "close": [10.5] * n,
-        "volume": [100.0] * n,
-    }
-    plain.update(columns)
-    return pa.table(plain)
 
 
 def test_names_and_aliases_match_in_any_case_and_extra_columns_are_reported(caplog):
