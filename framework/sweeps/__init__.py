@@ -15,6 +15,7 @@ from ._grid import Grid as Grid
 from ._jobs import JobFailed as JobFailed
 from ._jobs import SweepJob as SweepJob
 from ._jobs import SweepRow as SweepRow
+from ._jobs import TableSlice as TableSlice
 from ._jobs import run_job as run_job
 from ._sweep import LOWER_IS_BETTER as LOWER_IS_BETTER
 from ._sweep import SweepResult as SweepResult
@@ -40,6 +41,7 @@ __all__ = [
     "SweepJob",
     "SweepResult",
     "SweepRow",
+    "TableSlice",
     "WalkForwardResult",
     "WalkWindow",
     "WindowResult",

@@ -9,8 +9,11 @@ the same :func:`~._jobs.run_job`, so the same grid gives the same rows on either
 - :class:`RayBackend`: one Ray task per job (``num_cpus=1``). Connects to ``address``, else to
   ``RAY_ADDRESS``, else starts a local Ray instance for the sweep and stops it after. If Ray is
   already initialised in this process (a notebook, a test session), that instance is used and
-  left running. Workers must be able to import tradewire, the strategy and read the data paths
-  (on a cluster: the same paths on every node, or a shared file system).
+  left running. The driver reads each data source once and puts its bars in the object store
+  as an Arrow table; tasks replay that table instead of reading the file
+  (:mod:`._shared_data`, which also says what stays a path). Workers must be able to import
+  tradewire and the strategy, and to read the data paths that stay paths (on a cluster: the
+  same paths on every node, or a shared file system).
 """
 
 from __future__ import annotations
@@ -96,8 +99,12 @@ class RayBackend:
             ray.init(address=address, **options)
             started_here = True
         try:
-            task = ray.remote(num_cpus=1)(run_job)
-            refs = [task.remote(job) for job in jobs]
+            # Imported here: pyarrow and the bar readers load only for Ray sweeps.
+            from ._shared_data import run_shared_job, share_data, tables_of
+
+            shared = share_data(jobs, put=ray.put)
+            task = ray.remote(num_cpus=1)(run_shared_job)
+            refs = [task.remote(job, *tables_of(job)) for job in shared]
             pending = list(refs)
             while pending:
                 done, pending = ray.wait(pending, num_returns=1)

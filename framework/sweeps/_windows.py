@@ -52,6 +52,10 @@ class DataSlice:
     byte_range: tuple[int, int] | None = None
     row_range: tuple[int, int] | None = None
 
+    @property
+    def is_whole(self) -> bool:
+        return self.byte_range is None and self.row_range is None
+
 
 @attrs.frozen(slots=True, kw_only=True)
 class WalkWindow:

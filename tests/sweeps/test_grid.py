@@ -60,6 +60,7 @@ def test_public_names_are_pinned():
         "SweepJob",
         "SweepResult",
         "SweepRow",
+        "TableSlice",
         "WalkForwardResult",
         "WalkWindow",
         "WindowResult",
