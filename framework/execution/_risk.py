@@ -156,14 +156,16 @@ class SessionLoss:
     or a book restored from a paper journal) it is the first sample, or the equity now.
     """
 
-    __slots__ = ("_index", "_low", "_session", "_sessions", "_start_equity")
+    __slots__ = ("_low", "_seen", "_session", "_sessions", "_start_equity")
 
     def __init__(self, sessions: DailySessions) -> None:
         self._sessions = sessions
         self._session = -1
         self._start_equity = 0.0
         self._low = math.inf
-        self._index = 0
+        # The time of the newest sample already read: a long run thins its curve, so an
+        # index into it would not stay valid.
+        self._seen = -1
 
     def loss(self, portfolio: Portfolio, now: int) -> float:
         """Start-of-session equity minus the lowest equity seen since (≥ 0)."""
@@ -171,9 +173,10 @@ class SessionLoss:
         start = self._sessions.session_start(now)
         if start != self._session:
             self._session = start
-            self._index = bisect.bisect_left(times, start)
-            if self._index:
-                self._start_equity = values[self._index - 1]
+            index = bisect.bisect_left(times, start)
+            self._seen = times[index - 1] if index else -1
+            if index:
+                self._start_equity = values[index - 1]
             elif len(values):
                 # The curve begins inside this session (a run or a restored book starts).
                 self._start_equity = values[0]
@@ -181,10 +184,12 @@ class SessionLoss:
                 self._start_equity = portfolio.equity()
             self._low = self._start_equity
         low = self._low
-        for index in range(self._index, len(values)):
+        for index in range(bisect.bisect_left(times, self._seen), len(values)):
             if values[index] < low:
                 low = values[index]
-        # The last sample may still be overwritten in place (another mark at the same time).
-        self._index = max(self._index, len(values) - 1)
+        # The last sample may still be overwritten in place (another mark at the same time),
+        # so it is read again next time.
+        if len(times):
+            self._seen = max(self._seen, times[-1])
         self._low = low = min(low, portfolio.equity())
         return max(0.0, self._start_equity - low)

@@ -1,0 +1,179 @@
+"""The equity curve: one sample per mark time, thinned so that long runs stay small.
+
+A 10,000,000-bar run would otherwise keep 160 MB of samples. The curve is thinned into
+buckets, keeping each bucket's last sample, and every statistic the curve feeds stays exact:
+
+- drawdown and its duration need every sample in order: a :class:`DrawdownTracker` reads the
+  samples before they are thinned, in the order they were taken;
+- daily returns need each UTC day's last sample: every bucket size divides a day
+  (:data:`THINNING_STEPS`), so no bucket straddles midnight and a day's last sample is the last
+  sample of its last bucket;
+- the span and exposure need the first and last sample times: the first sample is never
+  thinned away, the last one is always kept.
+
+Without a resolution, every sample is kept until the curve holds ``max_samples``; then the
+samples so far are thinned at the smallest step of :data:`THINNING_STEPS` that halves them (the
+step grows as the run goes on). With a resolution, the curve is thinned at that step as it goes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator
+from array import array
+from collections.abc import Sequence
+
+from .._time import NANOS_PER_SECOND
+
+#: Bucket sizes the curve may be thinned to, in ns: 1 minute, 5, 15, 1 hour, 4 hours, 1 day.
+#: Each divides the next and a day, so thinning again keeps what thinning once kept.
+THINNING_STEPS = tuple(s * NANOS_PER_SECOND for s in (60, 300, 900, 3_600, 14_400, 86_400))
+
+#: Samples kept at full resolution before the first thinning: 16 MB of times and values.
+DEFAULT_MAX_SAMPLES = 2**20
+
+_DAY = 86_400 * NANOS_PER_SECOND
+
+
+class DrawdownTracker:
+    """The largest fall from a running peak, and the longest time under water, over samples
+    fed in time order (the pass :func:`~._statistics.compute_statistics` makes, resumable)."""
+
+    __slots__ = ("longest", "peak", "peak_ts", "underwater", "worst")
+
+    def __init__(self) -> None:
+        self.peak = -math.inf
+        self.peak_ts = 0
+        self.worst = 0.0
+        self.longest = 0
+        self.underwater = False
+
+    def feed(self, times: Sequence[int], values: Sequence[float], start: int, stop: int) -> None:
+        """Take samples ``start`` to ``stop`` (exclusive) of the curve."""
+        # One pass over what may be millions of samples: locals, plain comparisons, no calls.
+        peak, peak_ts, worst = self.peak, self.peak_ts, self.worst
+        longest, underwater = self.longest, self.underwater
+        for i in range(start, stop):
+            ts = times[i]
+            value = values[i]
+            if value >= peak:
+                if underwater:
+                    if ts - peak_ts > longest:
+                        longest = ts - peak_ts
+                    underwater = False
+                peak, peak_ts = value, ts
+            else:
+                underwater = True
+                if peak > 0:
+                    fall = (peak - value) / peak
+                    if fall > worst:
+                        worst = fall
+        self.peak, self.peak_ts, self.worst = peak, peak_ts, worst
+        self.longest, self.underwater = longest, underwater
+
+    def result(self, last_ts: int) -> tuple[float, int]:
+        """(max drawdown as a fraction of the peak, longest duration in ns) if the curve ended
+        at ``last_ts``; a drawdown still open at the end lasts until then."""
+        longest = self.longest
+        if self.underwater and last_ts - self.peak_ts > longest:
+            longest = last_ts - self.peak_ts
+        return self.worst, longest
+
+
+class EquityCurve:
+    """Samples of (time in ns, equity), in time order, thinned as the module docstring says.
+
+    :class:`~._portfolio.Portfolio` appends to :attr:`times` and :attr:`values` itself on its
+    hot path, counts down :attr:`room`, and calls :meth:`thin` when it runs out. The last
+    sample may still be replaced (a later mark at the same time), so it is never thinned or
+    fed to the tracker before a later one follows it.
+    """
+
+    __slots__ = (
+        "_block",
+        "_fed",
+        "_max_samples",
+        "_tracker",
+        "resolution",
+        "room",
+        "times",
+        "values",
+    )
+
+    def __init__(
+        self, *, resolution: int | None = None, max_samples: int = DEFAULT_MAX_SAMPLES
+    ) -> None:
+        if resolution is not None and (resolution <= 0 or _DAY % resolution):
+            raise ValueError("an equity resolution must divide a day (e.g. 1m, 5m, 1h, 1D)")
+        if max_samples < 16:
+            raise ValueError(f"max_samples must be at least 16, not {max_samples}")
+        self.times: array[int] = array("q")
+        self.values: array[float] = array("d")
+        #: The bucket size samples are thinned to (ns); None while every sample is kept.
+        self.resolution = resolution
+        self._max_samples = max_samples
+        # With a resolution, raw samples are thinned a block at a time as the run goes.
+        self._block = max_samples if resolution is None else min(max_samples, 4_096)
+        self._tracker = DrawdownTracker()
+        self._fed = 0  # samples[:_fed] are thinned and were fed to the tracker
+        #: Samples that may be appended before :meth:`thin` must run.
+        self.room = self._block
+
+    def thin(self) -> int:
+        """Feed the settled samples to the tracker and thin them; return the new room."""
+        times = self.times
+        settled = len(times) - 1
+        if settled > self._fed:
+            self._tracker.feed(times, self.values, self._fed, settled)
+            start = self._fed
+            full = self.resolution is None or len(times) >= self._max_samples
+            if full:
+                coarser = self._step_for(times[-1] - times[0])
+                if coarser != self.resolution:
+                    self.resolution, start = coarser, 0  # thin again what was thinned
+            assert self.resolution is not None
+            self._keep_bucket_ends(start, self.resolution)
+            self._fed = len(times) - 1
+            if full and len(times) > self._max_samples // 2:
+                # Even the coarsest step does not halve the curve (a run of centuries, or a
+                # tiny max_samples): let the curve grow rather than thin on every sample.
+                self._max_samples = 2 * len(times)
+        self.room = max(1, min(self._block, self._max_samples - len(times)))
+        return self.room
+
+    def drawdown(self) -> tuple[float, int]:
+        """(max drawdown, its longest duration in ns) over every sample taken so far."""
+        times = self.times
+        if not times:
+            return 0.0, 0
+        tracker = DrawdownTracker()
+        for name in DrawdownTracker.__slots__:
+            setattr(tracker, name, getattr(self._tracker, name))
+        tracker.feed(times, self.values, self._fed, len(times))
+        return tracker.result(times[-1])
+
+    def _step_for(self, span: int) -> int:
+        """The smallest thinning step, no finer than the current one, that leaves at most
+        half of ``max_samples`` buckets over ``span``."""
+        for step in THINNING_STEPS:
+            if self.resolution is not None and step < self.resolution:
+                continue
+            if span // step + 2 <= self._max_samples // 2:
+                return step
+        return THINNING_STEPS[-1]
+
+    def _keep_bucket_ends(self, start: int, step: int) -> None:
+        """Of samples ``start`` on, keep each bucket's last one (and sample 0)."""
+        times, values = self.times, self.values
+        buckets = list(map(step.__rfloordiv__, times[start:]))
+        # A sample is its bucket's last when the next one is in another bucket; the newest
+        # sample has no next one and stays.
+        keep = [*map(operator.ne, buckets, buckets[1:]), True]
+        if start == 0:
+            keep[0] = True
+        kept_times = array("q", itertools.compress(times[start:], keep))
+        kept_values = array("d", itertools.compress(values[start:], keep))
+        del times[start:], values[start:]
+        times.extend(kept_times)
+        values.extend(kept_values)
