@@ -7,11 +7,12 @@ Flow::
                                                                       └─▶ strategies
 
 Replay feeds run in simulated time: the dispatcher merges them by ``ts_event`` (ties go to
-the feed listed first), moves the :class:`SimulatedClock` to each event and fires due timers
-before it, so a run is a pure function of its input. Live feeds share one channel and are
-delivered in arrival order under the wall clock; timers then fire from the dispatcher, too,
-on wall time. So bar- and quote-driven decisions replay exactly from a recording, while a
-strategy whose orders depend on live timers sees them at event times in replay.
+the feed listed first; :mod:`._feed_merge`), moves the :class:`SimulatedClock` to each event
+and fires due timers before it, so a run is a pure function of its input. Live feeds share
+one channel and are delivered in arrival order under the wall clock; timers then fire from the
+dispatcher, too, on wall time. So bar- and quote-driven decisions replay exactly from a
+recording, while a strategy whose orders depend on live timers sees them at event times in
+replay.
 
 Shutdown paths:
 
@@ -35,9 +36,7 @@ warm-up at all, so runs without it (every backtest over bar files) pay nothing.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import logging
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -50,6 +49,7 @@ from ._collector import thresholds_for_a_run
 from ._errors import ConfigError, EngineError
 from ._events import Bar, BarUpdate, Event, Quote, WarmupCompleted, WarmupStarted
 from ._failure import note_hook_failure, run_sync
+from ._feed_merge import FeedMerge
 from ._strategy import Strategy
 from .execution import SimulatedBroker
 from .feeds._feed import EventBatch, Feed
@@ -57,9 +57,10 @@ from .portfolio import Portfolio
 
 log = logging.getLogger(__name__)
 
-#: Batches buffered between each feed and the dispatcher. A batch holds up to
-#: ``REPLAY_BATCH_SIZE`` events in replay and usually one frame's worth live, so this bounds
-#: memory while letting a feed decode ahead of the strategies.
+#: Batches buffered between the feeds and the dispatcher, shared out among the feeds of a
+#: replay (at least one each). A batch holds up to ``REPLAY_BATCH_SIZE`` events in replay and
+#: usually one frame's worth live, so this bounds memory, however many feeds there are, while
+#: letting a feed decode ahead of the strategies.
 FEED_CHANNEL_BATCHES = 16
 
 
@@ -210,8 +211,9 @@ class Engine:
                     senders = [send.clone() for _ in self.feeds]
                 receivers.append(receive)
             else:
+                each = max(1, FEED_CHANNEL_BATCHES // len(self.feeds))
                 for _ in self.feeds:
-                    send, receive = trio.open_memory_channel[EventBatch](FEED_CHANNEL_BATCHES)
+                    send, receive = trio.open_memory_channel[EventBatch](each)
                     senders.append(send)
                     receivers.append(receive)
             self._feed_scopes = [trio.CancelScope() for _ in self.feeds]
@@ -356,39 +358,12 @@ class Engine:
     async def _dispatch_merged(
         self, receivers: list[trio.MemoryReceiveChannel[EventBatch]]
     ) -> None:
-        # k-way merge by (ts_event, feed index): waiting for every open feed's next batch
-        # before choosing makes the order independent of task scheduling.
-        heap: list[tuple[int, int, int, Sequence[Event]]] = []
-
-        async def refill(index: int) -> None:
-            try:
-                batch = await receivers[index].receive()
-            except trio.EndOfChannel:
-                return
-            if batch:
-                heapq.heappush(heap, (batch[0].ts_event, index, 0, batch))
-            else:
-                await refill(index)
-
-        for index in range(len(receivers)):
-            await refill(index)
-        if heap:
-            self._start_strategies(min(_first_market_time(entry[3]) for entry in heap))
-        while heap:
-            _, index, pos, batch = heapq.heappop(heap)
-            bound = heap[0][0] if heap else math.inf
-            end = pos
-            # Deliver the run of this batch that precedes every other feed's head.
-            while end < len(batch) and (
-                batch[end].ts_event < bound or (batch[end].ts_event == bound and index < heap[0][1])
-            ):
-                end += 1
-            end = max(end, pos + 1)
-            self._dispatch_batch(batch[pos:end])
-            if end < len(batch):
-                heapq.heappush(heap, (batch[end].ts_event, index, end, batch))
-            else:
-                await refill(index)
+        merge = FeedMerge(receivers)
+        held = await merge.start()
+        if held:
+            self._start_strategies(min(_first_market_time(events) for events in held))
+        async for batch in merge.batches():
+            self._dispatch_batch(batch)
 
     async def _dispatch_live(self, receive: trio.MemoryReceiveChannel[EventBatch]) -> None:
         while True:
