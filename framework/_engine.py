@@ -362,8 +362,7 @@ class Engine:
         held = await merge.start()
         if held:
             self._start_strategies(min(_first_market_time(events) for events in held))
-        async for batch in merge.batches():
-            self._dispatch_batch(batch)
+        await merge.run(self._dispatch_batch)
 
     async def _dispatch_live(self, receive: trio.MemoryReceiveChannel[EventBatch]) -> None:
         while True:

@@ -20,7 +20,7 @@ import itertools
 import math
 import operator
 from bisect import bisect_left
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Callable, Sequence
 
 import trio
 
@@ -47,8 +47,10 @@ class FeedMerge:
             await self._read(index)
         return [held for held in self._held if held]
 
-    async def batches(self) -> AsyncIterator[list[Event]]:
-        """The merged events, a round at a time; call :meth:`start` first."""
+    async def run(self, deliver: Callable[[list[Event]], None]) -> None:
+        """Call ``deliver`` with the merged events, a round at a time; call :meth:`start`
+        first. (A callback, not an async generator: an exception from ``deliver`` must leave
+        nothing half-iterated behind.)"""
         held, ended = self._held, self._ended
         while self._in_order:
             open_lasts = [held[i][-1].ts_event for i in range(len(held)) if not ended[i]]
@@ -69,16 +71,15 @@ class FeedMerge:
                 run = parts[0] if len(parts) == 1 else list(itertools.chain.from_iterable(parts))
                 if len(parts) > 1:
                     run.sort(key=_ts_event)
-                yield run
+                deliver(run)
             if bound == math.inf:
                 return
             for index, events in enumerate(held):
                 if not ended[index] and (not events or events[-1].ts_event == bound):
                     await self._read(index)
-        async for batch in self._head_by_head():
-            yield batch
+        await self._head_by_head(deliver)
 
-    async def _head_by_head(self) -> AsyncIterator[list[Event]]:
+    async def _head_by_head(self, deliver: Callable[[list[Event]], None]) -> None:
         """Send the run of the earliest head that precedes every other feed's head, and again:
         right for feeds in any order, at a heap operation per run."""
         heap = [(events[0].ts_event, i, 0, events) for i, events in enumerate(self._held) if events]
@@ -92,7 +93,7 @@ class FeedMerge:
             ):
                 end += 1
             end = max(end, pos + 1)
-            yield batch[pos:end]
+            deliver(batch[pos:end])
             if end < len(batch):
                 heapq.heappush(heap, (batch[end].ts_event, index, end, batch))
             else:
