@@ -36,7 +36,7 @@ import pyarrow.parquet as pq
 from .._errors import ConfigError, DataError
 from .._intervals import Interval
 from .._time import iso_from_nanos
-from ..feeds._bar_table import BAR_SCHEMA, interval_nanos
+from ..feeds._bar_table import BAR_SCHEMA, COMPRESSION, interval_nanos
 from ._checked import (
     VALUE_COLUMNS,
     PartitionKey,
@@ -56,10 +56,6 @@ ROW_GROUP_ROWS = 65_536
 
 #: One partition's write: its key, the rows given, those not stored yet, its stored files.
 _Pending = tuple[PartitionKey, pa.Table, pa.Table, list[StoredFile]]
-
-#: Compression of catalog files: zstd reads as fast as snappy and stores bars in less space;
-#: pandas, polars, DuckDB and NautilusTrader all read it.
-COMPRESSION = "zstd"
 
 
 @attrs.frozen(slots=True, kw_only=True)

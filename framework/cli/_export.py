@@ -33,8 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
-    from ..catalog import COMPRESSION
     from ..catalog._replay_tables import replay_tables
+    from ..feeds._bar_table import COMPRESSION
     from ..feeds.insightsentry import RecordingFeed
 
     source = Path(args.recording)

@@ -157,8 +157,7 @@ def _write_parquet(path: Path, bars: list[Bar]) -> None:
     """The bars as a BAR_SCHEMA Parquet file, written aside and renamed as the CSV is."""
     import pyarrow.parquet as pq
 
-    from ..catalog import COMPRESSION
-    from ..feeds._bar_table import bars_to_table
+    from ..feeds._bar_table import COMPRESSION, bars_to_table
 
     temporary = path.with_name(f".{path.name}.partial")
     pq.write_table(bars_to_table(bars), temporary, compression=COMPRESSION)

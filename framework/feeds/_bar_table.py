@@ -37,6 +37,11 @@ BAR_SCHEMA = pa.schema(
     ]
 )
 
+#: Compression of the Parquet files tradewire writes (catalog, history, export): zstd reads as
+#: fast as snappy and stores bars in less space; pandas, polars, DuckDB and NautilusTrader all
+#: read it.
+COMPRESSION = "zstd"
+
 #: Bars converted per record batch when building a table from bar objects.
 _BATCH_ROWS = 65_536
 
