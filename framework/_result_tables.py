@@ -12,20 +12,24 @@ null::
     equity  time, equity
 
 pandas and polars read these tables without copying the numbers; neither is imported here.
+A run's records (:class:`~framework.portfolio.Records`) become tables without building their
+objects: number and time columns are Arrow arrays over the records' own memory, labels are
+looked up per distinct value.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._events import OrderFilled
 from .execution import Order
-from .portfolio import Trade
+from .portfolio import Records, Trade
 
 _TIME = pa.timestamp("ns", tz="UTC")
 
@@ -123,6 +127,20 @@ def result_tables(
 
 
 def fills_table(fills: Sequence[OrderFilled]) -> pa.Table:
+    if isinstance(fills, Records):
+        return pa.Table.from_arrays(
+            [
+                _records_column(fills, "ts_event", _TIME),
+                _records_column(fills, "order_id", pa.int64()),
+                _records_column(fills, "symbol", pa.string()),
+                _records_column(fills, "side", pa.string(), _enum_value),
+                _records_column(fills, "qty", pa.float64()),
+                _records_column(fills, "price", pa.float64()),
+                _records_column(fills, "commission", pa.float64()),
+                _records_column(fills, "is_intrabar_guess", pa.bool_()),
+            ],
+            schema=FILL_SCHEMA,
+        )
     return _table(
         FILL_SCHEMA,
         fills,
@@ -140,6 +158,21 @@ def fills_table(fills: Sequence[OrderFilled]) -> pa.Table:
 
 
 def trades_table(trades: Sequence[Trade]) -> pa.Table:
+    if isinstance(trades, Records):
+        return pa.Table.from_arrays(
+            [
+                _records_column(trades, "symbol", pa.string()),
+                _trade_sides(trades),
+                _records_column(trades, "qty", pa.float64()),
+                _records_column(trades, "entry_time", _TIME),
+                _records_column(trades, "entry_price", pa.float64()),
+                _records_column(trades, "exit_time", _TIME),
+                _records_column(trades, "exit_price", pa.float64()),
+                _records_column(trades, "pnl", pa.float64()),
+                _records_column(trades, "commission", pa.float64()),
+            ],
+            schema=TRADE_SCHEMA,
+        )
     return _table(
         TRADE_SCHEMA,
         trades,
@@ -161,8 +194,47 @@ def orders_table(orders: Sequence[Order], fills: Sequence[OrderFilled]) -> pa.Ta
     """The orders, with the time of each one's last fill taken from ``fills`` (an order
     keeps its fill count and average price, not when it filled)."""
     last_fill: dict[int, int] = {}
-    for fill in fills:
-        last_fill[fill.order_id] = max(fill.ts_event, last_fill.get(fill.order_id, fill.ts_event))
+    pairs: Iterable[tuple[int, int]]
+    if isinstance(fills, Records):
+        pairs = zip(fills.values("order_id"), fills.values("ts_event"), strict=True)
+    else:
+        pairs = ((fill.order_id, fill.ts_event) for fill in fills)
+    for order_id, ts in pairs:
+        last_fill[order_id] = max(ts, last_fill.get(order_id, ts))
+    if isinstance(orders, Records):
+        filled_qty = _records_column(orders, "filled_qty", pa.float64())
+        filled_value = _records_column(orders, "filled_value", pa.float64())
+        return pa.Table.from_arrays(
+            [
+                _records_column(orders, "order_id", pa.int64()),
+                _records_column(orders, "strategy_id", pa.string()),
+                _records_column(orders, "symbol", pa.string()),
+                _records_column(orders, "side", pa.string(), _enum_value),
+                _records_column(orders, "type", pa.string(), _enum_value),
+                _records_column(orders, "qty", pa.float64()),
+                _records_column(orders, "limit_price", pa.float64()),
+                _records_column(orders, "stop_price", pa.float64()),
+                _records_column(orders, "tif", pa.string(), _enum_value),
+                _records_column(orders, "ts_submitted", _TIME),
+                _records_column(orders, "status", pa.string(), _enum_value),
+                filled_qty,
+                # Order.avg_fill_price: the same IEEE division, None where nothing filled.
+                pc.if_else(
+                    pc.not_equal(filled_qty, 0.0),
+                    pc.divide(filled_value, filled_qty),
+                    pa.scalar(None, pa.float64()),
+                ),
+                _records_column(orders, "commission", pa.float64()),
+                _records_column(orders, "parent_id", pa.int64()),
+                _records_column(orders, "oco_id", pa.int64()),
+                _records_column(orders, "reason", pa.string()),
+                pa.array(
+                    [last_fill.get(order_id) for order_id in orders.values("order_id")],
+                    type=_TIME,
+                ),
+            ],
+            schema=ORDER_SCHEMA,
+        )
     return _table(
         ORDER_SCHEMA,
         orders,
@@ -209,6 +281,72 @@ def _table(
         for name, get in getters.items()
     ]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _records_column(
+    records: Records[Any],
+    name: str,
+    type_: pa.DataType,
+    label: Callable[[Any], Any] | None = None,
+) -> pa.Array:
+    """Field ``name`` of every record as an Arrow array of ``type_``, ``label`` applied to
+    each value (to each distinct one, for a column of codes).
+
+    Over the column's own memory where it holds the values exactly (the rows after that,
+    usually none, are converted one by one). Zero-copy: while the table lives, the records'
+    owner continues on a copy of the column when it next appends."""
+    count = len(records)
+    if not records.layout.column(name).is_dense:
+        values = records.values(name)
+        return pa.array(values if label is None else list(map(label, values)), type=type_)
+    view = records.dense_prefix(name)
+    head = _array_over(view, type_, records.labels(name), label)
+    if len(view) == count:
+        return head
+    rest = records.values(name, len(view), count)
+    tail = pa.array(rest if label is None else list(map(label, rest)), type=type_)
+    return pa.concat_arrays([head, tail])
+
+
+#: Arrow's type of a column of codes (text, ``one_of`` and flag fields), by array typecode.
+_CODE_TYPES = {"B": pa.uint8(), "H": pa.uint16(), "I": pa.uint32(), "Q": pa.uint64()}
+
+
+def _array_over(
+    view: memoryview,
+    type_: pa.DataType,
+    labels: Sequence[Any],
+    label: Callable[[Any], Any] | None,
+) -> pa.Array:
+    if sys.byteorder != "little":  # Arrow's byte order
+        values = view.tolist()
+        if labels:
+            values = [labels[code] for code in values]
+        return pa.array(values if label is None else list(map(label, values)), type=type_)
+    buffers = [None, pa.py_buffer(view)]
+    if view.format in _CODE_TYPES:  # codes of a text, one_of or flag field
+        codes = pa.Array.from_buffers(_CODE_TYPES[view.format], len(view), buffers)
+        if pa.types.is_boolean(type_):
+            return codes.cast(pa.bool_())
+        names = list(labels) if label is None else list(map(label, labels))
+        return pa.array(names, type=type_).take(codes)
+    if view.format == "b":
+        return pa.Array.from_buffers(pa.int8(), len(view), buffers).cast(type_)
+    # 'd' float64 or 'q' int64: a timestamp[ns] is an int64 too.
+    return pa.Array.from_buffers(type_, len(view), buffers)
+
+
+def _trade_sides(trades: Records[Trade]) -> pa.Array:
+    """``long`` / ``short`` from the sign of each trade's side."""
+    view = trades.dense_prefix("side")
+    signs = _array_over(view, pa.int8(), (), None)
+    head = pc.if_else(pc.greater(signs, 0), "long", "short").cast(pa.string())
+    rest = ["long" if side > 0 else "short" for side in trades.values("side", len(view))]
+    return pa.concat_arrays([head, pa.array(rest, type=pa.string())]) if rest else head
+
+
+def _enum_value(member: Any) -> Any:
+    return member.value
 
 
 def _column(values: Sequence[Any], formats: tuple[str, ...], type_: pa.DataType) -> pa.Array:

@@ -6,6 +6,10 @@ float exact, as the record that golden files compare byte for byte; the CSV file
 people and spreadsheets, round the float noise out of their money columns (:func:`csv_money`).
 The records are also Arrow tables (:attr:`RunResult.arrow`, exact like the JSON), for pandas,
 polars and Parquet (:mod:`framework._result_tables`, :mod:`framework._result_parquet`).
+
+A result of a run keeps its fills, trades and orders as columns
+(:class:`~framework.portfolio.Records`, shared with the portfolio and the broker, not copied);
+the JSON, CSV and Arrow writers read the columns without building the objects.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import importlib
 import math
 import os
 import reprlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -29,7 +33,7 @@ from ._statistic_display import format_statistic as _stat
 from ._statistic_display import statistic_label
 from ._time import NANOS_PER_SECOND, iso_from_nanos
 from .execution import Order, OrderStatus
-from .portfolio import Trade, compute_statistics
+from .portfolio import Records, Trade, compute_statistics
 
 if TYPE_CHECKING:
     import pandas  # type: ignore[import-untyped, unused-ignore]  # no stubs in our extras
@@ -88,16 +92,19 @@ class RunResult:
     final_equity: float
     bars: int
     events: int
-    fills: tuple[OrderFilled, ...]
-    trades: tuple[Trade, ...]
+    #: The fills and closed trades, oldest first: :class:`~framework.portfolio.Records` from a
+    #: run (any sequence of the objects will do).
+    fills: Sequence[OrderFilled]
+    trades: Sequence[Trade]
     #: One sample per distinct mark time, as compact arrays (a tuple of a 1M-bar run's
     #: samples would cost ~70 MB of Python objects). Treat them as read-only.
     equity_ts: Sequence[int] = attrs.field(eq=False)
     equity: Sequence[float] = attrs.field(eq=False)
     stats: dict[str, Any]
     data_issues: dict[str, Any] = attrs.Factory(dict)
-    #: Every order of the run in its final state (rejected, cancelled and expired included).
-    orders: tuple[Order, ...] = ()
+    #: Every order of the run in its final state (rejected, cancelled and expired included),
+    #: oldest first.
+    orders: Sequence[Order] = ()
 
     @classmethod
     def from_engine(cls, engine: Engine, *, data_issues: dict[str, Any] | None = None) -> RunResult:
@@ -105,19 +112,23 @@ class RunResult:
         times, values = portfolio.equity_curve
         counts = engine.statistics()
         strategy = engine.strategies[0] if engine.strategies else None
-        orders = tuple(engine.broker.orders())
+        fills = portfolio.fills.snapshot()
+        trades = portfolio.closed_trades.snapshot()
+        orders = engine.broker.order_records()
         stats = compute_statistics(
             start_cash=portfolio.start_cash,
             equity_ts=times,
             equity=values,
-            trades=portfolio.closed_trades,
-            fills=portfolio.fills,
+            trades=trades,
+            fills=fills,
             commissions=portfolio.commissions,
             open_trade_entries=portfolio.trades.open_entry_times(),
+            drawdown=portfolio.drawdown(),
         )
         stats["orders"] = len(orders)
+        statuses = orders.values("status")
         for status in (OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED):
-            stats[f"orders_{status.value}"] = sum(1 for o in orders if o.status is status)
+            stats[f"orders_{status.value}"] = statuses.count(status)
         return cls(
             strategy=strategy.strategy_id if strategy else "",
             params=strategy.params if strategy else {},
@@ -125,8 +136,8 @@ class RunResult:
             final_equity=portfolio.equity(),
             bars=counts.bars,
             events=counts.events,
-            fills=tuple(portfolio.fills),
-            trades=tuple(portfolio.closed_trades),
+            fills=fills,
+            trades=trades,
             equity_ts=times,
             equity=values,
             stats=stats,
@@ -137,9 +148,9 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; keys and list order are fixed, so equal runs give equal bytes."""
         return self._document(
-            fills=[fill_to_dict(f) for f in self.fills],
-            trades=[trade_to_dict(t) for t in self.trades],
-            orders=[order_to_dict(o) for o in self.orders],
+            fills=_FILLS.dicts(self.fills),
+            trades=_TRADES.dicts(self.trades),
+            orders=_ORDERS.dicts(self.orders),
         )
 
     def to_json(self) -> bytes:
@@ -170,10 +181,10 @@ class RunResult:
     def _json_pieces(self) -> Iterator[bytes]:
         """:meth:`to_json` in pieces: the document with a placeholder string for each record
         list, cut at the placeholders, and each list serialised a batch of records at a time."""
-        lists: tuple[tuple[str, Sequence[Any], Callable[[Any], dict[str, Any]]], ...] = (
-            ("fills", self.fills, fill_to_dict),
-            ("trades", self.trades, trade_to_dict),
-            ("orders", self.orders, order_to_dict),
+        lists: tuple[tuple[str, Sequence[Any], _Format], ...] = (
+            ("fills", self.fills, _FILLS),
+            ("trades", self.trades, _TRADES),
+            ("orders", self.orders, _ORDERS),
         )
         rest = orjson.dumps(
             self._document(**{key: _placeholder(key) for key, _, _ in lists}),
@@ -187,21 +198,21 @@ class RunResult:
                 yield self.to_json()
                 return
             heads.append(head)
-        for head, (_, records, to_dict) in zip(heads, lists, strict=True):
+        for head, (_, records, form) in zip(heads, lists, strict=True):
             yield head
-            yield from _json_list(records, to_dict)
+            yield from _json_list(records, form)
         yield rest
 
     def write_fills_csv(self, path: str | os.PathLike[str]) -> None:
         """Write the fills as CSV with a header row (:data:`FILL_COLUMNS`); commissions are
         rounded to :data:`CSV_MONEY_DIGITS` significant digits of the fill's notional."""
-        _write_csv(path, FILL_COLUMNS, self.fills, _fill_csv_row)
+        _write_csv(path, FILL_COLUMNS, self.fills, _FILLS, _fill_csv_row)
 
     def write_trades_csv(self, path: str | os.PathLike[str]) -> None:
         """Write the closed trades as CSV with a header row (:data:`TRADE_COLUMNS`); pnl and
         commission are rounded to :data:`CSV_MONEY_DIGITS` significant digits of the trade's
         notional, prices written as they are."""
-        _write_csv(path, TRADE_COLUMNS, self.trades, _trade_csv_row)
+        _write_csv(path, TRADE_COLUMNS, self.trades, _TRADES, _trade_csv_row)
 
     @functools.cached_property
     def arrow(self) -> ResultTables:
@@ -369,11 +380,137 @@ def order_to_dict(order: Order) -> dict[str, Any]:
     }
 
 
+def _fill_dicts(fills: Records[OrderFilled], start: int, stop: int) -> list[dict[str, Any]]:
+    """:func:`fill_to_dict` of fills ``start`` to ``stop - 1``, read from the columns."""
+    column = functools.partial(fills.values, start=start, stop=stop)
+    return [
+        {
+            "time": _iso(ts),
+            "order_id": order_id,
+            "symbol": symbol,
+            "side": side.value,
+            "qty": qty,
+            "price": price,
+            "commission": commission,
+            "is_intrabar_guess": guess,
+        }
+        for ts, order_id, symbol, side, qty, price, commission, guess in zip(
+            column("ts_event"),
+            column("order_id"),
+            column("symbol"),
+            column("side"),
+            column("qty"),
+            column("price"),
+            column("commission"),
+            column("is_intrabar_guess"),
+            strict=True,
+        )
+    ]
+
+
+def _trade_dicts(trades: Records[Trade], start: int, stop: int) -> list[dict[str, Any]]:
+    """:func:`trade_to_dict` of trades ``start`` to ``stop - 1``, read from the columns."""
+    column = functools.partial(trades.values, start=start, stop=stop)
+    # The CSV columns are the Trade fields' names, in the same order.
+    return [
+        {
+            "symbol": symbol,
+            "side": "long" if side > 0 else "short",
+            "qty": qty,
+            "entry_time": _iso(entry_time),
+            "entry_price": entry_price,
+            "exit_time": _iso(exit_time),
+            "exit_price": exit_price,
+            "pnl": pnl,
+            "commission": commission,
+        }
+        for symbol, side, qty, entry_time, entry_price, exit_time, exit_price, pnl, commission in (
+            zip(*map(column, TRADE_COLUMNS), strict=True)
+        )
+    ]
+
+
+def _order_dicts(orders: Records[Order], start: int, stop: int) -> list[dict[str, Any]]:
+    """:func:`order_to_dict` of orders ``start`` to ``stop - 1``, read from the columns."""
+    column = functools.partial(orders.values, start=start, stop=stop)
+    rows = zip(*map(column, _ORDER_FIELDS), strict=True)
+    return [
+        {
+            "order_id": order_id,
+            "strategy": strategy,
+            "symbol": symbol,
+            "side": side.value,
+            "type": type_.value,
+            "qty": qty,
+            "limit_price": limit,
+            "stop_price": stop_price,
+            "tif": tif.value,
+            "submitted": _iso(submitted),
+            "status": status.value,
+            "filled_qty": filled_qty,
+            "avg_fill_price": filled_value / filled_qty if filled_qty else None,
+            "commission": commission,
+            "parent_id": parent_id,
+            "oco_id": oco_id,
+            "reason": reason,
+        }
+        for (
+            order_id,
+            strategy,
+            symbol,
+            side,
+            type_,
+            qty,
+            limit,
+            stop_price,
+            tif,
+            submitted,
+            status,
+            filled_qty,
+            filled_value,
+            commission,
+            parent_id,
+            oco_id,
+            reason,
+        ) in rows
+    ]
+
+
+#: The Order fields :func:`order_to_dict` reads, in the order of its keys.
+_ORDER_FIELDS = (
+    "order_id", "strategy_id", "symbol", "side", "type", "qty", "limit_price", "stop_price",
+    "tif", "ts_submitted", "status", "filled_qty", "filled_value", "commission",
+    "parent_id", "oco_id", "reason",
+)  # fmt: skip
+
+
+@attrs.frozen(slots=True)
+class _Format:
+    """How one list of the result becomes dicts: record by record, or from the columns of
+    :class:`~framework.portfolio.Records` (same dicts, without building the records)."""
+
+    to_dict: Callable[[Any], dict[str, Any]]
+    from_columns: Callable[[Any, int, int], list[dict[str, Any]]]
+
+    def dicts(
+        self, records: Sequence[Any], start: int = 0, stop: int | None = None
+    ) -> list[dict[str, Any]]:
+        stop = len(records) if stop is None else min(stop, len(records))
+        if isinstance(records, Records):
+            return self.from_columns(records, start, stop)
+        return [self.to_dict(record) for record in records[start:stop]]
+
+
+_FILLS = _Format(fill_to_dict, _fill_dicts)
+_TRADES = _Format(trade_to_dict, _trade_dicts)
+_ORDERS = _Format(order_to_dict, _order_dicts)
+
+
 def _placeholder(key: str) -> str:
     return f"\x00{key}\x00"
 
 
-def _json_list(records: Sequence[Any], to_dict: Callable[[Any], dict[str, Any]]) -> Iterator[bytes]:
+def _json_list(records: Sequence[Any], form: _Format) -> Iterator[bytes]:
     """A list of records as orjson's OPT_INDENT_2 writes it as the value of a top-level key."""
     if not records:
         yield b"[]"
@@ -382,7 +519,7 @@ def _json_list(records: Sequence[Any], to_dict: Callable[[Any], dict[str, Any]])
     for start in range(0, len(records), _JSON_BATCH):
         if start:
             yield b",\n"
-        batch = [to_dict(record) for record in records[start : start + _JSON_BATCH]]
+        batch = form.dicts(records, start, start + _JSON_BATCH)
         # Strip the batch's own brackets and indent it one level deeper. JSON strings hold
         # no raw newline, so every newline byte is a line break of the layout.
         text = orjson.dumps(batch, option=_JSON_OPTIONS)[2:-2]
@@ -413,27 +550,28 @@ def _iso_date(day: int) -> str:
 def _write_csv(
     path: str | os.PathLike[str],
     columns: tuple[str, ...],
-    rows: Iterable[Any],
-    to_dict: Callable[[Any], dict[str, Any]],
+    records: Sequence[Any],
+    form: _Format,
+    to_csv_row: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> None:
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        for row in rows:
-            writer.writerow(to_dict(row))
+        for start in range(0, len(records), _JSON_BATCH):
+            writer.writerows(map(to_csv_row, form.dicts(records, start, start + _JSON_BATCH)))
 
 
-def _fill_csv_row(fill: OrderFilled) -> dict[str, Any]:
-    row = fill_to_dict(fill)
-    row["commission"] = csv_money(fill.commission, notional=fill.qty * fill.price)
+def _fill_csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A fill's JSON dict, its commission rounded for the CSV file."""
+    row["commission"] = csv_money(row["commission"], notional=row["qty"] * row["price"])
     return row
 
 
-def _trade_csv_row(trade: Trade) -> dict[str, Any]:
-    row = trade_to_dict(trade)
-    notional = abs(trade.qty) * max(abs(trade.entry_price), abs(trade.exit_price))
-    row["pnl"] = csv_money(trade.pnl, notional=notional)
-    row["commission"] = csv_money(trade.commission, notional=notional)
+def _trade_csv_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A trade's JSON dict, its money rounded for the CSV file."""
+    notional = abs(row["qty"]) * max(abs(row["entry_price"]), abs(row["exit_price"]))
+    row["pnl"] = csv_money(row["pnl"], notional=notional)
+    row["commission"] = csv_money(row["commission"], notional=notional)
     return row
 
 

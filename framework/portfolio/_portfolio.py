@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from array import array
 
 import attrs
 
 from .._events import OrderFilled
+from ._equity import DEFAULT_MAX_SAMPLES, EquityCurve
+from ._records import FILL_LAYOUT, Records
 from ._trades import Trade, TradeBook
 
 
@@ -38,23 +41,40 @@ class Portfolio:
     ``equity == cash + sum(qty * last price)`` over open positions, and
     ``equity == start_cash + realized_pnl + unrealized_pnl - commissions``.
     A position without a mark yet is valued at its average price. One equity sample is kept
-    per distinct mark time (the last mark at a time wins).
+    per distinct mark time (the last mark at a time wins); long runs thin the curve
+    (:mod:`._equity`: ``equity_resolution`` in ns, ``max_equity_samples``) without changing any
+    statistic.
     """
 
-    def __init__(self, cash: float = 100_000.0) -> None:
+    def __init__(
+        self,
+        cash: float = 100_000.0,
+        *,
+        equity_resolution: int | None = None,
+        max_equity_samples: int = DEFAULT_MAX_SAMPLES,
+    ) -> None:
         self.start_cash = float(cash)
         self.cash = float(cash)
         self.positions: dict[str, Position] = {}
         self.last_price: dict[str, float] = {}
         self.commissions = 0.0
-        self.fills: list[OrderFilled] = []
+        #: Every fill booked, oldest first, kept as columns (about 50 bytes each).
+        self.fills: Records[OrderFilled] = Records(FILL_LAYOUT)
         self.trades = TradeBook()
         self._open: dict[str, Position] = {}
-        self._equity_ts: array[int] = array("q")
-        self._equity: array[float] = array("d")
+        self._curve = EquityCurve(resolution=equity_resolution, max_samples=max_equity_samples)
+        # The curve's arrays, held here too: mark() appends to them on every bar.
+        self._equity_ts = self._curve.times
+        self._equity = self._curve.values
+        self._room = self._curve.room
         # The last sample's time, i.e. _equity_ts[-1], kept apart because mark() compares
         # with it on every bar and reading an array item builds a new int.
         self._last_mark_ts = -1
+        # Whether the last sample still needs valuing. With several open positions, valuing
+        # them all on each mark would cost O(positions) per bar; instead the sample is valued
+        # once, when its time's marks are over (the next time's first mark, a fill, a reader).
+        # It equals what valuing after the last mark at that time gives.
+        self._unvalued = False
 
     def position(self, symbol: str) -> Position:
         """The position in ``symbol`` (flat if never traded)."""
@@ -99,6 +119,8 @@ class Portfolio:
 
     def apply_fill(self, fill: OrderFilled) -> None:
         """Book a fill: cash, position, realised PnL, commission and round-trip trades."""
+        if self._unvalued:
+            self._value_sample()  # as the book was before this fill
         pos = self.positions.get(fill.symbol) or self.position(fill.symbol)
         signed = fill.qty * fill.side.sign
         self.cash -= signed * fill.price + fill.commission
@@ -127,8 +149,10 @@ class Portfolio:
 
     def mark(self, symbol: str, price: float, ts: int) -> None:
         """Value ``symbol`` at ``price`` from time ``ts`` on, and sample equity."""
-        # Runs once per bar: flat and single-position books skip the general valuation loop
-        # (same arithmetic, so the same floats).
+        # Runs once per bar: flat and single-position books are valued inline (the same
+        # arithmetic as equity(), so the same floats); larger books once per mark time.
+        if self._unvalued and ts != self._last_mark_ts:
+            self._value_sample()
         self.last_price[symbol] = price
         open_ = self._open
         if not open_:
@@ -136,19 +160,40 @@ class Portfolio:
         elif len(open_) == 1 and symbol in open_:
             equity = self.cash + open_[symbol].qty * price
         else:
-            equity = self.equity()
+            self._unvalued = True
+            equity = math.nan
         if ts == self._last_mark_ts:
             self._equity[-1] = equity
         else:
             self._last_mark_ts = ts
             self._equity_ts.append(ts)
             self._equity.append(equity)
+            self._room -= 1
+            if not self._room:
+                self._room = self._curve.thin()
+
+    def _value_sample(self) -> None:
+        """Value the last sample, whose time's marks are over (or are read now)."""
+        self._equity[-1] = self.equity()
+        self._unvalued = False
 
     @property
     def equity_curve(self) -> tuple[array[int], array[float]]:
-        """(times in ns, equity values), one sample per distinct mark time."""
+        """(times in ns, equity values): one sample per distinct mark time, thinned in long
+        runs as :mod:`framework.portfolio._equity` describes."""
+        if self._unvalued:
+            self._value_sample()
+        if self._curve.resolution is not None:
+            self._room = self._curve.thin()  # the newest samples too, at the same resolution
         return self._equity_ts, self._equity
 
+    def drawdown(self) -> tuple[float, int]:
+        """(max drawdown as a fraction of the peak, its longest duration in ns) over every
+        equity sample, thinned ones included."""
+        if self._unvalued:
+            self._value_sample()
+        return self._curve.drawdown()
+
     @property
-    def closed_trades(self) -> list[Trade]:
+    def closed_trades(self) -> Records[Trade]:
         return self.trades.closed

@@ -31,6 +31,8 @@ from typing import Any
 
 from .._events import OrderFilled
 from .._time import NANOS_PER_SECOND
+from ._equity import DrawdownTracker
+from ._records import Records
 from ._trades import Trade
 
 _NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
@@ -46,8 +48,11 @@ def compute_statistics(
     fills: Sequence[OrderFilled],
     commissions: float,
     open_trade_entries: Sequence[int] = (),
+    drawdown: tuple[float, int] | None = None,
 ) -> dict[str, Any]:
-    """Compute the statistics listed in the module docstring."""
+    """Compute the statistics listed in the module docstring. ``drawdown`` (max drawdown, its
+    duration in ns) is given when the curve was thinned (:meth:`Portfolio.drawdown`), else it
+    is computed from the curve."""
     final = equity[-1] if len(equity) else start_cash
     total_return = final / start_cash - 1 if start_cash else None
     span = (equity_ts[-1] - equity_ts[0]) if len(equity_ts) > 1 else 0
@@ -68,9 +73,10 @@ def compute_statistics(
         downside = math.sqrt(math.fsum(min(r, 0.0) * min(r, 0.0) for r in daily) / len(daily))
         if downside > 0:
             sortino = mean / downside * math.sqrt(_TRADING_DAYS)
-    max_dd, max_dd_ns = _drawdown(equity_ts, equity)
-    wins = [t.pnl for t in trades if t.pnl > 0]
-    losses = [t.pnl for t in trades if t.pnl < 0]
+    max_dd, max_dd_ns = drawdown if drawdown is not None else _drawdown(equity_ts, equity)
+    pnls = _field(trades, "pnl")
+    wins = [pnl for pnl in pnls if pnl > 0]
+    losses = [pnl for pnl in pnls if pnl < 0]
     gross_loss = -math.fsum(losses)
     return {
         "total_return": total_return,
@@ -83,12 +89,20 @@ def compute_statistics(
         "trades": len(trades),
         "win_rate": len(wins) / len(trades) if trades else None,
         "profit_factor": math.fsum(wins) / gross_loss if gross_loss > 0 else None,
-        "avg_trade_pnl": math.fsum(t.pnl for t in trades) / len(trades) if trades else None,
+        "avg_trade_pnl": math.fsum(pnls) / len(trades) if trades else None,
         "exposure_time": _exposure(trades, open_trade_entries, equity_ts),
         "fills": len(fills),
         "commissions": commissions,
-        "intrabar_guess_fills": sum(1 for f in fills if f.is_intrabar_guess),
+        "intrabar_guess_fills": sum(1 for guess in _field(fills, "is_intrabar_guess") if guess),
     }
+
+
+def _field(records: Sequence[Any], name: str) -> Sequence[Any]:
+    """Field ``name`` of every record: read from the column of :class:`~._records.Records`
+    (no objects built), else from each object."""
+    if isinstance(records, Records):
+        return records.values(name)
+    return [getattr(record, name) for record in records]
 
 
 def _power(base: float, exponent: float) -> float:
@@ -124,28 +138,11 @@ def _is_sorted(times: Sequence[int]) -> bool:
 
 
 def _drawdown(times: Sequence[int], values: Sequence[float]) -> tuple[float, int]:
-    # One pass over what may be millions of samples: plain comparisons, no calls.
-    peak = -math.inf
-    peak_ts = 0
-    worst = 0.0
-    longest = 0
-    underwater = False
-    for ts, value in zip(times, values, strict=True):
-        if value >= peak:
-            if underwater:
-                if ts - peak_ts > longest:
-                    longest = ts - peak_ts
-                underwater = False
-            peak, peak_ts = value, ts
-        else:
-            underwater = True
-            if peak > 0:
-                fall = (peak - value) / peak
-                if fall > worst:
-                    worst = fall
-    if underwater and times[-1] - peak_ts > longest:
-        longest = times[-1] - peak_ts
-    return worst, longest
+    if not len(times):
+        return 0.0, 0
+    tracker = DrawdownTracker()
+    tracker.feed(times, values, 0, len(times))
+    return tracker.result(times[-1])
 
 
 def _exposure(
@@ -153,7 +150,7 @@ def _exposure(
 ) -> float | None:
     if len(times) < 2 or times[-1] <= times[0]:
         return None
-    spans = [(t.entry_time, t.exit_time) for t in trades]
+    spans = list(zip(_field(trades, "entry_time"), _field(trades, "exit_time"), strict=True))
     spans += [(entry, times[-1]) for entry in open_entries]
     covered = 0
     end = times[0]

@@ -2,7 +2,7 @@
 
 A trade opens when a position leaves flat and closes when it returns to flat. A fill that flips
 a position closes the trade at the fill and opens a new one in the other direction with the
-remaining quantity.
+remaining quantity. Closed trades are kept as columns (:mod:`._records`), about 60 bytes each.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import attrs
 
 from .._events import OrderFilled
+from ._records import FLOAT, INT, SMALL_INT, TEXT, RecordLayout, Records
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -31,6 +32,21 @@ class Trade:
     commission: float
 
 
+#: How a trade book keeps its closed trades.
+TRADE_LAYOUT: RecordLayout[Trade] = RecordLayout(
+    Trade,
+    symbol=TEXT,
+    side=SMALL_INT,
+    qty=FLOAT,
+    entry_time=INT,
+    entry_price=FLOAT,
+    exit_time=INT,
+    exit_price=FLOAT,
+    pnl=FLOAT,
+    commission=FLOAT,
+)
+
+
 @attrs.define(slots=True)
 class _OpenTrade:
     side: int
@@ -48,7 +64,7 @@ class TradeBook:
     """Collects round trips per symbol as fills arrive."""
 
     def __init__(self) -> None:
-        self.closed: list[Trade] = []
+        self.closed: Records[Trade] = Records(TRADE_LAYOUT)
         self._open: dict[str, _OpenTrade] = {}
 
     def on_fill(self, fill: OrderFilled, old_qty: float, new_qty: float, realized: float) -> None:
