@@ -26,6 +26,7 @@ from .feeds._arrow_objects import is_arrow_data
 from .feeds._bar_file import BarFileFeed, BarFileStatistics
 from .feeds._feed import Feed
 from .portfolio import Portfolio
+from .portfolio._equity import equity_resolution as resolution_nanos
 
 #: What a data file's suffix says it holds, for the message refusing any other.
 DATA_FORMS = ".csv, .parquet, .feather, .arrow or .twrec files, or directories of them"
@@ -164,6 +165,7 @@ async def backtest_async(
     slippage: SlippageModel | None = None,
     risk: RiskLimits | None = None,
     broker_config: BrokerConfig | None = None,
+    equity_resolution: str | None = None,
     **feed_options: Any,
 ) -> RunResult:
     """Run ``strategy`` over ``data`` in simulated time; return the result.
@@ -176,6 +178,11 @@ async def backtest_async(
     ``commission``, ``slippage`` and ``risk`` set those parts of the simulated broker (see
     :mod:`framework.execution`); ``broker_config`` sets everything else (latency, sessions,
     quote sizes), and the three, when given, override its fields.
+
+    ``equity_resolution`` (``5m``, ``1h``, ``1D``; a size that divides a day) keeps one
+    equity sample per bucket of that size; by default every mark time's sample is kept until
+    the curve holds 2**20 of them, then it is thinned (docs/statistics.md). Statistics are
+    the same either way.
     """
     feeds: list[Feed] = []
     sources: list[Any] = []
@@ -193,7 +200,8 @@ async def backtest_async(
         config = attrs.evolve(config, slippage=slippage)
     if risk is not None:
         config = attrs.evolve(config, risk=risk)
-    broker = SimulatedBroker(Portfolio(cash), config)
+    portfolio = Portfolio(cash, equity_resolution=resolution_nanos(equity_resolution))
+    broker = SimulatedBroker(portfolio, config)
     engine = Engine(feeds=feeds, strategies=[strategy], broker=broker)
     await engine.run()
     issues = {}
@@ -215,6 +223,7 @@ def backtest(
     slippage: SlippageModel | None = None,
     risk: RiskLimits | None = None,
     broker_config: BrokerConfig | None = None,
+    equity_resolution: str | None = None,
     **feed_options: Any,
 ) -> RunResult:
     """Synchronous :func:`backtest_async` for scripts and notebooks."""
@@ -227,6 +236,7 @@ def backtest(
             slippage=slippage,
             risk=risk,
             broker_config=broker_config,
+            equity_resolution=equity_resolution,
             **feed_options,
         )
     )

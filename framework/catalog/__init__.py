@@ -2,7 +2,7 @@
 and bar size, sorted by time, queried by span reading only the row groups it needs
 (docs/catalog.md)."""
 
-from ._catalog import COMPRESSION as COMPRESSION
+from ..feeds._bar_table import COMPRESSION as COMPRESSION
 from ._catalog import ROW_GROUP_ROWS as ROW_GROUP_ROWS
 from ._catalog import Catalog as Catalog
 from ._catalog import CatalogEntry as CatalogEntry

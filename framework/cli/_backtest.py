@@ -69,6 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--trades-csv", metavar="OUT", help="write the closed trades as CSV to OUT")
     parser.add_argument("--fills-csv", metavar="OUT", help="write the fills as CSV to OUT")
+    parser.add_argument(
+        "--equity-resolution",
+        metavar="SIZE",
+        help="keep one equity sample per SIZE (e.g. 1h; divides a day); default: every mark "
+        "time, thinned past 2**20 samples",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
 
@@ -89,7 +95,12 @@ def run(args: argparse.Namespace) -> int:
         feeds = feeds_for(args.data, speed=args.speed, **feed_options)
     result = run_with_progress(
         lambda: backtest_async(
-            strategy, feeds, cash=args.cash, commission=commission, slippage=slippage
+            strategy,
+            feeds,
+            cash=args.cash,
+            commission=commission,
+            slippage=slippage,
+            equity_resolution=args.equity_resolution,
         ),
         sample_feeds(feeds),
         show=wants_progress(args.quiet),

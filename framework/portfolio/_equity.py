@@ -24,6 +24,8 @@ import operator
 from array import array
 from collections.abc import Sequence
 
+from .._errors import ConfigError
+from .._intervals import Interval
 from .._time import NANOS_PER_SECOND
 
 #: Bucket sizes the curve may be thinned to, in ns: 1 minute, 5, 15, 1 hour, 4 hours, 1 day.
@@ -34,6 +36,22 @@ THINNING_STEPS = tuple(s * NANOS_PER_SECOND for s in (60, 300, 900, 3_600, 14_40
 DEFAULT_MAX_SAMPLES = 2**20
 
 _DAY = 86_400 * NANOS_PER_SECOND
+
+
+def equity_resolution(text: str | None) -> int | None:
+    """The bucket size of an equity resolution such as ``5m``, ``1h`` or ``1D``, in ns (None
+    for None); :class:`~framework.ConfigError` unless it divides a day."""
+    if text is None:
+        return None
+    try:
+        nanos = Interval.parse(text).nanos
+    except ValueError as exc:
+        raise ConfigError(f"equity resolution: {exc}") from None
+    if nanos is None or _DAY % nanos:
+        raise ConfigError(
+            f"equity resolution {text} does not divide a day: use e.g. 1m, 5m, 15m, 1h, 4h, 1D"
+        )
+    return nanos
 
 
 class DrawdownTracker:
