@@ -37,6 +37,9 @@ DEFAULT_MAX_SAMPLES = 2**20
 
 _DAY = 86_400 * NANOS_PER_SECOND
 
+#: Samples thinned at a time: bounds the memory thinning needs on top of the curve's.
+_THINNING_SLICE = 65_536
+
 
 def equity_resolution(text: str | None) -> int | None:
     """The bucket size of an equity resolution such as ``5m``, ``1h`` or ``1D``, in ns (None
@@ -182,16 +185,26 @@ class EquityCurve:
         return THINNING_STEPS[-1]
 
     def _keep_bucket_ends(self, start: int, step: int) -> None:
-        """Of samples ``start`` on, keep each bucket's last one (and sample 0)."""
+        """Of samples ``start`` on, keep each bucket's last one (and sample 0), in place.
+
+        A slice of :data:`_THINNING_SLICE` samples at a time, so that the bucket numbers, one
+        int object per sample, never exist for a million samples at once."""
         times, values = self.times, self.values
-        buckets = list(map(step.__rfloordiv__, times[start:]))
-        # A sample is its bucket's last when the next one is in another bucket; the newest
-        # sample has no next one and stays.
-        keep = [*map(operator.ne, buckets, buckets[1:]), True]
-        if start == 0:
-            keep[0] = True
-        kept_times = array("q", itertools.compress(times[start:], keep))
-        kept_values = array("d", itertools.compress(values[start:], keep))
-        del times[start:], values[start:]
-        times.extend(kept_times)
-        values.extend(kept_values)
+        n = len(times)
+        write = start
+        for read in range(start, n, _THINNING_SLICE):
+            stop = min(read + _THINNING_SLICE, n)
+            # One sample past the slice tells whether the slice's last sample ends its bucket.
+            buckets = list(map(step.__rfloordiv__, times[read : stop + 1]))
+            keep = list(map(operator.ne, buckets, buckets[1:]))
+            if stop == n:
+                keep.append(True)  # the newest sample has no next one and stays
+            if read == 0:
+                keep[0] = True
+            kept_times = array("q", itertools.compress(times[read:stop], keep))
+            kept_values = array("d", itertools.compress(values[read:stop], keep))
+            # Kept samples move down over ones already read: write never passes read.
+            times[write : write + len(kept_times)] = kept_times
+            values[write : write + len(kept_values)] = kept_values
+            write += len(kept_times)
+        del times[write:], values[write:]

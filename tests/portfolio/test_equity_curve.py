@@ -2,6 +2,7 @@
 positions once per mark time with the floats that valuing on every mark gives."""
 
 import math
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from framework import OrderFilled, OrderSide
 from framework.portfolio import Portfolio, compute_statistics
+from framework.portfolio import _equity as equity_module
 from framework.portfolio._equity import THINNING_STEPS, EquityCurve
 
 MINUTE = 60 * 10**9
@@ -106,12 +108,18 @@ def test_the_curve_holds_each_mark_times_equity_after_its_last_mark(market):
 
 
 @settings(max_examples=150, deadline=None)
-@given(steps, st.sampled_from([16, 24, 64]), st.sampled_from([None, *THINNING_STEPS[:3]]))
-def test_thinning_changes_no_statistic(market, max_samples, resolution):
+@given(
+    steps,
+    st.sampled_from([16, 24, 64]),
+    st.sampled_from([None, *THINNING_STEPS[:3]]),
+    st.sampled_from([3, 7, 65_536]),
+)
+def test_thinning_changes_no_statistic(market, max_samples, resolution, thinning_slice):
     whole = Portfolio(10_000.0)
     replay(market, whole)
     thinned = Portfolio(10_000.0, max_equity_samples=max_samples, equity_resolution=resolution)
-    replay(market, thinned)
+    with mock.patch.object(equity_module, "_THINNING_SLICE", thinning_slice):
+        replay(market, thinned)
     assert statistics(thinned, drawdown=True) == statistics(whole, drawdown=False)
     times, values = thinned.equity_curve
     full_times, full_values = whole.equity_curve
