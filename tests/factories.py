@@ -6,7 +6,7 @@ from typing import Any
 
 import trio
 
-from framework import Bar, Quote
+from framework import Bar, OrderFilled, OrderSide, Quote
 
 MINUTE = 60_000_000_000
 T0 = 1_704_205_800 * 1_000_000_000  # 2024-01-02T14:30:00Z
@@ -45,6 +45,28 @@ def quote(i: int, bid: float, ask: float, *, symbol: str = "AAPL") -> Quote:
     ts = T0 + i * MINUTE
     return Quote(
         symbol=symbol, bid=bid, ask=ask, bid_size=1.0, ask_size=1.0, ts_event=ts, ts_recv=ts
+    )
+
+
+def fill(
+    side: OrderSide,
+    qty: float,
+    price: float,
+    ts: int = 0,
+    symbol: str = "X",
+    *,
+    commission: float = 0.0,
+) -> OrderFilled:
+    """A fill of order 1 at time ``ts`` (ns)."""
+    return OrderFilled(
+        order_id=1,
+        symbol=symbol,
+        side=side,
+        qty=qty,
+        price=price,
+        commission=commission,
+        ts_event=ts,
+        ts_recv=ts,
     )
 
 

@@ -8,28 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from framework import OrderFilled, OrderSide
+from framework import OrderSide
 from framework.portfolio import Portfolio, compute_statistics
 from framework.portfolio import _equity as equity_module
 from framework.portfolio._equity import THINNING_STEPS, EquityCurve
+from tests.factories import bar, fill
 
 MINUTE = 60 * 10**9
 DAY = 1_440 * MINUTE
 
 SYMBOLS = ("A", "B", "C")
-
-
-def fill(symbol: str, side: OrderSide, qty: float, price: float, ts: int) -> OrderFilled:
-    return OrderFilled(
-        order_id=1,
-        symbol=symbol,
-        side=side,
-        qty=qty,
-        price=price,
-        commission=0.5,
-        ts_event=ts,
-        ts_recv=ts,
-    )
 
 
 # A market: steps forward in time of 1 minute to 3 days (weekends, gaps), several symbols
@@ -52,14 +40,24 @@ steps = st.lists(
 )
 
 
-def replay(market, portfolio: Portfolio) -> None:
+def marks(market):
+    """(time, symbol, price, side of a fill before the mark or None) of each mark."""
     ts = 1_704_205_800 * 10**9
-    for step, marks in market:
+    for step, at_this_time in market:
         ts += step
-        for symbol, price, side in marks:
-            if side is not None:
-                portfolio.apply_fill(fill(symbol, side, 10, price, ts))
-            portfolio.mark(symbol, price, ts)
+        for symbol, price, side in at_this_time:
+            yield ts, symbol, price, side
+
+
+def trade_and_mark(portfolio: Portfolio, ts: int, symbol: str, price: float, side) -> None:
+    if side is not None:
+        portfolio.apply_fill(fill(side, 10, price, ts, symbol, commission=0.5))
+    portfolio.mark(symbol, price, ts)
+
+
+def replay(market, portfolio: Portfolio) -> None:
+    for mark in marks(market):
+        trade_and_mark(portfolio, *mark)
 
 
 def statistics(portfolio: Portfolio, drawdown: bool) -> dict:
@@ -81,18 +79,13 @@ def reference_curve(market, cash: float) -> tuple[list[int], list[float]]:
     portfolio = Portfolio(cash)
     times: list[int] = []
     values: list[float] = []
-    ts = 1_704_205_800 * 10**9
-    for step, marks in market:
-        ts += step
-        for symbol, price, side in marks:
-            if side is not None:
-                portfolio.apply_fill(fill(symbol, side, 10, price, ts))
-            portfolio.mark(symbol, price, ts)
-            if times and times[-1] == ts:
-                values[-1] = portfolio.equity()
-            else:
-                times.append(ts)
-                values.append(portfolio.equity())
+    for ts, symbol, price, side in marks(market):
+        trade_and_mark(portfolio, ts, symbol, price, side)
+        if times and times[-1] == ts:
+            values[-1] = portfolio.equity()
+        else:
+            times.append(ts)
+            values.append(portfolio.equity())
     return times, values
 
 
@@ -164,7 +157,6 @@ def test_an_explicit_resolution_keeps_one_sample_per_bucket():
 def test_a_backtest_at_an_hourly_resolution_keeps_its_statistics():
     from framework import ConfigError, ListFeed, backtest
     from strategies.sma_cross import SmaCross
-    from tests.factories import bar
 
     bars = [bar(i, 100.0 + 5 * math.sin(i / 40)) for i in range(3_000)]
     every = backtest(SmaCross(fast=5, slow=20), [ListFeed(bars)])

@@ -3,21 +3,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from framework import OrderFilled, OrderSide
+from framework import OrderSide
 from framework.portfolio import Portfolio
-
-
-def fill(side: OrderSide, qty: float, price: float, ts: int = 0, symbol: str = "X") -> OrderFilled:
-    return OrderFilled(
-        order_id=1,
-        symbol=symbol,
-        side=side,
-        qty=qty,
-        price=price,
-        commission=0.0,
-        ts_event=ts,
-        ts_recv=ts,
-    )
+from tests.factories import fill
 
 
 def test_average_price_realised_pnl_and_flip():
