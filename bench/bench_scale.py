@@ -25,19 +25,23 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from random_walk import write_parquet  # noqa: E402
 
 SYMBOLS = 100
 FLOOR = "import framework.cli, framework._engine, pyarrow.parquet, pyarrow.compute, trio"
 
 
+def write_walk(path: Path, bars: int, seed: int) -> None:
+    """Written by a child process: this one must stay small, or the peak RSS of the
+    processes it starts later would count its pages (a forked child's do, until exec)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    walk = [sys.executable, str(HERE / "random_walk.py"), str(path)]
+    subprocess.run([*walk, "--bars", str(bars), "--seed", str(seed)], check=True)
+
+
 def one_symbol(bars: int) -> Path:
     path = HERE / ".data" / f"walk_{bars}.parquet"
     if not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        write_parquet(str(path), bars, seed=7)
+        write_walk(path, bars, seed=7)
     return path
 
 
@@ -45,10 +49,10 @@ def many_symbols(bars: int) -> Path:
     """A directory of SYMBOLS Parquet files, S00 to S99, of ``bars`` bars each (seeds differ,
     times are the same)."""
     folder = HERE / ".data" / f"walk_{SYMBOLS}x{bars}"
-    if not (folder / f"S{SYMBOLS - 1:02}.parquet").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        for k in range(SYMBOLS):
-            write_parquet(str(folder / f"S{k:02}.parquet"), bars, seed=k + 1)
+    for k in range(SYMBOLS):
+        path = folder / f"S{k:02}.parquet"
+        if not path.exists():
+            write_walk(path, bars, seed=k + 1)
     return folder
 
 
