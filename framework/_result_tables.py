@@ -20,7 +20,7 @@ looked up per distinct value.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -29,7 +29,10 @@ import pyarrow.compute as pc
 
 from ._events import OrderFilled
 from .execution import Order
+from .execution._simulated_broker import ORDER_LAYOUT
 from .portfolio import Records, Trade
+from .portfolio._records import FILL_LAYOUT
+from .portfolio._trades import TRADE_LAYOUT
 
 _TIME = pa.timestamp("ns", tz="UTC")
 
@@ -127,137 +130,84 @@ def result_tables(
 
 
 def fills_table(fills: Sequence[OrderFilled]) -> pa.Table:
-    if isinstance(fills, Records):
-        return pa.Table.from_arrays(
-            [
-                _records_column(fills, "ts_event", _TIME),
-                _records_column(fills, "order_id", pa.int64()),
-                _records_column(fills, "symbol", pa.string()),
-                _records_column(fills, "side", pa.string(), _enum_value),
-                _records_column(fills, "qty", pa.float64()),
-                _records_column(fills, "price", pa.float64()),
-                _records_column(fills, "commission", pa.float64()),
-                _records_column(fills, "is_intrabar_guess", pa.bool_()),
-            ],
-            schema=FILL_SCHEMA,
-        )
-    return _table(
-        FILL_SCHEMA,
-        fills,
-        {
-            "time": lambda f: f.ts_event,
-            "order_id": lambda f: f.order_id,
-            "symbol": lambda f: f.symbol,
-            "side": lambda f: f.side.value,
-            "qty": lambda f: f.qty,
-            "price": lambda f: f.price,
-            "commission": lambda f: f.commission,
-            "is_intrabar_guess": lambda f: f.is_intrabar_guess,
-        },
+    if not isinstance(fills, Records):
+        fills = Records(FILL_LAYOUT, fills)
+    return pa.Table.from_arrays(
+        [
+            _records_column(fills, "ts_event", _TIME),
+            _records_column(fills, "order_id", pa.int64()),
+            _records_column(fills, "symbol", pa.string()),
+            _records_column(fills, "side", pa.string(), _enum_value),
+            _records_column(fills, "qty", pa.float64()),
+            _records_column(fills, "price", pa.float64()),
+            _records_column(fills, "commission", pa.float64()),
+            _records_column(fills, "is_intrabar_guess", pa.bool_()),
+        ],
+        schema=FILL_SCHEMA,
     )
 
 
 def trades_table(trades: Sequence[Trade]) -> pa.Table:
-    if isinstance(trades, Records):
-        return pa.Table.from_arrays(
-            [
-                _records_column(trades, "symbol", pa.string()),
-                _trade_sides(trades),
-                _records_column(trades, "qty", pa.float64()),
-                _records_column(trades, "entry_time", _TIME),
-                _records_column(trades, "entry_price", pa.float64()),
-                _records_column(trades, "exit_time", _TIME),
-                _records_column(trades, "exit_price", pa.float64()),
-                _records_column(trades, "pnl", pa.float64()),
-                _records_column(trades, "commission", pa.float64()),
-            ],
-            schema=TRADE_SCHEMA,
-        )
-    return _table(
-        TRADE_SCHEMA,
-        trades,
-        {
-            "symbol": lambda t: t.symbol,
-            "side": lambda t: "long" if t.side > 0 else "short",
-            "qty": lambda t: t.qty,
-            "entry_time": lambda t: t.entry_time,
-            "entry_price": lambda t: t.entry_price,
-            "exit_time": lambda t: t.exit_time,
-            "exit_price": lambda t: t.exit_price,
-            "pnl": lambda t: t.pnl,
-            "commission": lambda t: t.commission,
-        },
+    if not isinstance(trades, Records):
+        trades = Records(TRADE_LAYOUT, trades)
+    return pa.Table.from_arrays(
+        [
+            _records_column(trades, "symbol", pa.string()),
+            _trade_sides(trades),
+            _records_column(trades, "qty", pa.float64()),
+            _records_column(trades, "entry_time", _TIME),
+            _records_column(trades, "entry_price", pa.float64()),
+            _records_column(trades, "exit_time", _TIME),
+            _records_column(trades, "exit_price", pa.float64()),
+            _records_column(trades, "pnl", pa.float64()),
+            _records_column(trades, "commission", pa.float64()),
+        ],
+        schema=TRADE_SCHEMA,
     )
 
 
 def orders_table(orders: Sequence[Order], fills: Sequence[OrderFilled]) -> pa.Table:
     """The orders, with the time of each one's last fill taken from ``fills`` (an order
     keeps its fill count and average price, not when it filled)."""
+    if not isinstance(fills, Records):
+        fills = Records(FILL_LAYOUT, fills)
+    if not isinstance(orders, Records):
+        orders = Records(ORDER_LAYOUT, orders)
     last_fill: dict[int, int] = {}
-    pairs: Iterable[tuple[int, int]]
-    if isinstance(fills, Records):
-        pairs = zip(fills.values("order_id"), fills.values("ts_event"), strict=True)
-    else:
-        pairs = ((fill.order_id, fill.ts_event) for fill in fills)
-    for order_id, ts in pairs:
+    for order_id, ts in zip(fills.values("order_id"), fills.values("ts_event"), strict=True):
         last_fill[order_id] = max(ts, last_fill.get(order_id, ts))
-    if isinstance(orders, Records):
-        filled_qty = _records_column(orders, "filled_qty", pa.float64())
-        filled_value = _records_column(orders, "filled_value", pa.float64())
-        return pa.Table.from_arrays(
-            [
-                _records_column(orders, "order_id", pa.int64()),
-                _records_column(orders, "strategy_id", pa.string()),
-                _records_column(orders, "symbol", pa.string()),
-                _records_column(orders, "side", pa.string(), _enum_value),
-                _records_column(orders, "type", pa.string(), _enum_value),
-                _records_column(orders, "qty", pa.float64()),
-                _records_column(orders, "limit_price", pa.float64()),
-                _records_column(orders, "stop_price", pa.float64()),
-                _records_column(orders, "tif", pa.string(), _enum_value),
-                _records_column(orders, "ts_submitted", _TIME),
-                _records_column(orders, "status", pa.string(), _enum_value),
-                filled_qty,
-                # Order.avg_fill_price: the same IEEE division, None where nothing filled.
-                pc.if_else(
-                    pc.not_equal(filled_qty, 0.0),
-                    pc.divide(filled_value, filled_qty),
-                    pa.scalar(None, pa.float64()),
-                ),
-                _records_column(orders, "commission", pa.float64()),
-                _records_column(orders, "parent_id", pa.int64()),
-                _records_column(orders, "oco_id", pa.int64()),
-                _records_column(orders, "reason", pa.string()),
-                pa.array(
-                    [last_fill.get(order_id) for order_id in orders.values("order_id")],
-                    type=_TIME,
-                ),
-            ],
-            schema=ORDER_SCHEMA,
-        )
-    return _table(
-        ORDER_SCHEMA,
-        orders,
-        {
-            "order_id": lambda o: o.order_id,
-            "strategy": lambda o: o.strategy_id,
-            "symbol": lambda o: o.symbol,
-            "side": lambda o: o.side.value,
-            "type": lambda o: o.type.value,
-            "qty": lambda o: o.qty,
-            "limit_price": lambda o: o.limit_price,
-            "stop_price": lambda o: o.stop_price,
-            "tif": lambda o: o.tif.value,
-            "submitted": lambda o: o.ts_submitted,
-            "status": lambda o: o.status.value,
-            "filled_qty": lambda o: o.filled_qty,
-            "avg_fill_price": lambda o: o.avg_fill_price,
-            "commission": lambda o: o.commission,
-            "parent_id": lambda o: o.parent_id,
-            "oco_id": lambda o: o.oco_id,
-            "reason": lambda o: o.reason,
-            "last_fill_time": lambda o: last_fill.get(o.order_id),
-        },
+    filled_qty = _records_column(orders, "filled_qty", pa.float64())
+    filled_value = _records_column(orders, "filled_value", pa.float64())
+    return pa.Table.from_arrays(
+        [
+            _records_column(orders, "order_id", pa.int64()),
+            _records_column(orders, "strategy_id", pa.string()),
+            _records_column(orders, "symbol", pa.string()),
+            _records_column(orders, "side", pa.string(), _enum_value),
+            _records_column(orders, "type", pa.string(), _enum_value),
+            _records_column(orders, "qty", pa.float64()),
+            _records_column(orders, "limit_price", pa.float64()),
+            _records_column(orders, "stop_price", pa.float64()),
+            _records_column(orders, "tif", pa.string(), _enum_value),
+            _records_column(orders, "ts_submitted", _TIME),
+            _records_column(orders, "status", pa.string(), _enum_value),
+            filled_qty,
+            # Order.avg_fill_price: the same IEEE division, None where nothing filled.
+            pc.if_else(
+                pc.not_equal(filled_qty, 0.0),
+                pc.divide(filled_value, filled_qty),
+                pa.scalar(None, pa.float64()),
+            ),
+            _records_column(orders, "commission", pa.float64()),
+            _records_column(orders, "parent_id", pa.int64()),
+            _records_column(orders, "oco_id", pa.int64()),
+            _records_column(orders, "reason", pa.string()),
+            pa.array(
+                [last_fill.get(order_id) for order_id in orders.values("order_id")],
+                type=_TIME,
+            ),
+        ],
+        schema=ORDER_SCHEMA,
     )
 
 
@@ -269,18 +219,6 @@ def equity_table(times: Sequence[int], values: Sequence[float]) -> pa.Table:
         ],
         schema=EQUITY_SCHEMA,
     )
-
-
-def _table(
-    schema: pa.Schema, records: Sequence[Any], getters: dict[str, Callable[[Any], Any]]
-) -> pa.Table:
-    if list(getters) != schema.names:
-        raise TypeError(f"columns {list(getters)} do not match the schema {schema.names}")
-    arrays = [
-        pa.array([get(r) for r in records], type=schema.field(name).type)
-        for name, get in getters.items()
-    ]
-    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _records_column(
