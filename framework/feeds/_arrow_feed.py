@@ -154,14 +154,8 @@ class ArrowFeed:
 
     def statistics(self) -> BarFileStatistics:
         """Bars delivered, rows skipped by reason with examples, columns ignored."""
-        return BarFileStatistics(
-            path=self.label,
-            bars=self._bars,
-            skipped=self._rejections.total,
-            skipped_by_reason=dict(self._rejections.by_reason),
-            examples=tuple(self._rejections.examples),
-            ignored_columns=self._ignored,
-            time_unit=self._unit,
+        return BarFileStatistics.of(
+            self.label, self._bars, self._rejections, self._ignored, self._unit
         )
 
     async def run(

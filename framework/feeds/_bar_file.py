@@ -74,6 +74,26 @@ class BarFileStatistics:
     #: The unit of epoch-number times (s, ms, us, ns), given or decided; None before reading.
     time_unit: str | None = None
 
+    @classmethod
+    def of(
+        cls,
+        path: str,
+        bars: int,
+        rejections: Rejections,
+        ignored_columns: tuple[str, ...],
+        time_unit: str | None,
+    ) -> BarFileStatistics:
+        """The statistics of a reader that counted its skipped rows in ``rejections``."""
+        return cls(
+            path=path,
+            bars=bars,
+            skipped=rejections.total,
+            skipped_by_reason=dict(rejections.by_reason),
+            examples=tuple(rejections.examples),
+            ignored_columns=ignored_columns,
+            time_unit=time_unit,
+        )
+
 
 class _Chunk(NamedTuple):
     """Consecutive lines of the file, their text and csv's rows of them; ``lines`` is None
@@ -138,14 +158,8 @@ class BarFileFeed:
         return min(handle.buffer.tell(), self._size), self._size
 
     def statistics(self) -> BarFileStatistics:
-        return BarFileStatistics(
-            path=str(self.path),
-            bars=self._bars,
-            skipped=self._rejections.total,
-            skipped_by_reason=dict(self._rejections.by_reason),
-            examples=tuple(self._rejections.examples),
-            ignored_columns=self._ignored,
-            time_unit=self._unit,
+        return BarFileStatistics.of(
+            str(self.path), self._bars, self._rejections, self._ignored, self._unit
         )
 
     async def run(
