@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ._engine import Engine
     from ._result_tables import ResultTables
 
-_SECONDS_PER_DAY = 86_400
+_NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
 #: Records serialised per orjson call when writing JSON in pieces.
 _JSON_BATCH = 1_000
 _JSON_OPTIONS = orjson.OPT_INDENT_2
@@ -528,23 +528,29 @@ def _json_list(records: Sequence[Any], form: _Format) -> Iterator[bytes]:
 
 
 def _iso(nanos: int) -> str:
-    """:func:`~framework._time.iso_from_nanos`, about five times faster for whole seconds.
+    """:func:`~framework._time.iso_from_nanos`, about fifteen times faster for whole seconds.
 
-    A result can hold 100,000s of times (fills, trades, orders) on few distinct days, and
-    formatting a datetime is the slow part; the date part is cached per day instead.
+    A result can hold 100,000s of times (fills, trades, orders) on few distinct days and, for
+    bars, few distinct times of day; formatting them is the slow part, so the date and the
+    time of day are each formatted once and cached.
     """
-    seconds, fraction = divmod(nanos, NANOS_PER_SECOND)
-    if fraction:
+    day, of_day = divmod(nanos, _NANOS_PER_DAY)
+    if of_day % NANOS_PER_SECOND:
         return iso_from_nanos(nanos)
-    day, second_of_day = divmod(seconds, _SECONDS_PER_DAY)
-    hour, second_of_hour = divmod(second_of_day, 3_600)
-    minute, second = divmod(second_of_hour, 60)
-    return f"{_iso_date(day)}T{hour:02d}:{minute:02d}:{second:02d}Z"
+    return _iso_date(day) + _iso_time_of_day(of_day)
 
 
 @functools.lru_cache(maxsize=4_096)
 def _iso_date(day: int) -> str:
-    return iso_from_nanos(day * _SECONDS_PER_DAY * NANOS_PER_SECOND)[:10]
+    return iso_from_nanos(day * _NANOS_PER_DAY)[:10]
+
+
+@functools.lru_cache(maxsize=4_096)
+def _iso_time_of_day(nanos: int) -> str:
+    """``THH:MM:SSZ`` of whole seconds into a day."""
+    hour, second_of_hour = divmod(nanos // NANOS_PER_SECOND, 3_600)
+    minute, second = divmod(second_of_hour, 60)
+    return f"T{hour:02d}:{minute:02d}:{second:02d}Z"
 
 
 def _write_csv(
