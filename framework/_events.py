@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Any
+from collections.abc import Callable
 
 import attrs
 
+from ._drafts import unchecked_constructor
 from ._errors import InvalidEvent
 
 
@@ -372,7 +373,7 @@ class TradingResumed(Event):
     ts_recv: int
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, weakref_slot=False)
 class OrderFilled(Event):
     """An order was filled, wholly or in part; ``ts_event`` is the time of the price used."""
 
@@ -388,96 +389,14 @@ class OrderFilled(Event):
     is_intrabar_guess: bool = False
 
 
-_BAR_FIELDS = (
-    "symbol", "interval", "ts_open", "open", "high", "low", "close", "volume",
-    "ts_event", "ts_recv", "is_backfill",
-)  # fmt: skip
+#: Build a :class:`Bar` from its fields, positionally, without running its checks, at about a
+#: fifth of the cost (:mod:`._drafts`). Only for producers that have already applied the same
+#: checks to a whole batch (the bar file reader, the live codec); anything else must call
+#: ``Bar(...)`` or :func:`new_bar`.
+bar_unchecked: Callable[..., Bar] = unchecked_constructor(Bar)
 
-
-class _BarDraft(Event):
-    """A writable twin of :class:`Bar` (the same slots, so the same memory layout): filled in
-    with plain attribute stores, then turned into a ``Bar`` by assigning ``__class__``."""
-
-    __slots__ = _BAR_FIELDS
-
-
-class _BarUpdateDraft(Event):
-    """The same for :class:`BarUpdate`."""
-
-    __slots__ = _BAR_FIELDS[:-1]
-
-
-if Bar.__slots__ != _BarDraft.__slots__ or BarUpdate.__slots__ != _BarUpdateDraft.__slots__:
-    raise TypeError("Bar or BarUpdate gained a field: update _BAR_FIELDS to match")
-
-
-def bar_unchecked(
-    symbol: str,
-    interval: str,
-    ts_open: int,
-    open: float,
-    high: float,
-    low: float,
-    close: float,
-    volume: float,
-    ts_event: int,
-    ts_recv: int,
-    is_backfill: bool = False,
-) -> Bar:
-    """Build a :class:`Bar` without running its checks, at about a fifth of the cost.
-
-    Only for producers that have already applied the same checks to a whole batch (the bar
-    file reader, the live codec); anything else must call ``Bar(...)``. The frozen class
-    refuses attribute stores, and writing through its slot descriptors costs a call per
-    field, so a draft is filled in and then becomes the ``Bar`` (the reason the event
-    classes carry no weak-reference slot: it would make the layouts differ).
-    """
-    bar: Any = _new(_BarDraft)  # its slots are named in _BAR_FIELDS, not annotated
-    bar.symbol = symbol
-    bar.interval = interval
-    bar.ts_open = ts_open
-    bar.open = open
-    bar.high = high
-    bar.low = low
-    bar.close = close
-    bar.volume = volume
-    bar.ts_event = ts_event
-    bar.ts_recv = ts_recv
-    bar.is_backfill = is_backfill
-    bar.__class__ = Bar
-    return bar  # type: ignore[no-any-return]
-
-
-def bar_update_unchecked(
-    symbol: str,
-    interval: str,
-    ts_open: int,
-    open: float,
-    high: float,
-    low: float,
-    close: float,
-    volume: float,
-    ts_event: int,
-    ts_recv: int,
-) -> BarUpdate:
-    """Build a :class:`BarUpdate` without running its checks; same contract as
-    :func:`bar_unchecked`."""
-    update: Any = _new(_BarUpdateDraft)
-    update.symbol = symbol
-    update.interval = interval
-    update.ts_open = ts_open
-    update.open = open
-    update.high = high
-    update.low = low
-    update.close = close
-    update.volume = volume
-    update.ts_event = ts_event
-    update.ts_recv = ts_recv
-    update.__class__ = BarUpdate
-    return update  # type: ignore[no-any-return]
-
-
-_new = object.__new__
+#: The same for :class:`BarUpdate`.
+bar_update_unchecked: Callable[..., BarUpdate] = unchecked_constructor(BarUpdate)
 
 
 def new_bar(

@@ -36,6 +36,7 @@ import attrs
 
 from .._bus import EventBus
 from .._clock import Clock
+from .._drafts import unchecked_constructor
 from .._events import (
     Bar,
     Event,
@@ -109,6 +110,7 @@ ORDER_LAYOUT: RecordLayout[Order] = RecordLayout(
 )
 
 _IMMEDIATE = (TimeInForce.IOC, TimeInForce.FOK)
+_new_fill = unchecked_constructor(OrderFilled)  # OrderFilled has no checks to skip, only cost
 _NANOS_PER_MILLI = 1_000_000
 
 
@@ -744,16 +746,16 @@ class SimulatedBroker:
             total = self._commission.order_commission(order.filled_qty, order.filled_value)
             charge = total - order.commission
             order.commission = total
-        fill = OrderFilled(
-            order_id=order.order_id,
-            symbol=order.symbol,
-            side=side,
-            qty=qty,
-            price=price,
-            commission=charge,
-            ts_event=ts,
-            ts_recv=self._clock.now() if self._clock is not None else ts,
-            is_intrabar_guess=guess,
+        fill = _new_fill(
+            order.order_id,
+            order.symbol,
+            side,
+            qty,
+            price,
+            charge,
+            ts,
+            self._clock.now() if self._clock is not None else ts,
+            guess,
         )
         self.portfolio.apply_fill(fill)
         self._fills += 1

@@ -36,6 +36,7 @@ from typing import Any, Generic, TypeVar, overload
 import attrs
 
 from .._events import OrderFilled, OrderSide
+from ._record_batch import encode_batch
 
 T = TypeVar("T")
 
@@ -44,6 +45,10 @@ _INT8 = (-128, 127)
 #: Typecodes of a TEXT column's codes, narrowest first, and the largest code each holds.
 _CODE_TYPES = (("B", 0xFF), ("H", 0xFFFF), ("I", 0xFFFF_FFFF), ("Q", 2**64 - 1))
 _FLAGS = (False, True)
+
+#: Records held before they are encoded into the columns a field at a time: big enough that
+#: the per-batch work is spread thin, small enough that holding them costs little.
+SETTLE_ROWS = 1024
 
 
 @attrs.frozen(slots=True)
@@ -172,6 +177,7 @@ class Records(Sequence[T], Generic[T]):
         "_length",
         "_odd",
         "_odd_rows",
+        "_pending",
         "_put_row",
         "_read_only",
         "_read_row",
@@ -200,6 +206,8 @@ class Records(Sequence[T], Generic[T]):
         self._odd: list[dict[int, Any]] = [{} for _ in cols]
         self._odd_rows: set[int] = set()
         self._replaced: dict[int, T] = {}
+        # Records appended and not yet in the columns (the last rows): see append().
+        self._pending: list[T] = []
         self._length = 0
         self._read_only = False
         self._bind()
@@ -208,15 +216,57 @@ class Records(Sequence[T], Generic[T]):
     # -- writing (the owner) ---------------------------------------------------------------
 
     def append(self, record: T) -> None:
-        """Add ``record`` as the last row (its fields are copied; it is not kept)."""
+        """Add ``record`` as the last row. Its fields are copied into the columns by the next
+        read or within :data:`SETTLE_ROWS` appends; until then the record is held, so it must
+        not change (fills and trades are frozen; orders are appended once final)."""
         if self._read_only:
             raise TypeError("these records are a read-only snapshot")
-        n = self._length
+        if record.__class__ is not self._layout.record_class:
+            # Possibly missing a field: encode now, so that a failure leaves no trace.
+            self._settle()
+            self._append_now(record, self._length)
+            self._length += 1
+            return
+        pending = self._pending
+        pending.append(record)
+        self._length += 1
+        if len(pending) >= SETTLE_ROWS:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Move the pending records into the columns: a field at a time when the batch
+        allows (:mod:`._record_batch`), else row by row."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = []
+        first = self._length - len(pending)
+        layout = self._layout
+        batch = encode_batch(layout.names, layout.columns, self._indexes, pending)
+        if batch is None:
+            for n, record in enumerate(pending, first):
+                self._append_now(record, n)
+            return
+        dense, stored = batch
+        try:
+            for column, values in zip(self._columns, dense, strict=True):
+                column.extend(values)
+        except BufferError:  # an Arrow table still reads a column: go on with copies
+            self._copy_columns(first)
+            for column, values in zip(self._columns, dense, strict=True):
+                column.extend(values)
+        rows = (self._sparse[k] for k, c in enumerate(layout.columns) if not c.is_dense)
+        for into, values in zip(rows, stored, strict=True):
+            assert into is not None
+            for i, value in values:
+                into[first + i] = value
+
+    def _append_now(self, record: T, n: int) -> None:
+        """Write ``record`` as row ``n``, the row after the last one in the columns."""
         try:
             self._append_row(self, record, n)
         except (_Widen, BufferError):
             self._append_again(record, n)
-        self._length = n + 1
 
     def _append_again(self, record: T, n: int) -> None:
         # A TEXT table outgrew its codes, or an Arrow table still reads a column (an array
@@ -236,6 +286,7 @@ class Records(Sequence[T], Generic[T]):
     def put(self, row: int, record: T) -> None:
         """Replace row ``row`` (for an owner that fills rows out of order, see :meth:`pad`)."""
         self._check_writable()
+        self._settle()
         if not 0 <= row < self._length:
             raise IndexError(f"row {row} out of range")
         self._forget(row)
@@ -250,6 +301,7 @@ class Records(Sequence[T], Generic[T]):
         """Append ``count`` blank rows, to be filled with :meth:`put`. A blank row reads as
         nonsense: the owner keeps track of which rows are blank."""
         n = self._check_writable()
+        self._settle()
         try:
             for column in self._columns:
                 column.extend(itertools.repeat(0, count))
@@ -269,11 +321,13 @@ class Records(Sequence[T], Generic[T]):
         ``replaced`` read as those records (copied now) instead: an owner that fills rows
         out of order hands out its blank rows' records this way. Rows past the stored ones
         must all be replaced."""
+        self._settle()
         replaced = {**self._replaced, **replaced}
         if any(r not in replaced for r in range(self._stored(), length)):
             raise ValueError("rows past the end must be replaced")
         other: Records[T] = Records.__new__(Records)
         other._layout = self._layout
+        other._pending = []
         other._columns = list(self._columns)
         other._texts = self._texts
         other._indexes = self._indexes
@@ -302,6 +356,7 @@ class Records(Sequence[T], Generic[T]):
     def __getitem__(self, index: slice) -> list[T]: ...
 
     def __getitem__(self, index: int | slice) -> T | list[T]:
+        self._settle()
         if isinstance(index, slice):
             return [self._read(i) for i in range(*index.indices(self._length))]
         i = operator.index(index)
@@ -312,6 +367,7 @@ class Records(Sequence[T], Generic[T]):
         return self._read(i)
 
     def __iter__(self) -> Iterator[T]:
+        self._settle()
         if self._replaced:
             for i in range(self._length):
                 yield self._read(i)
@@ -321,11 +377,13 @@ class Records(Sequence[T], Generic[T]):
                 yield read(self, i)
 
     def __contains__(self, value: object) -> bool:
+        self._settle()
         return any(self._same(i, value) for i in range(self._length))
 
     def values(self, name: str, start: int = 0, stop: int | None = None) -> list[Any]:
         """Field ``name`` of rows ``start`` to ``stop - 1`` (default: all), as the records
         read back would hold it, without building the records."""
+        self._settle()
         start, stop, _ = slice(start, stop).indices(self._length)
         k = self._layout.index[name]
         column = self._layout.columns[k]
@@ -362,6 +420,7 @@ class Records(Sequence[T], Generic[T]):
     def labels(self, name: str) -> Sequence[Any]:
         """What the codes of :meth:`dense_prefix` stand for: the table of a ``TEXT`` field,
         the members of a ``one_of`` field, ``(False, True)`` for a ``FLAG``."""
+        self._settle()
         k = self._layout.index[name]
         texts = self._texts[k]
         return texts if texts is not None else self._layout.columns[k].members
@@ -374,6 +433,7 @@ class Records(Sequence[T], Generic[T]):
         While the view (or an Arrow array over it) lives, the column cannot grow; the owner
         continues on a copy when it next appends.
         """
+        self._settle()
         k = self._layout.index[name]
         if not self._layout.columns[k].is_dense:
             raise ValueError(f"{name} is a sparse field: read it with values()")
@@ -384,6 +444,7 @@ class Records(Sequence[T], Generic[T]):
     # -- comparing, pickling ---------------------------------------------------------------
 
     def __eq__(self, other: object) -> bool:
+        self._settle()
         if isinstance(other, Records):
             if other._layout != self._layout or len(other) != self._length:
                 return False
@@ -405,6 +466,7 @@ class Records(Sequence[T], Generic[T]):
         return f"<Records of {self._length} {self._layout.record_class.__name__}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
+        self._settle()
         compact = self._compacted()
         n = compact._length
         state = (
@@ -544,6 +606,7 @@ class Records(Sequence[T], Generic[T]):
                 own.put(row, self._replaced[row])
             else:
                 own.append(self._replaced[row])
+        own._settle()
         return own
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import attrs
 
+from .._drafts import unchecked_constructor
 from .._events import OrderFilled
 from ._records import FLOAT, INT, SMALL_INT, TEXT, RecordLayout, Records
 
 
-@attrs.frozen(slots=True, kw_only=True)
+@attrs.frozen(slots=True, kw_only=True, weakref_slot=False)
 class Trade:
     """A closed round trip.
 
@@ -31,6 +32,8 @@ class Trade:
     pnl: float
     commission: float
 
+
+_new_trade = unchecked_constructor(Trade)  # a closed trade is built from checked fills
 
 #: How a trade book keeps its closed trades.
 TRADE_LAYOUT: RecordLayout[Trade] = RecordLayout(
@@ -107,15 +110,15 @@ class TradeBook:
     def _close(self, fill: OrderFilled, trade: _OpenTrade) -> None:
         del self._open[fill.symbol]
         self.closed.append(
-            Trade(
-                symbol=fill.symbol,
-                side=trade.side,
-                qty=trade.max_qty,
-                entry_time=trade.entry_time,
-                entry_price=trade.entry_value / trade.entry_qty if trade.entry_qty else 0.0,
-                exit_time=fill.ts_event,
-                exit_price=trade.exit_value / trade.exit_qty if trade.exit_qty else 0.0,
-                pnl=trade.realized - trade.commission,
-                commission=trade.commission,
+            _new_trade(
+                fill.symbol,
+                trade.side,
+                trade.max_qty,
+                trade.entry_time,
+                trade.entry_value / trade.entry_qty if trade.entry_qty else 0.0,
+                fill.ts_event,
+                trade.exit_value / trade.exit_qty if trade.exit_qty else 0.0,
+                trade.realized - trade.commission,
+                trade.commission,
             )
         )

@@ -7,13 +7,14 @@ from hypothesis import given
 
 from framework import Bar, BarUpdate, InvalidEvent, Quote
 from framework._events import (
-    _BAR_FIELDS,
     bar_unchecked,
     bar_update_unchecked,
     new_bar,
     new_bar_update,
 )
 from framework.testing import bars
+
+_BAR_FIELDS = tuple(field.name for field in attrs.fields(Bar))
 
 
 def test_bar_keeps_its_values():
