@@ -15,10 +15,12 @@ the JSON, CSV and Arrow writers read the columns without building the objects.
 from __future__ import annotations
 
 import csv
+import enum
 import functools
 import html
 import importlib
 import math
+import operator
 import os
 import reprlib
 from collections.abc import Callable, Iterator, Sequence
@@ -385,20 +387,20 @@ def _fill_dicts(fills: Records[OrderFilled], start: int, stop: int) -> list[dict
     column = functools.partial(fills.values, start=start, stop=stop)
     return [
         {
-            "time": _iso(ts),
+            "time": time,
             "order_id": order_id,
             "symbol": symbol,
-            "side": side.value,
+            "side": side,
             "qty": qty,
             "price": price,
             "commission": commission,
             "is_intrabar_guess": guess,
         }
-        for ts, order_id, symbol, side, qty, price, commission, guess in zip(
-            column("ts_event"),
+        for time, order_id, symbol, side, qty, price, commission, guess in zip(
+            list(map(_iso, column("ts_event"))),
             column("order_id"),
             column("symbol"),
-            column("side"),
+            _member_values(column("side")),
             column("qty"),
             column("price"),
             column("commission"),
@@ -433,20 +435,24 @@ def _trade_dicts(trades: Records[Trade], start: int, stop: int) -> list[dict[str
 def _order_dicts(orders: Records[Order], start: int, stop: int) -> list[dict[str, Any]]:
     """:func:`order_to_dict` of orders ``start`` to ``stop - 1``, read from the columns."""
     column = functools.partial(orders.values, start=start, stop=stop)
-    rows = zip(*map(column, _ORDER_FIELDS), strict=True)
+    columns = {name: column(name) for name in _ORDER_FIELDS}
+    for name in ("side", "type", "tif", "status"):
+        columns[name] = _member_values(columns[name])
+    columns["ts_submitted"] = list(map(_iso, columns["ts_submitted"]))
+    rows = zip(*columns.values(), strict=True)
     return [
         {
             "order_id": order_id,
             "strategy": strategy,
             "symbol": symbol,
-            "side": side.value,
-            "type": type_.value,
+            "side": side,
+            "type": type_,
             "qty": qty,
             "limit_price": limit,
             "stop_price": stop_price,
-            "tif": tif.value,
-            "submitted": _iso(submitted),
-            "status": status.value,
+            "tif": tif,
+            "submitted": submitted,
+            "status": status,
             "filled_qty": filled_qty,
             "avg_fill_price": filled_value / filled_qty if filled_qty else None,
             "commission": commission,
@@ -482,6 +488,16 @@ _ORDER_FIELDS = (
     "tif", "ts_submitted", "status", "filled_qty", "filled_value", "commission",
     "parent_id", "oco_id", "reason",
 )  # fmt: skip
+
+
+def _member_values(members: list[enum.Enum]) -> list[Any]:
+    """``[member.value for member in members]`` at a quarter of the cost: ``value`` is a
+    property, a Python call per member, while ``_value_`` (the documented attribute it reads)
+    is a plain one, and a result reads the side and status of 100,000s of records."""
+    return list(map(_MEMBER_VALUE, members))
+
+
+_MEMBER_VALUE = operator.attrgetter("_value_")
 
 
 @attrs.frozen(slots=True)
