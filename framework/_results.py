@@ -536,11 +536,16 @@ def _json_list(records: Sequence[Any], form: _Format) -> Iterator[bytes]:
         if start:
             yield b",\n"
         batch = form.dicts(records, start, start + _JSON_BATCH)
-        # Strip the batch's own brackets and indent it one level deeper. JSON strings hold
-        # no raw newline, so every newline byte is a line break of the layout.
-        text = orjson.dumps(batch, option=_JSON_OPTIONS)[2:-2]
-        yield b"  " + text.replace(b"\n", b"\n  ")
+        # Written as the value of a key, as in the document, orjson indents the records as
+        # deep as the document holds them; only the key and the brackets are cut off.
+        text = orjson.dumps({"": batch}, option=_JSON_OPTIONS)
+        yield text[len(_NESTED_HEAD) : -len(_NESTED_TAIL)]
     yield b"\n  ]"
+
+
+#: What :func:`_json_list` cuts off ``{"": records}`` in orjson's OPT_INDENT_2 layout.
+_NESTED_HEAD = b'{\n  "": [\n'
+_NESTED_TAIL = b"\n  ]\n}"
 
 
 def _iso(nanos: int) -> str:
