@@ -964,17 +964,21 @@ class SimulatedBroker:
             symbol=symbol,
             side=side,
             qty=qty,
-            type=order_type_for(limit, stop),
-            limit_price=limit,
-            stop_price=stop,
             tif=tif,
             ts_submitted=now,
             ts_active=now + self._latency,
-            expire_at=self._sessions.session_end(now) if tif is TimeInForce.DAY else None,
             status=OrderStatus.SUBMITTED,
-            parent_id=parent_id,
-            oco_id=oco_id,
         )
+        # A plain market order keeps the defaults of the rest (fewer arguments to match).
+        if limit is not None or stop is not None:
+            order.type = order_type_for(limit, stop)
+            order.limit_price = limit
+            order.stop_price = stop
+        if tif is TimeInForce.DAY:
+            order.expire_at = self._sessions.session_end(now)
+        if parent_id is not None or oco_id is not None:
+            order.parent_id = parent_id
+            order.oco_id = oco_id
         self._next_id += 1
         self._orders[order.order_id] = order
         return order
@@ -1154,6 +1158,9 @@ class SimulatedBroker:
         for order in ended:
             if order.order_id not in self._orders:
                 continue  # filed with its group already
+            if order.parent_id is None and order.oco_id is None and not order.child_ids:
+                self._file(order)  # linked to nothing: the common case
+                continue
             group = self._linked(order)
             if any(member.status in OPEN_STATUSES for member in group):
                 continue  # the last one to end files the group

@@ -80,7 +80,7 @@ class Indicator:
     @property
     def ready(self) -> bool:
         """True once the warm-up is complete and :attr:`value` is a float."""
-        return self._count >= self._warmup
+        return self.count >= self._warmup
 
     def reset(self) -> None:
         """Forget every input, as if newly constructed with the same parameters."""
@@ -89,6 +89,6 @@ class Indicator:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(period={self._period}, count={self._count}, "
+            f"{type(self).__name__}(period={self._period}, count={self.count}, "
             f"value={self._value!r})"
         )

@@ -23,14 +23,22 @@ class SMA(Indicator):
     state unchanged. ``period`` must be an int >= 1, else :class:`~framework.ConfigError`.
     """
 
-    __slots__ = ("_i", "_sum", "_window")
+    __slots__ = ("_i", "_passes", "_sum", "_window")
 
     def __init__(self, period: int) -> None:
         period = check_period("SMA", period)
         super().__init__(period, warmup=period)
         self._window = [0.0] * period
         self._i = 0
+        # Full passes over the ring so far. Counting passes instead of updates leaves one
+        # test per update on the common path: the average exists once a pass is complete.
+        self._passes = 0
         self._sum = 0.0
+
+    @property
+    def count(self) -> int:
+        """How many updates were accepted since construction or the last :meth:`reset`."""
+        return self._passes * self._period + self._i
 
     def update(self, x: float) -> float | None:
         """Add one input; return the mean of the last ``period`` inputs, or None in warm-up."""
@@ -41,17 +49,16 @@ class SMA(Indicator):
         old = window[i]
         window[i] = x
         i += 1
-        count = self._count = self._count + 1
-        period = self._period
-        if i == period:
+        if i == self._period:
             self._i = 0
+            self._passes += 1
             s = self._sum = fsum(window)
         else:
             self._i = i
             s = self._sum = self._sum + x - old
-        if count < period:
-            return None
-        value = self._value = s / period
+            if not self._passes:
+                return None
+        value = self._value = s / self._period
         return value
 
     def reset(self) -> None:
@@ -59,4 +66,5 @@ class SMA(Indicator):
         super().reset()
         self._window = [0.0] * self._period
         self._i = 0
+        self._passes = 0
         self._sum = 0.0

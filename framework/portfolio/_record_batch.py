@@ -6,64 +6,73 @@ batch a field at a time lets C loops (``map``, ``array.extend``, ``list.count``)
 per-row work. The result is the same rows the row-by-row code writes, for the batches it can
 encode: every value of the exact type its column holds, every text already in its table. A
 batch with anything else (a new symbol, an int in a float column) returns None and goes row
-by row, which handles every case; that happens a few times per run, not per record.
+by row, which handles every case; that happens a few times per run, not per record. An int
+beyond its column's range is found by ``array.extend`` itself (OverflowError), the caller's
+cue to go row by row too.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._records import Column
 
-_INT_RANGES = {"int": (-(2**63), 2**63 - 1), "small_int": (-128, 127)}
+#: What a dense column holds, by kind: the one type its values may have, or None for kinds
+#: encoded by identity (flags, enum members).
+_VALUE_TYPES = {"float": float, "int": int, "small_int": int, "text": str}
+
+
+class BatchPlan:
+    """How to encode the fields of one layout, prepared once."""
+
+    __slots__ = ("dense", "sparse")
+
+    def __init__(self, names: Sequence[str], columns: Sequence[Column]) -> None:
+        #: Per dense column: its field's getter, its kind, and for flags and enums the code
+        #: of each member by ``id`` (compared by identity, as the row-by-row code does:
+        #: hashing an Enum member runs Python code).
+        self.dense: list[tuple[Callable[[Any], Any], str, dict[int, int] | None]] = []
+        #: Per sparse column: its getter and the column.
+        self.sparse: list[tuple[Callable[[Any], Any], Column]] = []
+        for name, column in zip(names, columns, strict=True):
+            getter = operator.attrgetter(name)
+            if not column.is_dense:
+                self.sparse.append((getter, column))
+            elif column.kind in _VALUE_TYPES:
+                self.dense.append((getter, column.kind, None))
+            else:
+                by_id = {id(member): code for code, member in enumerate(column.members)}
+                self.dense.append((getter, column.kind, by_id))
 
 
 def encode_batch(
-    names: Sequence[str],
-    columns: Sequence[Column],
-    text_indexes: Sequence[dict[str, int] | None],
-    records: Sequence[Any],
+    plan: BatchPlan, text_indexes: Sequence[dict[str, int] | None], records: Sequence[Any]
 ) -> tuple[list[list[Any]], list[list[tuple[int, Any]]]] | None:
-    """Encode ``records`` (the fields ``names``, kept as ``columns``) for appending: the
-    values of each dense column in order, and for each sparse column the (position in the
-    batch, value) pairs that differ from its default. None when the batch must go row by row.
-    """
+    """The values of each dense column for ``records``, in order, and for each sparse column
+    the (position in the batch, value) pairs that differ from its default; None when the
+    batch must go row by row. ``text_indexes`` holds each TEXT column's table index, in the
+    order of the dense columns."""
     dense: list[list[Any]] = []
-    stored: list[list[tuple[int, Any]]] = []
-    for name, column, index in zip(names, columns, text_indexes, strict=True):
-        values = list(map(operator.attrgetter(name), records))
-        if column.is_dense:
-            encoded = _encode_dense(column, index, values)
-            if encoded is None:
+    for (getter, kind, by_id), index in zip(plan.dense, text_indexes, strict=True):
+        values = list(map(getter, records))
+        if by_id is not None:
+            codes = list(map(by_id.get, map(id, values)))
+            if None in codes:
                 return None
-            dense.append(encoded)
-        else:
-            stored.append(_not_default(column, values))
-    return dense, stored
-
-
-def _encode_dense(column: Column, index: dict[str, int] | None, values: list[Any]) -> Any:
-    kind = column.kind
-    types = set(map(type, values))
-    if kind == "float":
-        return values if types == {float} else None
-    if kind in _INT_RANGES:
-        low, high = _INT_RANGES[kind]
-        return values if types == {int} and low <= min(values) and max(values) <= high else None
-    if kind == "text":
-        if types != {str}:
+            dense.append(codes)
+            continue
+        if set(map(type, values)) != {_VALUE_TYPES[kind]}:
             return None
-        assert index is not None
-        codes = list(map(index.get, values))
-        return None if None in codes else codes
-    # flag, choice: by identity, as the row-by-row code compares (hashing an Enum member
-    # runs Python code).
-    by_id = {id(member): code for code, member in enumerate(column.members)}
-    codes = list(map(by_id.get, map(id, values)))
-    return None if None in codes else codes
+        if index is not None:
+            values = list(map(index.get, values))
+            if None in values:
+                return None
+        dense.append(values)
+    stored = [_not_default(column, list(map(getter, records))) for getter, column in plan.sparse]
+    return dense, stored
 
 
 def _not_default(column: Column, values: list[Any]) -> list[tuple[int, Any]]:

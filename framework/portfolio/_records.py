@@ -36,7 +36,7 @@ from typing import Any, Generic, TypeVar, overload
 import attrs
 
 from .._events import OrderFilled, OrderSide
-from ._record_batch import encode_batch
+from ._record_batch import BatchPlan, encode_batch
 
 T = TypeVar("T")
 
@@ -95,7 +95,7 @@ class RecordLayout(Generic[T]):
     """The columns of an attrs class's fields, in field order: ``RecordLayout(Trade,
     symbol=TEXT, side=SMALL_INT, qty=FLOAT, ...)``. Every field needs a column."""
 
-    __slots__ = ("_code", "columns", "dense", "index", "names", "record_class")
+    __slots__ = ("_code", "_plan", "columns", "dense", "index", "names", "record_class")
 
     def __init__(self, record_class: type[T], **columns: Column) -> None:
         fields = [f.name for f in attrs.fields(record_class)]  # type: ignore[arg-type]
@@ -113,9 +113,17 @@ class RecordLayout(Generic[T]):
             k: i for i, k in enumerate(k for k, c in enumerate(self.columns) if c.is_dense)
         }
         self._code: dict[str, Any] = {}
+        self._plan: BatchPlan | None = None
 
     def column(self, name: str) -> Column:
         return self.columns[self.index[name]]
+
+    @property
+    def batch_plan(self) -> BatchPlan:
+        """How :mod:`._record_batch` encodes a batch of these records, prepared once."""
+        if self._plan is None:
+            self._plan = BatchPlan(self.names, self.columns)
+        return self._plan
 
     def compiled(self, what: str) -> Any:
         """The generated code ``what`` (``append``, ``put`` or ``read``), compiled once."""
@@ -242,12 +250,28 @@ class Records(Sequence[T], Generic[T]):
         self._pending = []
         first = self._length - len(pending)
         layout = self._layout
-        batch = encode_batch(layout.names, layout.columns, self._indexes, pending)
+        dense_indexes = [self._indexes[k] for k, c in enumerate(layout.columns) if c.is_dense]
+        batch = encode_batch(layout.batch_plan, dense_indexes, pending)
+        if batch is not None:
+            try:
+                self._extend_columns(first, batch[0])
+            except OverflowError:  # an int beyond its column: the row-by-row code keeps it aside
+                self._copy_columns(first)  # without what the failed extend wrote
+                batch = None
         if batch is None:
             for n, record in enumerate(pending, first):
                 self._append_now(record, n)
             return
-        dense, stored = batch
+        stored = batch[1]
+        rows = (self._sparse[k] for k, c in enumerate(layout.columns) if not c.is_dense)
+        for into, values in zip(rows, stored, strict=True):
+            assert into is not None
+            for i, value in values:
+                into[first + i] = value
+
+    def _extend_columns(self, first: int, dense: list[list[Any]]) -> None:
+        """Append ``dense`` (the values of each column) to the columns, which hold ``first``
+        rows."""
         try:
             for column, values in zip(self._columns, dense, strict=True):
                 column.extend(values)
@@ -255,11 +279,6 @@ class Records(Sequence[T], Generic[T]):
             self._copy_columns(first)
             for column, values in zip(self._columns, dense, strict=True):
                 column.extend(values)
-        rows = (self._sparse[k] for k, c in enumerate(layout.columns) if not c.is_dense)
-        for into, values in zip(rows, stored, strict=True):
-            assert into is not None
-            for i, value in values:
-                into[first + i] = value
 
     def _append_now(self, record: T, n: int) -> None:
         """Write ``record`` as row ``n``, the row after the last one in the columns."""
