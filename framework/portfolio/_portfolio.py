@@ -63,9 +63,9 @@ class Portfolio:
         self.trades = TradeBook()
         self._open: dict[str, Position] = {}
         self._curve = EquityCurve(resolution=equity_resolution, max_samples=max_equity_samples)
-        # The curve's arrays, held here too: mark() appends to them on every bar.
-        self._equity_ts = self._curve.times
-        self._equity = self._curve.values
+        # The curve's lists of new samples, held here too: mark() appends to them on every bar.
+        self._equity_ts = self._curve.new_times
+        self._equity = self._curve.new_values
         self._room = self._curve.room
         # The last sample's time, i.e. _equity_ts[-1], kept apart because mark() compares
         # with it on every bar and reading an array item builds a new int.
@@ -163,18 +163,21 @@ class Portfolio:
             self._unvalued = True
             equity = math.nan
         if ts == self._last_mark_ts:
-            self._equity[-1] = equity
+            if self._equity:  # the curve's replace_last(), inline: every mark but one at a time
+                self._equity[-1] = equity
+            else:
+                self._curve.values[-1] = equity
         else:
             self._last_mark_ts = ts
             self._equity_ts.append(ts)
             self._equity.append(equity)
             self._room -= 1
             if not self._room:
-                self._room = self._curve.thin()
+                self._room = self._curve.settle()
 
     def _value_sample(self) -> None:
         """Value the last sample, whose time's marks are over (or are read now)."""
-        self._equity[-1] = self.equity()
+        self._curve.replace_last(self.equity())
         self._unvalued = False
 
     @property
@@ -183,9 +186,11 @@ class Portfolio:
         runs as :mod:`framework.portfolio._equity` describes."""
         if self._unvalued:
             self._value_sample()
-        if self._curve.resolution is not None:
-            self._room = self._curve.thin()  # the newest samples too, at the same resolution
-        return self._equity_ts, self._equity
+        curve = self._curve
+        self._room = curve.settle()
+        if curve.resolution is not None:
+            self._room = curve.thin()  # the newest samples too, at the same resolution
+        return curve.times, curve.values
 
     def drawdown(self) -> tuple[float, int]:
         """(max drawdown as a fraction of the peak, its longest duration in ns) over every
