@@ -36,7 +36,7 @@ from typing import Any, Generic, TypeVar, overload
 import attrs
 
 from .._events import OrderFilled, OrderSide
-from ._record_batch import BatchPlan, encode_batch
+from ._record_batch import BatchPlan, encode_batch, extend_column
 
 T = TypeVar("T")
 
@@ -269,16 +269,16 @@ class Records(Sequence[T], Generic[T]):
             for i, value in values:
                 into[first + i] = value
 
-    def _extend_columns(self, first: int, dense: list[list[Any]]) -> None:
+    def _extend_columns(self, first: int, dense: list[Sequence[Any]]) -> None:
         """Append ``dense`` (the values of each column) to the columns, which hold ``first``
         rows."""
         try:
             for column, values in zip(self._columns, dense, strict=True):
-                column.extend(values)
+                extend_column(column, values)
         except BufferError:  # an Arrow table still reads a column: go on with copies
             self._copy_columns(first)
             for column, values in zip(self._columns, dense, strict=True):
-                column.extend(values)
+                extend_column(column, values)
 
     def _append_now(self, record: T, n: int) -> None:
         """Write ``record`` as row ``n``, the row after the last one in the columns."""
