@@ -256,3 +256,22 @@ def test_records_are_freed_as_soon_as_the_last_reference_goes():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+@given(records_lists, st.lists(st.integers(0, 40), max_size=4))
+def test_records_held_for_a_batch_read_back_the_same_at_any_point(records, reads_at):
+    # Appends are encoded a batch at a time (a column at a time when the batch allows, row by
+    # row when it holds a value its column keeps aside); reads in between see every row.
+    from framework.portfolio import _records
+
+    saved = _records.SETTLE_ROWS
+    _records.SETTLE_ROWS = 3
+    try:
+        store = Records(LAYOUTS[type(records[0])] if records else FILL_LAYOUT)
+        for n, record in enumerate(records, 1):
+            store.append(record)
+            if n in reads_at:
+                assert [exact(r) for r in store] == [exact(r) for r in records[:n]]
+        assert [exact(r) for r in store] == [exact(r) for r in records]
+    finally:
+        _records.SETTLE_ROWS = saved
