@@ -209,6 +209,7 @@ class ParquetStream(Stream):
                 if end is not None and first + offset >= end:
                     break
             first += group_rows
+            pa.default_memory_pool().release_unused()
 
     def close(self) -> None:
         self._file.close()
