@@ -128,9 +128,9 @@ class RunResult:
             drawdown=portfolio.drawdown(),
         )
         stats["orders"] = len(orders)
-        statuses = orders.values("status")
+        statuses = orders.counts("status")
         for status in (OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED):
-            stats[f"orders_{status.value}"] = statuses.count(status)
+            stats[f"orders_{status.value}"] = statuses.get(status, 0)
         return cls(
             strategy=strategy.strategy_id if strategy else "",
             params=strategy.params if strategy else {},

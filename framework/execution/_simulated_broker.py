@@ -84,7 +84,7 @@ KILL_SWITCH_OWNER = "kill_switch"
 #: How a broker keeps its finished orders. A market order pays nothing for the sparse fields.
 ORDER_LAYOUT: RecordLayout[Order] = RecordLayout(
     Order,
-    order_id=INT,
+    order_id=sparse(row_offset=1),  # the broker files order n at row n - 1
     strategy_id=TEXT,
     symbol=TEXT,
     side=one_of(OrderSide),
@@ -94,12 +94,12 @@ ORDER_LAYOUT: RecordLayout[Order] = RecordLayout(
     stop_price=sparse(),
     tif=one_of(TimeInForce),
     ts_submitted=INT,
-    ts_active=INT,
+    ts_active=sparse(like="ts_submitted"),  # unless there is latency
     expire_at=sparse(),
     status=one_of(OrderStatus),
-    filled_qty=FLOAT,
+    filled_qty=sparse(like="qty"),  # once filled
     filled_value=FLOAT,
-    commission=FLOAT,
+    commission=sparse(0.0),
     is_triggered=FLAG,
     parent_id=sparse(),
     child_ids=sparse(()),

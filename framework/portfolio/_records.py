@@ -31,7 +31,9 @@ as each record is out of the CPU's caches by then.
 
 from __future__ import annotations
 
+import collections
 import itertools
+import math
 import operator
 import struct
 from array import array
@@ -66,6 +68,10 @@ class Column:
     #: ``list`` out: a list field comes back as a fresh list each time).
     freeze: Callable[[Any], Any] | None = None
     thaw: Callable[[Any], Any] | None = None
+    #: A sparse field whose usual value is another (dense) field's of the same record...
+    like: str | None = None
+    #: ... or the row number plus this.
+    row_offset: int | None = None
 
     @property
     def is_dense(self) -> bool:
@@ -89,9 +95,15 @@ def sparse(
     *,
     freeze: Callable[[Any], Any] | None = None,
     thaw: Callable[[Any], Any] | None = None,
+    like: str | None = None,
+    row_offset: int | None = None,
 ) -> Column:
-    """A field that is nearly always ``default``: only the other rows are stored."""
-    return Column("sparse", default=default, freeze=freeze, thaw=thaw)
+    """A field that is nearly always ``default`` (exactly: same type, same value, same sign
+    of zero), or the value of the field named ``like``, or the row number plus
+    ``row_offset``: only the other rows are stored."""
+    return Column(
+        "sparse", default=default, freeze=freeze, thaw=thaw, like=like, row_offset=row_offset
+    )
 
 
 class RecordLayout(Generic[T]):
@@ -107,6 +119,9 @@ class RecordLayout(Generic[T]):
                 f"the layout of {record_class.__name__} must give a column to each of its "
                 f"fields {fields}, got {list(columns)}"
             )
+        for name, column in columns.items():
+            if column.like is not None and not columns.get(column.like, TEXT).is_dense:
+                raise TypeError(f"{name} is like {column.like}, which must be a dense field")
         self.record_class = record_class
         self.names = tuple(columns)
         self.columns = tuple(columns.values())
@@ -372,11 +387,18 @@ class Records(Sequence[T], Generic[T]):
         if not column.is_dense:
             stored = self._sparse[k]
             assert stored is not None
-            default = column.default
-            if not stored:
-                out = [default] * count
+            if column.like is not None:
+                out = self.values(column.like, start, stop)
+                for row, value in _in_range(stored, start, stop):
+                    out[row - start] = value
+            elif column.row_offset is not None:
+                out = list(range(start + column.row_offset, stop + column.row_offset))
+                for row, value in _in_range(stored, start, stop):
+                    out[row - start] = value
+            elif not stored:
+                out = [column.default] * count
             else:
-                out = list(map(stored.get, range(start, stop), itertools.repeat(default)))
+                out = list(map(stored.get, range(start, stop), itertools.repeat(column.default)))
             if column.thaw is not None:
                 out = list(map(column.thaw, out))
         else:
@@ -397,6 +419,21 @@ class Records(Sequence[T], Generic[T]):
             value = getattr(record, name)
             out[row - start] = column.thaw(value) if column.thaw is not None else value
         return out
+
+    def counts(self, name: str) -> dict[Any, int]:
+        """How many rows hold each value of field ``name``: for fields of a few distinct
+        values (a flag, an enum, a symbol), counted on the codes without a list of values."""
+        self._settle()
+        column = self._layout.column(name)
+        if not column.is_dense or column.kind not in ("text", "choice", "flag"):
+            return dict(collections.Counter(self.values(name)))
+        prefix = self.dense_prefix(name)
+        labels = self.labels(name)
+        counted: collections.Counter[Any] = collections.Counter()
+        for code, count in collections.Counter(prefix).items():
+            counted[labels[code]] += count
+        counted.update(self.values(name, len(prefix)))  # rows past the prefix, if any
+        return dict(counted)
 
     def labels(self, name: str) -> Sequence[Any]:
         """What the codes of :meth:`dense_prefix` stand for: the table of a ``TEXT`` field,
@@ -546,6 +583,7 @@ class Records(Sequence[T], Generic[T]):
             "read_odd": Records._read_odd,
             "new_text": Records._new_text,
             "keep_odd": Records._keep_odd,
+            "copysign": math.copysign,
         }
         columns = iter(self._columns)
         stages = iter(self._stage)  # empty for a read-only view
@@ -631,6 +669,13 @@ def _write_source(layout: RecordLayout[Any], what: str) -> str:
     leaves no trace; a value its column cannot hold goes to ``keep_odd``."""
     lines = [f"def {what}(store, r, n):"]
     lines += [f"    v{k} = r.{name}" for k, name in enumerate(layout.names)]
+    # Fields stored only where they differ from another field or the row number are
+    # compared with the raw values, before encoding replaces them with codes.
+    for k, column in enumerate(layout.columns):
+        if column.like is not None:
+            lines.append(f"    keep{k} = {_differs(f'v{k}', f'v{layout.index[column.like]}')}")
+        elif column.row_offset is not None:
+            lines.append(f"    keep{k} = {_differs(f'v{k}', f'(n + {column.row_offset})')}")
     lines.append("    odd = None")
     for k, column in enumerate(layout.columns):
         lines += [f"    {line}" for line in _encode_lines(k, column)]
@@ -640,14 +685,28 @@ def _write_source(layout: RecordLayout[Any], what: str) -> str:
     for k, column in enumerate(layout.columns):
         if column.is_dense:
             continue
-        if column.default is None and column.freeze is None:
+        if column.like is not None or column.row_offset is not None:
+            lines.append(f"    if keep{k}: s{k}[n] = v{k}")
+        elif column.default is None and column.freeze is None:
             lines.append(f"    if v{k} is not None: s{k}[n] = v{k}")
+        elif isinstance(column.default, float):
+            lines.append(f"    if {_differs(f'v{k}', f'd{k}')}: s{k}[n] = v{k}")
         else:
             lines.append(
                 f"    if v{k}.__class__ is not d{k}.__class__ or v{k} != d{k}: s{k}[n] = v{k}"
             )
     lines.append("    if odd is not None: keep_odd(store, n, odd)")
     return "\n".join(lines) + "\n"
+
+
+def _differs(value: str, usual: str) -> str:
+    """An expression: whether ``value`` must be stored to come back exactly, rather than read
+    as ``usual`` (another type, another value, NaN, or a zero of the other sign)."""
+    return (
+        f"({value}.__class__ is not {usual}.__class__ or {value} != {usual}"
+        f" or ({value} == 0 and {value}.__class__ is float"
+        f" and copysign(1.0, {value}) != copysign(1.0, {usual})))"
+    )
 
 
 def _encode_lines(k: int, column: Column) -> list[str]:
@@ -695,10 +754,13 @@ def _read_source(layout: RecordLayout[Any]) -> str:
     """``read(store, i)``: the record of row ``i``."""
     args = []
     for k, (name, column) in enumerate(zip(layout.names, layout.columns, strict=True)):
-        if column.kind in ("text", "choice", "flag"):
-            value = f"m{k}[c{k}[i]]"
-        elif column.is_dense:
-            value = f"c{k}[i]"
+        if column.is_dense:
+            value = _dense_read(k, column)
+        elif column.like is not None:
+            j = layout.index[column.like]
+            value = f"s{k}.get(i, {_dense_read(j, layout.columns[j])})"
+        elif column.row_offset is not None:
+            value = f"s{k}.get(i, i + {column.row_offset})"
         elif column.default is None:
             value = f"s{k}.get(i)"
         else:
@@ -714,6 +776,10 @@ def _read_source(layout: RecordLayout[Any]) -> str:
     )
 
 
+def _dense_read(k: int, column: Column) -> str:
+    return f"m{k}[c{k}[i]]" if column.kind in ("text", "choice", "flag") else f"c{k}[i]"
+
+
 # -- the portfolio's records -----------------------------------------------------------------
 
 #: How a portfolio keeps its fills: about 50 bytes each instead of 300.
@@ -724,7 +790,7 @@ FILL_LAYOUT: RecordLayout[OrderFilled] = RecordLayout(
     side=one_of(OrderSide),
     qty=FLOAT,
     price=FLOAT,
-    commission=FLOAT,
+    commission=sparse(0.0),  # without a commission model, always 0.0
     ts_event=INT,
     ts_recv=INT,
     is_intrabar_guess=FLAG,

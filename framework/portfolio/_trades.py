@@ -11,7 +11,7 @@ import attrs
 
 from .._drafts import unchecked_constructor
 from .._events import OrderFilled
-from ._records import FLOAT, INT, SMALL_INT, TEXT, RecordLayout, Records
+from ._records import FLOAT, INT, SMALL_INT, TEXT, RecordLayout, Records, sparse
 
 
 @attrs.frozen(slots=True, kw_only=True, weakref_slot=False)
@@ -46,7 +46,7 @@ TRADE_LAYOUT: RecordLayout[Trade] = RecordLayout(
     exit_time=INT,
     exit_price=FLOAT,
     pnl=FLOAT,
-    commission=FLOAT,
+    commission=sparse(0.0),
 )
 
 

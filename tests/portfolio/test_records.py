@@ -233,14 +233,43 @@ def test_a_layout_must_give_every_field_a_column():
         RecordLayout(Trade, symbol=INT, qty=FLOAT)
 
 
-def test_a_finished_order_costs_nothing_for_fields_it_does_not_use():
+def test_a_filled_market_order_costs_nothing_for_fields_it_does_not_use():
+    # Nor for those it repeats: its id is its row's, it was active when submitted, it filled
+    # its quantity, without commission.
     store = Records(ORDER_LAYOUT)
     store.append(
         Order(
-            order_id=1, strategy_id="s", symbol="AAPL", side=OrderSide.BUY, qty=1.0, ts_submitted=0
+            order_id=1,
+            strategy_id="s",
+            symbol="AAPL",
+            side=OrderSide.BUY,
+            qty=2.0,
+            ts_submitted=60,
+            ts_active=60,
+            status=OrderStatus.FILLED,
+            filled_qty=2.0,
+            filled_value=21.0,
         )
     )
     assert all(not stored for stored in store._sparse if stored is not None)
+    assert store.values("order_id") == [1] and store[0].filled_qty == 2.0
+
+
+def test_a_value_like_the_usual_one_but_not_exactly_is_stored():
+    order = Order(
+        order_id=7,  # not its row's id
+        strategy_id="s",
+        symbol="AAPL",
+        side=OrderSide.BUY,
+        qty=2.0,
+        ts_submitted=60,
+        ts_active=61,
+        filled_qty=2,  # an int where qty is a float
+        commission=-0.0,  # the other zero
+    )
+    store = Records(ORDER_LAYOUT, [order])
+    assert exact(store[0]) == exact(order)
+    assert [exact(r) for r in pickle.loads(pickle.dumps(store))] == [exact(order)]
 
 
 def test_records_are_freed_as_soon_as_the_last_reference_goes():
@@ -275,3 +304,16 @@ def test_records_held_for_a_batch_read_back_the_same_at_any_point(records, reads
         assert [exact(r) for r in store] == [exact(r) for r in records]
     finally:
         _records.SETTLE_ROWS = saved
+
+
+@given(records_lists)
+def test_counts_of_a_field_equal_counting_the_records(records):
+    store = store_of(records)
+    for name in store.layout.names:
+        column = store.layout.column(name)
+        if column.kind in ("text", "choice", "flag"):
+            expected: dict = {}
+            for record in records:
+                value = getattr(record, name)
+                expected[value] = expected.get(value, 0) + 1
+            assert store.counts(name) == expected
