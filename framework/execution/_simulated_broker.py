@@ -20,10 +20,10 @@ exact time they were due as ``ts_event``.
 
 Finished orders leave the live book. Once an order and every order linked to it (its bracket,
 its OCO group) have reached a final status, nothing can change them any more: at the end of
-that transaction they move into compact columns (:data:`ORDER_LAYOUT`, about 60 bytes an
-order instead of 400+), so a run of millions of orders stays small. :meth:`~SimulatedBroker.order`
-and :meth:`~SimulatedBroker.orders` still answer for them with equal copies; the objects the
-strategy was given stay as they ended.
+that transaction they move into compact columns (:data:`ORDER_LAYOUT`, about 30 bytes a
+filled market order instead of 400+), so a run of millions of orders stays small.
+:meth:`~SimulatedBroker.order` and :meth:`~SimulatedBroker.orders` still answer for them with
+equal copies; the objects the strategy was given stay as they ended.
 """
 
 from __future__ import annotations

@@ -782,7 +782,7 @@ def _dense_read(k: int, column: Column) -> str:
 
 # -- the portfolio's records -----------------------------------------------------------------
 
-#: How a portfolio keeps its fills: about 50 bytes each instead of 300.
+#: How a portfolio keeps its fills: about 40 bytes each instead of 300.
 FILL_LAYOUT: RecordLayout[OrderFilled] = RecordLayout(
     OrderFilled,
     order_id=INT,

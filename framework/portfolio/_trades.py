@@ -2,7 +2,7 @@
 
 A trade opens when a position leaves flat and closes when it returns to flat. A fill that flips
 a position closes the trade at the fill and opens a new one in the other direction with the
-remaining quantity. Closed trades are kept as columns (:mod:`._records`), about 60 bytes each.
+remaining quantity. Closed trades are kept as columns (:mod:`._records`), about 50 bytes each.
 """
 
 from __future__ import annotations
