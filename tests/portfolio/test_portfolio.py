@@ -75,3 +75,29 @@ def test_several_symbols_long_and_short_with_commissions():
     assert p.realized_pnl() == 80.0 and set(p.open_positions()) == {"A"}
     times, values = p.equity_curve
     assert list(times) == [1, 2] and values[-1] == pytest.approx(10_000.0 + 50.0 + 40.0 - 2.0)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B", "C", "D"]),
+            st.sampled_from(OrderSide),
+            st.floats(0.001, 1e4),
+            st.floats(0.01, 1e4),
+            st.floats(0.01, 1e4),
+        ),
+        max_size=30,
+    )
+)
+def test_equity_is_the_sum_over_open_positions_term_by_term(steps):
+    # The same float as adding each open position's value to the cash in order: results
+    # reproduce bit for bit, however equity() computes it.
+    p = Portfolio(10_000.0)
+    for ts, (symbol, side, qty, price, mark) in enumerate(steps):
+        p.apply_fill(fill(side, qty, price, ts=ts, symbol=symbol))
+        if ts % 3:
+            p.mark(symbol, mark, ts)
+        value = p.cash
+        for name, position in p.open_positions().items():
+            value += position.qty * p.last_price.get(name, position.avg_price)
+        assert repr(p.equity()) == repr(value)
