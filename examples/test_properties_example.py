@@ -12,7 +12,7 @@ import math
 from collections import defaultdict
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from framework import Bar, DecodeError, OrderAccepted, OrderFilled
@@ -26,8 +26,12 @@ fast_lengths = st.integers(1, 8)
 extra_lengths = st.integers(1, 12)
 quantities = st.sampled_from([1.0, 10.0, 250.0])
 
+#: Nothing here depends on time: no deadline per example, and no health check on how long the
+#: inputs take to draw, so a busy CI machine cannot fail a correct property.
+untimed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-@settings(max_examples=50, deadline=None)
+
+@settings(untimed, max_examples=50)
 @given(markets, fast_lengths, extra_lengths, quantities)
 def test_sma_cross_never_holds_more_than_its_quantity(market, fast, extra, qty):
     backtester = Backtester()
@@ -40,7 +44,7 @@ def test_sma_cross_never_holds_more_than_its_quantity(market, fast, extra, qty):
         assert 0 <= held[fill.symbol] <= qty  # long only, one lot at most
 
 
-@settings(max_examples=50, deadline=None)
+@settings(untimed, max_examples=50)
 @given(markets, fast_lengths, extra_lengths)
 def test_sma_cross_never_trades_before_warm_up(market, fast, extra):
     slow = fast + extra
@@ -59,7 +63,7 @@ def test_sma_cross_never_trades_before_warm_up(market, fast, extra):
     assert_no_lookahead(seen)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(untimed, max_examples=50)
 @given(markets, fast_lengths, extra_lengths)
 def test_equity_is_cash_plus_positions_at_their_last_price(market, fast, extra):
     backtester = Backtester(cash=50_000.0)
@@ -77,6 +81,7 @@ def test_equity_is_cash_plus_positions_at_their_last_price(market, fast, extra):
     assert math.isclose(result.final_equity, expected, rel_tol=1e-9, abs_tol=1e-6)
 
 
+@untimed
 @given(hostile_frames(max_bytes=4_096))
 def test_the_decoder_rejects_every_hostile_frame_with_decode_error(message):
     with pytest.raises(DecodeError):
