@@ -11,19 +11,17 @@ import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from record_strategies import fill_records, order_records, trade_records
 
-from framework import Bar, ListFeed, OrderFilled, OrderSide, RunResult, Strategy, backtest
+from framework import Bar, ListFeed, OrderFilled, RunResult, Strategy, backtest
 from framework._results import _FILLS, _ORDERS, _TRADES, fill_to_dict, order_to_dict, trade_to_dict
 from framework.execution import (
     Order,
-    OrderStatus,
-    OrderType,
     RiskLimits,
-    TimeInForce,
     parse_commission,
 )
 from framework.execution._simulated_broker import ORDER_LAYOUT
-from framework.portfolio import Records, Trade
+from framework.portfolio import Records
 from framework.portfolio._records import FILL_LAYOUT
 from framework.portfolio._trades import TRADE_LAYOUT
 
@@ -171,54 +169,21 @@ def test_a_result_pickles_equal_and_smaller_than_its_objects(run):
 times = st.integers(min_value=0, max_value=4_102_444_800 * 10**9)
 numbers = st.floats() | st.integers(min_value=-(10**6), max_value=10**6)
 symbols = st.sampled_from(["AAPL", "MSFT", ""])
+ids = st.integers(1, 10**6)
 fill_lists = st.lists(
-    st.builds(
-        OrderFilled,
-        order_id=st.integers(1, 10**6),
-        symbol=symbols,
-        side=st.sampled_from(OrderSide),
-        qty=numbers,
-        price=numbers,
-        commission=numbers,
-        ts_event=times,
-        ts_recv=times,
-        is_intrabar_guess=st.booleans(),
-    )
+    fill_records(ids=ids, symbols=symbols, numbers=numbers, times=times, flags=st.booleans())
 )
 trade_lists = st.lists(
-    st.builds(
-        Trade,
-        symbol=symbols,
-        side=st.sampled_from([1, -1]),
-        qty=numbers,
-        entry_time=times,
-        entry_price=numbers,
-        exit_time=times,
-        exit_price=numbers,
-        pnl=numbers,
-        commission=numbers,
-    )
+    trade_records(symbols=symbols, sides=st.sampled_from([1, -1]), numbers=numbers, times=times)
 )
 order_lists = st.lists(
-    st.builds(
-        Order,
-        order_id=st.integers(1, 10**6),
-        strategy_id=st.sampled_from(["SmaCross", "kill_switch"]),
-        symbol=symbols,
-        side=st.sampled_from(OrderSide),
-        qty=numbers,
-        type=st.sampled_from(OrderType),
-        limit_price=st.none() | numbers,
-        stop_price=st.none() | numbers,
-        tif=st.sampled_from(TimeInForce),
-        ts_submitted=times,
-        status=st.sampled_from(OrderStatus),
-        filled_qty=numbers,
-        filled_value=numbers,
-        commission=numbers,
-        parent_id=st.none() | st.integers(1, 10**6),
-        oco_id=st.none() | st.integers(1, 10**6),
-        reason=st.sampled_from(["", "oco", "no_price"]),
+    order_records(
+        ids=ids,
+        strategy_ids=st.sampled_from(["SmaCross", "kill_switch"]),
+        symbols=symbols,
+        numbers=numbers,
+        times=times,
+        reasons=st.sampled_from(["", "oco", "no_price"]),
     )
 )
 

@@ -7,9 +7,10 @@ import attrs
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from record_strategies import fill_records, order_records, trade_records
 
 from framework import OrderFilled, OrderSide
-from framework.execution import Order, OrderStatus, OrderType, PendingChange, TimeInForce
+from framework.execution import Order, OrderStatus, PendingChange
 from framework.execution._simulated_broker import ORDER_LAYOUT
 from framework.portfolio import Records, Trade
 from framework.portfolio._records import FILL_LAYOUT, FLOAT, INT, RecordLayout
@@ -23,29 +24,9 @@ numbers = st.floats() | st.integers(min_value=-(10**20), max_value=10**20)
 texts = st.sampled_from(["AAPL", "MSFT", "NASDAQ:TSLA", ""]) | st.text(max_size=4)
 flags = st.booleans() | st.sampled_from([0, 1])
 
-fills = st.builds(
-    OrderFilled,
-    order_id=ids,
-    symbol=texts | st.none(),
-    side=st.sampled_from(OrderSide),
-    qty=numbers,
-    price=numbers,
-    commission=numbers,
-    ts_event=times,
-    ts_recv=times,
-    is_intrabar_guess=flags,
-)
-trades = st.builds(
-    Trade,
-    symbol=texts,
-    side=st.sampled_from([1, -1]) | st.integers(),
-    qty=numbers,
-    entry_time=times,
-    entry_price=numbers,
-    exit_time=times,
-    exit_price=numbers,
-    pnl=numbers,
-    commission=numbers,
+fills = fill_records(ids=ids, symbols=texts | st.none(), numbers=numbers, times=times, flags=flags)
+trades = trade_records(
+    symbols=texts, sides=st.sampled_from([1, -1]) | st.integers(), numbers=numbers, times=times
 )
 pending_changes = st.builds(
     PendingChange,
@@ -55,29 +36,17 @@ pending_changes = st.builds(
     limit_price=st.none() | numbers,
     stop_price=st.none() | numbers,
 )
-orders = st.builds(
-    Order,
-    order_id=ids,
-    strategy_id=texts,
-    symbol=texts,
-    side=st.sampled_from(OrderSide),
-    qty=numbers,
-    type=st.sampled_from(OrderType),
-    limit_price=st.none() | numbers,
-    stop_price=st.none() | numbers,
-    tif=st.sampled_from(TimeInForce),
-    ts_submitted=times,
+orders = order_records(
+    ids=ids,
+    strategy_ids=texts,
+    symbols=texts,
+    numbers=numbers,
+    times=times,
+    reasons=st.sampled_from(["", "oco", "requested"]) | st.text(max_size=3) | st.none(),
     ts_active=times,
     expire_at=st.none() | times,
-    status=st.sampled_from(OrderStatus),
-    filled_qty=numbers,
-    filled_value=numbers,
-    commission=numbers,
     is_triggered=flags,
-    parent_id=st.none() | ids,
     child_ids=st.lists(ids, max_size=2).map(tuple),
-    oco_id=st.none() | ids,
-    reason=st.sampled_from(["", "oco", "requested"]) | st.text(max_size=3) | st.none(),
     pending=st.lists(pending_changes, max_size=2),
 )
 LAYOUTS = {OrderFilled: FILL_LAYOUT, Trade: TRADE_LAYOUT, Order: ORDER_LAYOUT}
