@@ -25,13 +25,15 @@ import trio
 from . import __version__
 from ._engine import Engine
 from ._results import RunResult
+from ._secret import Secret, as_secret, secret_filter
 from ._strategy import Strategy
 from .execution import BrokerConfig, PaperJournal, SimulatedBroker
 from .feeds.insightsentry import Subscription
 from .feeds.insightsentry._live_feed import DEFAULT_URL, InsightSentryFeed, LiveFeedConfig
 from .feeds.insightsentry._rest import DEFAULT_REST_URL, RestConfig, open_history_client
+from .feeds.insightsentry._subscriptions import API_KEY_NAME
 from .portfolio import Portfolio
-from .recording import Durability, Secret, install_secret_filter, open_recording_writer
+from .recording import Durability, open_recording_writer
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +60,19 @@ async def open_live_feed(
     ``warmup_bars`` of history per series before it connects and, with ``backfill``, fills
     holes in bar streams. Without one, a requested warm-up is skipped (logged) and holes are
     not looked for. The REST client and the journal are closed (the journal synced) when the
-    block ends, whatever the outcome.
+    block ends, whatever the outcome. While the block runs, log output is scrubbed of the key
+    (:func:`~framework._secret.secret_filter`); nothing is left on the loggers afterwards.
     """
-    secret = api_key if isinstance(api_key, Secret) else Secret(api_key)
-    install_secret_filter(secret)
+    secret = as_secret(api_key, name=API_KEY_NAME)
     config = config or LiveFeedConfig()
-    base = rest_url or (rest_config.base_url if rest_config is not None else None)
-    if base is None and url == DEFAULT_URL:
-        base = DEFAULT_REST_URL
-    if base is None and warmup_bars:
-        log.info("no REST API configured for %s: strategies start without warm-up", url)
     async with contextlib.AsyncExitStack() as stack:
+        # First, so that whatever the session logs is scrubbed; removed when the block ends.
+        stack.enter_context(secret_filter(secret))
+        base = rest_url or (rest_config.base_url if rest_config is not None else None)
+        if base is None and url == DEFAULT_URL:
+            base = DEFAULT_REST_URL
+        if base is None and warmup_bars:
+            log.info("no REST API configured for %s: strategies start without warm-up", url)
         history = None
         if base is not None and (warmup_bars > 0 or backfill):
             rest = attrs.evolve(rest_config or RestConfig(), base_url=base)

@@ -27,8 +27,8 @@ from ._progress import ProgressSample, run_with_progress, wants_progress
 
 if TYPE_CHECKING:
     from .._events import Bar
+    from .._secret import Secret
     from ..feeds.insightsentry import SeriesResponse
-    from ..recording import Secret
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .._secret import secret_filter
     from ..feeds.insightsentry import RestConfig, SeriesRequest, Subscription
 
     subscription = Subscription.parse_cli("series", args.series)
@@ -90,9 +91,6 @@ def run(args: argparse.Namespace) -> int:
     async def download() -> tuple[list[SeriesResponse], list[Bar]]:
         from ..feeds.insightsentry._history import download as fetch_bars
         from ..feeds.insightsentry._rest import open_history_client
-        from ..recording import install_secret_filter
-
-        install_secret_filter(api_key)
 
         def seen(_response: SeriesResponse, bars: int) -> None:
             progress["bars"] = bars
@@ -106,12 +104,14 @@ def run(args: argparse.Namespace) -> int:
     def sample() -> ProgressSample:
         return ProgressSample(events=progress["bars"], done=progress["bars"], total=args.bars)
 
-    responses, bars = run_with_progress(
-        download,
-        sample,
-        show=wants_progress(args.quiet),
-        description=f"history {subscription.name}",
-    )
+    # The key is scrubbed from log output while it is in use, and no filter outlives the command.
+    with secret_filter(api_key):
+        responses, bars = run_with_progress(
+            download,
+            sample,
+            show=wants_progress(args.quiet),
+            description=f"history {subscription.name}",
+        )
     if out.exists():
         out.unlink()
     if suffix == ".csv":
@@ -172,8 +172,9 @@ def _write_recording(
     api_key: Secret,
 ) -> None:
     from .. import __version__
+    from .._secret import redact
     from ..feeds.insightsentry._history import rest_record
-    from ..recording import Durability, RecordingWriter, RecordKind, redact
+    from ..recording import Durability, RecordingWriter, RecordKind
 
     meta = {
         "source": "insightsentry-history",

@@ -14,8 +14,9 @@ from pathlib import Path
 import trio
 
 from .._errors import ConfigError
+from .._secret import Secret
 from ..feeds.insightsentry import DEFAULT_URL, Subscription
-from ..recording import Durability, Secret
+from ..recording import Durability
 
 log = logging.getLogger(__name__)
 

@@ -3,10 +3,17 @@ received and sent, written before anything is delivered, and read back for repla
 
 Write with :func:`open_recording_writer` (Trio) or :class:`RecordingWriter` (sync); read with
 :func:`read_recording`; check and fix with :func:`verify_recording` / :func:`repair_recording`;
-look inside with :func:`summarize`. Keep the API key out with :class:`Secret`, :func:`redact`
-and :func:`install_secret_filter`. The format is specified in ``docs/recording-format.md``.
+look inside with :func:`summarize`. The format is specified in ``docs/recording-format.md``.
+
+:class:`Secret`, :func:`redact`, :class:`SecretFilter` and :func:`install_secret_filter`, which
+keep the API key out of recordings and logs, live in :mod:`framework._secret` and are
+re-exported here, where they were first published.
 """
 
+from .._secret import Secret as Secret
+from .._secret import SecretFilter as SecretFilter
+from .._secret import install_secret_filter as install_secret_filter
+from .._secret import redact as redact
 from ._format import FORMAT_VERSION as FORMAT_VERSION
 from ._format import MAX_PAYLOAD_BYTES as MAX_PAYLOAD_BYTES
 from ._format import Durability as Durability
@@ -22,10 +29,6 @@ from ._reader import RecoveryReport as RecoveryReport
 from ._reader import read_recording as read_recording
 from ._reader import repair_recording as repair_recording
 from ._reader import verify_recording as verify_recording
-from ._redact import Secret as Secret
-from ._redact import SecretFilter as SecretFilter
-from ._redact import install_secret_filter as install_secret_filter
-from ._redact import redact as redact
 from ._writer import DEFAULT_GROUP_INTERVAL_NS as DEFAULT_GROUP_INTERVAL_NS
 from ._writer import DEFAULT_GROUP_RECORDS as DEFAULT_GROUP_RECORDS
 from ._writer import AsyncRecordingWriter as AsyncRecordingWriter

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import orjson
 import pytest
 
+from framework import ConfigError
+from framework._secret import as_secret, secret_filter
 from framework.recording import Secret, SecretFilter, install_secret_filter, redact
 
 KEY = "sk_live_4f9a1c2b7e6d5a8f"
@@ -44,6 +46,15 @@ def test_copies_of_a_secret_are_the_secret() -> None:
 def test_secret_refuses_an_empty_value() -> None:
     with pytest.raises(ValueError):
         Secret("")
+
+
+def test_as_secret_wraps_a_string_and_keeps_a_secret() -> None:
+    secret = Secret(KEY)
+    assert as_secret(secret) is secret
+    assert as_secret(KEY).reveal() == KEY
+    for empty in ("", "   ", None):
+        with pytest.raises(ConfigError, match="the vendor key is empty"):
+            as_secret(empty, name="vendor key")  # type: ignore[arg-type]
 
 
 def test_redact_replaces_every_occurrence_with_the_fingerprint_marker() -> None:
@@ -135,3 +146,58 @@ def test_install_covers_root_and_its_handlers_and_is_idempotent() -> None:
             for existing in list(target.filters):
                 if isinstance(existing, SecretFilter):
                     target.removeFilter(existing)
+
+
+def secret_filters(target: logging.Filterer) -> list[logging.Filter]:
+    return [f for f in target.filters if isinstance(f, SecretFilter)]
+
+
+@pytest.fixture
+def root_handler() -> Iterator[tuple[logging.Handler, io.StringIO]]:
+    root = logging.getLogger()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root.addHandler(handler)
+    old_level = root.level
+    root.setLevel(logging.DEBUG)
+    yield handler, stream
+    root.setLevel(old_level)
+    root.removeHandler(handler)
+
+
+def test_secret_filter_scrubs_only_while_the_block_runs(
+    root_handler: tuple[logging.Handler, io.StringIO],
+) -> None:
+    handler, stream = root_handler
+    root = logging.getLogger()
+    with secret_filter(Secret(KEY)) as installed:
+        assert secret_filters(handler) == [installed]
+        logging.getLogger("some.library").warning("url=https://x/?key=%s", KEY)
+    assert KEY not in stream.getvalue()
+    assert stream.getvalue().count(MARKER) == 1
+    assert secret_filters(handler) == []
+    assert secret_filters(root) == []
+    logging.getLogger("some.library").warning("after %s", "the block")
+    assert "after the block" in stream.getvalue()
+
+
+def test_secret_filter_is_removed_when_the_block_fails(
+    root_handler: tuple[logging.Handler, io.StringIO],
+) -> None:
+    handler, _ = root_handler
+    with pytest.raises(RuntimeError), secret_filter(Secret(KEY)):
+        raise RuntimeError("session failed")
+    assert secret_filters(handler) == []
+
+
+def test_nested_secret_filters_for_one_key_each_remove_only_their_own(
+    root_handler: tuple[logging.Handler, io.StringIO],
+) -> None:
+    handler, stream = root_handler
+    with secret_filter(Secret(KEY)) as outer:
+        with secret_filter(Secret(KEY)) as inner:
+            assert secret_filters(handler) == [outer, inner]
+        assert secret_filters(handler) == [outer]
+        logging.getLogger("some.library").warning("still %s", KEY)
+    assert secret_filters(handler) == []
+    assert KEY not in stream.getvalue() and MARKER in stream.getvalue()

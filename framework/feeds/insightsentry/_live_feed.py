@@ -53,7 +53,8 @@ import trio_websocket
 from ..._errors import ConfigError, FeedTerminated, FeedTLSError, HistoryError, HistoryUnavailable
 from ..._events import DataRejected, Event, FeedConnected, FeedDisconnected, FeedResumed, FeedStale
 from ..._intervals import Interval
-from ...recording import RecordKind, Secret, redact
+from ..._secret import Secret, as_secret, redact
+from ...recording import RecordKind
 from .._feed import EventBatch
 from ._backoff import Backoff, BackoffPolicy
 from ._codec import (
@@ -78,7 +79,13 @@ from ._history import (
 from ._outbox import Outbox
 from ._processor import DEFAULT_MAX_HELD, FrameProcessor, ProcessorStatistics, connection_payload
 from ._rest import HistoryClient, SeriesRequest, SeriesResponse, is_loopback_host, parse_retry_after
-from ._subscriptions import Subscription, SubscriptionSet, WireDialect, encode_subscribe
+from ._subscriptions import (
+    API_KEY_NAME,
+    Subscription,
+    SubscriptionSet,
+    WireDialect,
+    encode_subscribe,
+)
 
 log = logging.getLogger(__name__)
 
@@ -181,11 +188,7 @@ class InsightSentryFeed:
             raise ConfigError("a warm-up needs the REST API: pass history=HistoryClient(...)")
         self._history = history
         self.warmup_bars = warmup_bars
-        if not isinstance(api_key, Secret):
-            if not isinstance(api_key, str) or not api_key.strip():
-                raise ConfigError("the InsightSentry API key is empty")
-            api_key = Secret(api_key)
-        self._secret = api_key
+        self._secret = as_secret(api_key, name=API_KEY_NAME)
         self._subscriptions = SubscriptionSet(subscriptions)
         self._url = url
         self._target = _parse_url(url)

@@ -47,10 +47,10 @@ from ..._errors import (
     HistoryUnavailable,
 )
 from ..._intervals import Interval
-from ...recording import Secret, redact
+from ..._secret import Secret, as_secret, redact
 from ._backoff import Backoff, BackoffPolicy
 from ._codec import SeriesFrame, decode_frame, log_safe
-from ._subscriptions import CODE_PATTERN, MAX_BARS, Subscription
+from ._subscriptions import API_KEY_NAME, CODE_PATTERN, MAX_BARS, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -207,12 +207,8 @@ class HistoryClient:
         wall_clock: Callable[[], int] = time.time_ns,
         rng_seed: int | None = None,
     ) -> None:
-        if not isinstance(api_key, Secret):
-            if not isinstance(api_key, str) or not api_key.strip():
-                raise ConfigError("the InsightSentry API key is empty")
-            api_key = Secret(api_key)
+        self._secret = as_secret(api_key, name=API_KEY_NAME)
         self.config = config or RestConfig()
-        self._secret = api_key
         self._wall = wall_clock
         self._rng = random.Random(rng_seed)
         self._http = httpx.AsyncClient(

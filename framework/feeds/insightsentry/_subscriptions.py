@@ -47,6 +47,9 @@ _MAX_LENGTH_EXCLUSIVE: Final = {
 _SERIES_FLAGS: Final = ("dadj", "split", "badj", "settlement")
 _DEFAULT_INTERVAL: Final = Interval("minute", 1)
 
+#: What errors call the key: "the InsightSentry API key is empty".
+API_KEY_NAME: Final = "InsightSentry API key"
+
 #: The vendor's reply text for an empty or malformed ``subscriptions`` field.
 INVALID_SUBSCRIPTIONS_TEXT: Final = "Subscriptions field or value is invalid"
 

@@ -1,25 +1,30 @@
-"""Keeping the API key out of recordings and logs.
+"""Keeping a secret (an API key) out of recordings and logs.
 
-InsightSentry authenticates with ``api_key`` inside the subscribe JSON, so every outbound frame
-is a leak path. Three layers:
+A vendor that authenticates inside its messages (a key in the subscribe JSON, a bearer header)
+makes every outbound frame and every log line about one a leak path. Three layers:
 
 * :class:`Secret` holds the key; ``repr``/``str``/``format`` show only ``<redacted:ab12>`` and
   the value cannot be pickled. :meth:`Secret.reveal` is the one accessor, for the single place
-  that serialises the subscribe frame.
+  that puts the key on the wire. :func:`as_secret` turns a caller's ``str | Secret`` into one.
 * :func:`redact` replaces the key in any text (outbound frames, before the recorder and before
   any log call) by ``<redacted:ab12>``: the first four hex digits of the key's SHA-256, enough
   to see that a key was rotated and useless to an attacker.
-* :class:`SecretFilter`, installed by :func:`install_secret_filter`, scrubs what slipped
-  through from log records: the message, its ``%`` arguments, exception and stack text.
+* :class:`SecretFilter` scrubs what slipped through from log records: the message, its ``%``
+  arguments, exception and stack text. :func:`secret_filter` attaches one to the root logger's
+  handlers for the length of a ``with`` block (a session, a download) and removes it after.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+from collections.abc import Iterator
 from typing import NoReturn
 
 import orjson
+
+from ._errors import ConfigError
 
 
 class Secret:
@@ -68,6 +73,19 @@ class Secret:
 
     def __deepcopy__(self, memo: object) -> Secret:
         return self
+
+
+def as_secret(value: Secret | str, *, name: str = "API key") -> Secret:
+    """``value`` as a :class:`Secret`: a Secret is returned as it is, a string is wrapped.
+
+    Raises :class:`~framework.ConfigError` ("the {name} is empty") for an empty or blank
+    string, or for anything that is neither a string nor a Secret.
+    """
+    if isinstance(value, Secret):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"the {name} is empty")
+    return Secret(value)
 
 
 def redact(text: str, secret: Secret) -> str:
@@ -129,14 +147,37 @@ class SecretFilter(logging.Filter):
 _FORMATTER = logging.Formatter()
 
 
-def install_secret_filter(secret: Secret) -> SecretFilter:
-    """Scrub ``secret`` from logs: add a :class:`SecretFilter` to the root logger and to each of
-    its handlers, and return it (to remove it later).
+@contextlib.contextmanager
+def secret_filter(secret: Secret) -> Iterator[SecretFilter]:
+    """Scrub ``secret`` from log output while the block runs; leave no filter behind.
 
-    The handler filters are what matter: a logger's own filters see only records logged on
-    that logger, while a handler's see every record that reaches it from any logger. Handlers
-    added to the root logger afterwards are not covered; install after configuring logging.
-    Idempotent: a filter for the same secret value is never added twice to the same target.
+    A new :class:`SecretFilter` goes on each handler of the root logger (a handler's filters
+    see every record that reaches it, from any logger) and comes off those same handlers when
+    the block ends, however it ends. The root logger itself gets none: its handlers already
+    see what is logged on it. Handlers added during the block are not covered, so configure
+    logging first. Each block owns its filter, so nested or concurrent blocks for the same key
+    do not remove each other's.
+    """
+    installed = SecretFilter(secret)
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(installed)
+    try:
+        yield installed
+    finally:
+        for handler in handlers:
+            handler.removeFilter(installed)
+
+
+def install_secret_filter(secret: Secret) -> SecretFilter:
+    """Scrub ``secret`` from logs for the rest of the process: add a :class:`SecretFilter` to
+    the root logger and to each of its handlers, and return it (to remove it later).
+
+    Deprecated for code with a beginning and an end: :func:`secret_filter` removes its filter
+    when the block ends, and is what tradewire's sessions use. This stays for programs that
+    want the filter for good. Handlers added to the root logger afterwards are not covered;
+    install after configuring logging. Idempotent: a filter for the same secret value is never
+    added twice to the same target.
     """
     root = logging.getLogger()
     installed: SecretFilter | None = None
