@@ -107,8 +107,8 @@ async def bare_receive(url: str, frames: int) -> float:
 
 async def full_path(url: str, frames: int, journal: Path | None) -> tuple[float, int, list[int]]:
     from framework import BarUpdate, Engine, Strategy
-    from framework._paper import open_live_feed
-    from framework.feeds.insightsentry import LiveFeedConfig, Subscription
+    from framework.adapters.insightsentry._session import open_live_feed
+    from framework.adapters.insightsentry import LiveFeedConfig, Subscription
 
     done = trio.Event()
     latencies: list[int] = []
@@ -139,7 +139,7 @@ async def full_path(url: str, frames: int, journal: Path | None) -> tuple[float,
 
 def replay(journal: Path) -> tuple[float, float, int]:
     from framework import Engine, Strategy
-    from framework.feeds.insightsentry import RecordingFeed
+    from framework.adapters.insightsentry import RecordingFeed
     from framework.recording import RecordKind, read_recording
 
     texts = [r.payload for r in read_recording(journal) if r.kind == RecordKind.INBOUND]
@@ -171,7 +171,7 @@ def main() -> None:
 
     n = args.frames
     # Imported before any timing, so that import work is not charged to a run.
-    import framework._paper  # noqa: F401
+    import framework.adapters.insightsentry._session  # noqa: F401
 
     process, url = start_server(n, 0)
     cpu = time.process_time()

@@ -20,7 +20,7 @@ import trio
 
 import framework
 from framework import Engine, Interval, RunResult
-from framework.feeds.insightsentry import InsightSentryFeed, Subscription
+from framework.adapters.insightsentry import InsightSentryFeed, Subscription
 from framework.recording import open_recording_writer
 from framework.testing import DEFAULT_API_KEY, SimConfig, open_simulated_server
 from strategies.sma_cross import SmaCross

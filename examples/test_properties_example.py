@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from framework import Bar, DecodeError, OrderAccepted, OrderFilled
-from framework.feeds.insightsentry import decode_frame
+from framework.adapters.insightsentry import decode_frame
 from framework.testing import Backtester, assert_no_lookahead, bars, hostile_frames
 from strategies.sma_cross import SmaCross
 

@@ -10,7 +10,7 @@ import pytest
 import trio
 
 from framework import Bar, Engine, FeedDisconnected, Interval, OrderSide
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry import (
     BackoffPolicy,
     InsightSentryFeed,
     LiveFeedConfig,

@@ -124,7 +124,7 @@ def _path_feeds(item: Any, *, speed: float | None, **options: Any) -> list[Feed]
     if suffix == ".twrec":
         # Imported here: the InsightSentry stack is not needed for bar files, and
         # `import framework` stays light.
-        from .feeds.insightsentry._recording_feed import RecordingFeed
+        from .adapters.insightsentry._recording_feed import RecordingFeed
 
         return [RecordingFeed(path, speed=speed)]
     raise ConfigError(f"unsupported data file {path}: expected {DATA_FORMS}")

@@ -98,7 +98,7 @@ def _read(source: Path, args: argparse.Namespace) -> tuple[Any, dict[str, int]]:
         replay = replay_tables(BarFileFeed(source, **options))
         return replay.bars, dict(replay.feed.statistics().skipped_by_reason)
     if suffix == ".twrec":
-        from ..feeds.insightsentry import RecordingFeed
+        from ..adapters.insightsentry import RecordingFeed
 
         for option in ("symbol", "interval", "tz", "time_unit"):
             if options[option] is not None:

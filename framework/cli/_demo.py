@@ -37,8 +37,8 @@ def run(args: argparse.Namespace) -> int:
     from strategies.sma_cross import SmaCross
 
     from .._backtest import backtest
-    from .._paper import paper_trade
-    from ..feeds.insightsentry import Subscription
+    from ..adapters.insightsentry import Subscription
+    from ..adapters.insightsentry._session import paper_trade
     from ..testing import DEFAULT_API_KEY, SimConfig, open_simulated_server
 
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="tradewire-demo-"))

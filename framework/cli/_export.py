@@ -33,9 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
+    from ..adapters.insightsentry import RecordingFeed
     from ..catalog._replay_tables import replay_tables
     from ..feeds._bar_table import COMPRESSION
-    from ..feeds.insightsentry import RecordingFeed
 
     source = Path(args.recording)
     if not source.is_file():

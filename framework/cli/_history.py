@@ -28,11 +28,11 @@ from ._progress import ProgressSample, run_with_progress, wants_progress
 if TYPE_CHECKING:
     from .._events import Bar
     from .._secret import Secret
-    from ..feeds.insightsentry import SeriesResponse
+    from ..adapters.insightsentry import SeriesResponse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..feeds.insightsentry._rest import DEFAULT_REST_URL, MAX_DP
+    from ..adapters.insightsentry._rest import DEFAULT_REST_URL, MAX_DP
 
     parser.add_argument(
         "series",
@@ -69,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .._secret import secret_filter
-    from ..feeds.insightsentry import RestConfig, SeriesRequest, Subscription
+    from ..adapters.insightsentry import RestConfig, SeriesRequest, Subscription
 
     subscription = Subscription.parse_cli("series", args.series)
     base_url = checked_url(args.url, option="--url", schemes=("http", "https"))
@@ -89,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
     progress = {"bars": 0, "requests": 0}
 
     async def download() -> tuple[list[SeriesResponse], list[Bar]]:
-        from ..feeds.insightsentry._history import download as fetch_bars
-        from ..feeds.insightsentry._rest import open_history_client
+        from ..adapters.insightsentry._history import download as fetch_bars
+        from ..adapters.insightsentry._rest import open_history_client
 
         def seen(_response: SeriesResponse, bars: int) -> None:
             progress["bars"] = bars
@@ -173,7 +173,7 @@ def _write_recording(
 ) -> None:
     from .. import __version__
     from .._secret import redact
-    from ..feeds.insightsentry._history import rest_record
+    from ..adapters.insightsentry._history import rest_record
     from ..recording import Durability, RecordingWriter, RecordKind
 
     meta = {

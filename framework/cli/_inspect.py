@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..feeds.insightsentry import classify_frame, symbols_of_frame
+    from ..adapters.insightsentry import classify_frame, symbols_of_frame
     from ..recording import format_summary, summarize
 
     summary = summarize(
@@ -41,7 +41,7 @@ async def _delivered(path: str) -> list[str]:
     from .._events import Bar, BarGap, DataRejected
     from .._intervals import Interval
     from .._time import iso_from_nanos
-    from ..feeds.insightsentry import RecordingFeed
+    from ..adapters.insightsentry import RecordingFeed
 
     lines: list[str] = []
     last_open: dict[tuple[str, str], int] = {}

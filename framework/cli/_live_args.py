@@ -15,7 +15,7 @@ import trio
 
 from .._errors import ConfigError
 from .._secret import Secret
-from ..feeds.insightsentry import DEFAULT_URL, Subscription
+from ..adapters.insightsentry import DEFAULT_URL, Subscription
 from ..recording import Durability
 
 log = logging.getLogger(__name__)

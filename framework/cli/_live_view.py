@@ -9,7 +9,7 @@ import trio
 
 if TYPE_CHECKING:
     from .._engine import Engine
-    from ..feeds.insightsentry import InsightSentryFeed
+    from ..adapters.insightsentry import InsightSentryFeed
 
 REFRESH_S = 0.5
 

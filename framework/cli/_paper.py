@@ -29,7 +29,7 @@ from ._progress import can_redraw
 if TYPE_CHECKING:
     from .._engine import Engine
     from .._results import RunResult
-    from ..feeds.insightsentry import InsightSentryFeed
+    from ..adapters.insightsentry import InsightSentryFeed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._paper import paper_trade
     from .._plugins import load_strategy_class
+    from ..adapters.insightsentry._session import paper_trade
 
     strategy = build_strategy(load_strategy_class(args.strategy), args.param)
     subscriptions = subscriptions_from(args)

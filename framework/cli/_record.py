@@ -26,7 +26,7 @@ from ._progress import can_redraw
 
 if TYPE_CHECKING:
     from .._engine import Engine
-    from ..feeds.insightsentry import InsightSentryFeed
+    from ..adapters.insightsentry import InsightSentryFeed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._paper import paper_trade
+    from ..adapters.insightsentry._session import paper_trade
 
     subscriptions = subscriptions_from(args)
     url, rest_url = feed_url_from(args), rest_url_from(args)

@@ -37,8 +37,8 @@ from .._errors import ConfigError
 from .._events import Bar, Quote
 from .._intervals import Interval
 from .._time import NANOS_PER_MILLI, NANOS_PER_SECOND
-from ..feeds.insightsentry._codec import DEFAULT_MAX_BYTES, MAX_DEPTH
-from ..feeds.insightsentry._subscriptions import CODE_PATTERN
+from ..adapters.insightsentry._codec import DEFAULT_MAX_BYTES, MAX_DEPTH
+from ..adapters.insightsentry._subscriptions import CODE_PATTERN
 from ._market import DEFAULT_START_NS
 
 DEFAULT_SYMBOLS: Final = ("NASDAQ:AAPL",)

@@ -137,7 +137,7 @@ def test_import_of_a_recording_stores_the_final_bars_its_replay_delivers(tmp_pat
     from factories import collect
 
     from framework import Bar
-    from framework.feeds.insightsentry import RecordingFeed
+    from framework.adapters.insightsentry import RecordingFeed
 
     catalog = tmp_path / "catalog"
     code, out, _ = run(capsys, "catalog", "import", SAMPLE_REC, "--catalog", catalog)

@@ -12,7 +12,7 @@ from factories import collect
 
 from framework import Bar, Quote
 from framework.cli import main
-from framework.feeds.insightsentry import RecordingFeed
+from framework.adapters.insightsentry import RecordingFeed
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_REC = ROOT / "examples" / "data" / "sample.twrec"

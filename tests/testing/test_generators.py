@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 from framework import Bar, ConfigError, DataRejected, DecodeError, Interval, Quote
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry import (
     BarAssembler,
     FrameKind,
     FrameProcessor,

@@ -26,7 +26,7 @@ import pytest
 import trio
 
 from framework import Bar, Engine, Interval, Param, Strategy
-from framework.feeds.insightsentry import InsightSentryFeed, LiveFeedConfig, Subscription
+from framework.adapters.insightsentry import InsightSentryFeed, LiveFeedConfig, Subscription
 from framework.testing import (
     DEFAULT_API_KEY,
     StrategyHarness,

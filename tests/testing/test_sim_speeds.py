@@ -18,10 +18,10 @@ import trio
 from trio.testing import MockClock
 
 from framework import BarUpdate, Engine
-from framework._paper import paper_trade
+from framework.adapters.insightsentry._session import paper_trade
 from framework.cli import main
 from framework.feeds import EventBatch
-from framework.feeds.insightsentry import InsightSentryFeed, RecordingFeed, Subscription
+from framework.adapters.insightsentry import InsightSentryFeed, RecordingFeed, Subscription
 from framework.recording import Durability
 from framework.testing import DEFAULT_API_KEY, SimConfig, open_simulated_server
 

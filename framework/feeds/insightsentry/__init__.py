@@ -1,77 +1,71 @@
-"""InsightSentry ``/live``: subscriptions, the sans-IO frame codec, bar assembly and quote merging,
-the resilient live feed, its replay, and the REST history client (warm-up, gap backfill,
-downloads).
-
-The codec, the assembler and the processor do no I/O: the live feed and the replay feed drive
-them with frames (and REST answers) they received or recorded, so both take the same code path.
-
-The warm-up notifications and the history errors are re-exported here until the top-level
-``framework`` API takes them in.
+"""Where the InsightSentry adapter lived before it had its own package: its public names,
+re-exported from :mod:`framework.adapters.insightsentry` so that existing imports keep working.
+New code imports from the adapter.
 """
 
-from ..._errors import HistoryAuthError as HistoryAuthError
-from ..._errors import HistoryError as HistoryError
-from ..._errors import HistoryNotFound as HistoryNotFound
-from ..._errors import HistoryUnavailable as HistoryUnavailable
-from ..._events import WarmupCompleted as WarmupCompleted
-from ..._events import WarmupStarted as WarmupStarted
-from ._backoff import Backoff as Backoff
-from ._backoff import BackoffPolicy as BackoffPolicy
-from ._bars import DEFAULT_HISTORY as DEFAULT_HISTORY
-from ._bars import AssemblerStatistics as AssemblerStatistics
-from ._bars import BarAssembler as BarAssembler
-from ._bars import BarHole as BarHole
-from ._codec import ABSENT as ABSENT
-from ._codec import DEFAULT_MAX_BYTES as DEFAULT_MAX_BYTES
-from ._codec import MAX_DEPTH as MAX_DEPTH
-from ._codec import MAX_SERVER_DELAY_S as MAX_SERVER_DELAY_S
-from ._codec import MIN_SLOW_RECONNECT_S as MIN_SLOW_RECONNECT_S
-from ._codec import ErrorDecision as ErrorDecision
-from ._codec import ErrorFrame as ErrorFrame
-from ._codec import ErrorKind as ErrorKind
-from ._codec import EventFrame as EventFrame
-from ._codec import Frame as Frame
-from ._codec import FrameKind as FrameKind
-from ._codec import HeartbeatFrame as HeartbeatFrame
-from ._codec import PongFrame as PongFrame
-from ._codec import QuoteFields as QuoteFields
-from ._codec import QuotesFrame as QuotesFrame
-from ._codec import SeriesFrame as SeriesFrame
-from ._codec import SeriesPoint as SeriesPoint
-from ._codec import StatusFrame as StatusFrame
-from ._codec import UnknownFrame as UnknownFrame
-from ._codec import classify_error as classify_error
-from ._codec import classify_frame as classify_frame
-from ._codec import decode_frame as decode_frame
-from ._codec import log_safe as log_safe
-from ._codec import symbols_of_frame as symbols_of_frame
-from ._history import BackfillRequest as BackfillRequest
-from ._live_feed import DEFAULT_URL as DEFAULT_URL
-from ._live_feed import InsightSentryFeed as InsightSentryFeed
-from ._live_feed import LiveFeedConfig as LiveFeedConfig
-from ._live_feed import LiveFeedStatistics as LiveFeedStatistics
-from ._outbox import Outbox as Outbox
-from ._processor import FrameProcessor as FrameProcessor
-from ._processor import ProcessorStatistics as ProcessorStatistics
-from ._quotes import QuoteBook as QuoteBook
-from ._quotes import QuoteBookStatistics as QuoteBookStatistics
-from ._recording_feed import RecordingFeed as RecordingFeed
-from ._rest import DEFAULT_REST_URL as DEFAULT_REST_URL
-from ._rest import MAX_DP as MAX_DP
-from ._rest import HistoryClient as HistoryClient
-from ._rest import HistoryClientStatistics as HistoryClientStatistics
-from ._rest import RestConfig as RestConfig
-from ._rest import SeriesRequest as SeriesRequest
-from ._rest import SeriesResponse as SeriesResponse
-from ._rest import open_history_client as open_history_client
-from ._subscriptions import INVALID_SUBSCRIPTIONS_TEXT as INVALID_SUBSCRIPTIONS_TEXT
-from ._subscriptions import PlanLimits as PlanLimits
-from ._subscriptions import Subscription as Subscription
-from ._subscriptions import SubscriptionSet as SubscriptionSet
-from ._subscriptions import SubscriptionType as SubscriptionType
-from ._subscriptions import WireDialect as WireDialect
-from ._subscriptions import encode_subscribe as encode_subscribe
-from ._subscriptions import parse_subscribe as parse_subscribe
+from ...adapters.insightsentry import ABSENT as ABSENT
+from ...adapters.insightsentry import DEFAULT_HISTORY as DEFAULT_HISTORY
+from ...adapters.insightsentry import DEFAULT_MAX_BYTES as DEFAULT_MAX_BYTES
+from ...adapters.insightsentry import DEFAULT_REST_URL as DEFAULT_REST_URL
+from ...adapters.insightsentry import DEFAULT_URL as DEFAULT_URL
+from ...adapters.insightsentry import INVALID_SUBSCRIPTIONS_TEXT as INVALID_SUBSCRIPTIONS_TEXT
+from ...adapters.insightsentry import MAX_DEPTH as MAX_DEPTH
+from ...adapters.insightsentry import MAX_DP as MAX_DP
+from ...adapters.insightsentry import MAX_SERVER_DELAY_S as MAX_SERVER_DELAY_S
+from ...adapters.insightsentry import MIN_SLOW_RECONNECT_S as MIN_SLOW_RECONNECT_S
+from ...adapters.insightsentry import AssemblerStatistics as AssemblerStatistics
+from ...adapters.insightsentry import BackfillRequest as BackfillRequest
+from ...adapters.insightsentry import Backoff as Backoff
+from ...adapters.insightsentry import BackoffPolicy as BackoffPolicy
+from ...adapters.insightsentry import BarAssembler as BarAssembler
+from ...adapters.insightsentry import BarHole as BarHole
+from ...adapters.insightsentry import ErrorDecision as ErrorDecision
+from ...adapters.insightsentry import ErrorFrame as ErrorFrame
+from ...adapters.insightsentry import ErrorKind as ErrorKind
+from ...adapters.insightsentry import EventFrame as EventFrame
+from ...adapters.insightsentry import Frame as Frame
+from ...adapters.insightsentry import FrameKind as FrameKind
+from ...adapters.insightsentry import FrameProcessor as FrameProcessor
+from ...adapters.insightsentry import HeartbeatFrame as HeartbeatFrame
+from ...adapters.insightsentry import HistoryAuthError as HistoryAuthError
+from ...adapters.insightsentry import HistoryClient as HistoryClient
+from ...adapters.insightsentry import HistoryClientStatistics as HistoryClientStatistics
+from ...adapters.insightsentry import HistoryError as HistoryError
+from ...adapters.insightsentry import HistoryNotFound as HistoryNotFound
+from ...adapters.insightsentry import HistoryUnavailable as HistoryUnavailable
+from ...adapters.insightsentry import InsightSentryFeed as InsightSentryFeed
+from ...adapters.insightsentry import LiveFeedConfig as LiveFeedConfig
+from ...adapters.insightsentry import LiveFeedStatistics as LiveFeedStatistics
+from ...adapters.insightsentry import Outbox as Outbox
+from ...adapters.insightsentry import PlanLimits as PlanLimits
+from ...adapters.insightsentry import PongFrame as PongFrame
+from ...adapters.insightsentry import ProcessorStatistics as ProcessorStatistics
+from ...adapters.insightsentry import QuoteBook as QuoteBook
+from ...adapters.insightsentry import QuoteBookStatistics as QuoteBookStatistics
+from ...adapters.insightsentry import QuoteFields as QuoteFields
+from ...adapters.insightsentry import QuotesFrame as QuotesFrame
+from ...adapters.insightsentry import RecordingFeed as RecordingFeed
+from ...adapters.insightsentry import RestConfig as RestConfig
+from ...adapters.insightsentry import SeriesFrame as SeriesFrame
+from ...adapters.insightsentry import SeriesPoint as SeriesPoint
+from ...adapters.insightsentry import SeriesRequest as SeriesRequest
+from ...adapters.insightsentry import SeriesResponse as SeriesResponse
+from ...adapters.insightsentry import StatusFrame as StatusFrame
+from ...adapters.insightsentry import Subscription as Subscription
+from ...adapters.insightsentry import SubscriptionSet as SubscriptionSet
+from ...adapters.insightsentry import SubscriptionType as SubscriptionType
+from ...adapters.insightsentry import UnknownFrame as UnknownFrame
+from ...adapters.insightsentry import WarmupCompleted as WarmupCompleted
+from ...adapters.insightsentry import WarmupStarted as WarmupStarted
+from ...adapters.insightsentry import WireDialect as WireDialect
+from ...adapters.insightsentry import classify_error as classify_error
+from ...adapters.insightsentry import classify_frame as classify_frame
+from ...adapters.insightsentry import decode_frame as decode_frame
+from ...adapters.insightsentry import encode_subscribe as encode_subscribe
+from ...adapters.insightsentry import log_safe as log_safe
+from ...adapters.insightsentry import open_history_client as open_history_client
+from ...adapters.insightsentry import parse_subscribe as parse_subscribe
+from ...adapters.insightsentry import symbols_of_frame as symbols_of_frame
 
 __all__ = [
     "ABSENT",

@@ -1,6 +1,7 @@
-"""The public API of framework.feeds.insightsentry is pinned."""
+"""The public API of the InsightSentry adapter is pinned, and its old home still has it."""
 
-import framework.feeds.insightsentry as insightsentry
+import framework.adapters.insightsentry as insightsentry
+import framework.feeds.insightsentry as old_home
 
 EXPECTED = {
     "DEFAULT_URL",
@@ -72,3 +73,9 @@ EXPECTED = {
 def test_public_names_are_pinned():
     assert set(insightsentry.__all__) == EXPECTED
     assert all(hasattr(insightsentry, name) for name in EXPECTED)
+
+
+def test_the_old_package_re_exports_the_same_names_and_objects():
+    assert set(old_home.__all__) == EXPECTED
+    for name in EXPECTED:
+        assert getattr(old_home, name) is getattr(insightsentry, name), name

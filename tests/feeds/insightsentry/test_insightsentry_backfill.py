@@ -9,8 +9,8 @@ import pytest
 import trio
 
 from framework import Bar, BarGap, BarUpdate, Engine, Event, Strategy, backtest
-from framework._paper import paper_trade
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry._session import paper_trade
+from framework.adapters.insightsentry import (
     BackoffPolicy,
     FrameProcessor,
     InsightSentryFeed,

@@ -6,7 +6,7 @@ from factories import bar, quote
 from hypothesis import given
 from hypothesis import strategies as st
 
-from framework.feeds.insightsentry import Backoff, BackoffPolicy, Outbox
+from framework.adapters.insightsentry import Backoff, BackoffPolicy, Outbox
 
 
 @given(st.integers(0, 10_000), st.lists(st.floats(0, 100) | st.none(), min_size=1, max_size=30))

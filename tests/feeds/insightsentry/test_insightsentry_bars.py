@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from framework import Bar, BarUpdate, DecodeError
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry import (
     AssemblerStatistics,
     BarAssembler,
     SeriesFrame,

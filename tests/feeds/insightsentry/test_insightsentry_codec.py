@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from framework import DecodeError
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry import (
     ABSENT,
     ErrorFrame,
     EventFrame,

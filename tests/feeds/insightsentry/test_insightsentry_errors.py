@@ -3,7 +3,7 @@
 import orjson
 import pytest
 
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry import (
     ErrorDecision,
     ErrorFrame,
     classify_error,

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from framework import Bar, BarUpdate
-from framework.feeds.insightsentry import FrameProcessor, Subscription, SubscriptionSet
+from framework.adapters.insightsentry import FrameProcessor, Subscription, SubscriptionSet
 from framework.testing import frames
 
 T0 = 1_767_571_200  # seconds, on a minute boundary

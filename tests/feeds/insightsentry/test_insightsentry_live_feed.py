@@ -19,8 +19,8 @@ from framework import (
     Strategy,
     backtest,
 )
-from framework._paper import open_live_feed, paper_trade
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry._session import open_live_feed, paper_trade
+from framework.adapters.insightsentry import (
     BackoffPolicy,
     InsightSentryFeed,
     LiveFeedConfig,

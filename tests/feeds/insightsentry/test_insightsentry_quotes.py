@@ -3,7 +3,7 @@
 import orjson
 
 from framework import Quote
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry import (
     ABSENT,
     QuoteBook,
     QuoteBookStatistics,

@@ -7,7 +7,7 @@ import pytest
 import trio
 
 from framework import ConfigError, Interval
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry import (
     BackoffPolicy,
     HistoryAuthError,
     HistoryClient,
@@ -19,7 +19,7 @@ from framework.feeds.insightsentry import (
     Subscription,
     open_history_client,
 )
-from framework.feeds.insightsentry._rest import parse_retry_after
+from framework.adapters.insightsentry._rest import parse_retry_after
 from framework.testing import DEFAULT_API_KEY, RestFault, SimConfig, open_simulated_server
 
 QUICK = BackoffPolicy(initial=0.05, cap=0.1)
@@ -41,7 +41,7 @@ def client_for(server, **options) -> HistoryClient:
 
 
 async def test_series_answers_hold_the_same_bars_as_the_websocket_burst():
-    from framework.feeds.insightsentry import InsightSentryFeed, LiveFeedConfig, decode_frame
+    from framework.adapters.insightsentry import InsightSentryFeed, LiveFeedConfig, decode_frame
 
     with trio.fail_after(10):
         async with open_simulated_server(sim(speed=1.0)) as server:

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from framework import SubscriptionError
 from framework._intervals import Interval
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry import (
     INVALID_SUBSCRIPTIONS_TEXT,
     PlanLimits,
     Subscription,

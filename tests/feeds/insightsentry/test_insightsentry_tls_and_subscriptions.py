@@ -10,7 +10,7 @@ import trustme
 from trio_websocket import serve_websocket
 
 from framework import Bar, Engine, FeedConnected, FeedStale, FeedTLSError, Strategy
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry import (
     BackoffPolicy,
     InsightSentryFeed,
     LiveFeedConfig,

@@ -13,8 +13,8 @@ from framework import (
     Strategy,
     backtest,
 )
-from framework._paper import paper_trade
-from framework.feeds.insightsentry import (
+from framework.adapters.insightsentry._session import paper_trade
+from framework.adapters.insightsentry import (
     BackoffPolicy,
     HistoryAuthError,
     HistoryUnavailable,

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import trio
 
 from ..._events import Event, Quote
-from .._feed import EventBatch
+from ...feeds._feed import EventBatch
 
 #: Events held for a slow engine before the feed is told to resynchronise.
 DEFAULT_MAX_PENDING = 200_000

@@ -6,12 +6,12 @@ exactly as the session saw it.
 **Warm-up.** Before the WebSocket connects, the newest ``bars + 1`` points of every bar series
 are fetched (the newest is still in progress and becomes the assembler's open bar, so live
 frames continue it seamlessly). Their final bars go through the shared
-:class:`~framework.feeds.insightsentry.FrameProcessor` and are delivered, oldest first across
+:class:`~framework.adapters.insightsentry.FrameProcessor` and are delivered, oldest first across
 streams, between :class:`~framework.WarmupStarted` and :class:`~framework.WarmupCompleted`;
 the engine refuses orders in between.
 
 **Backfill.** When the bar assembler finds a hole in a stream (see
-:class:`~framework.feeds.insightsentry.BarHole`), the processor opens a
+:class:`~framework.adapters.insightsentry.BarHole`), the processor opens a
 :class:`BackfillRequest`, holds every newer event of that stream, and the live feed fetches the
 hole over REST under a deadline. The answer's bars in the hole are delivered flagged
 ``is_backfill``, then the held events; a failure (or a hole the answer does not reach back to)

@@ -6,7 +6,7 @@ deterministic: the same frames with the same receive times give the same events,
 a recording replays exactly what a paper run saw.
 
 With ``backfill``, the processor also watches for holes in bar streams: each hole opens a
-:class:`~framework.feeds.insightsentry.BackfillRequest` (taken by the live feed with
+:class:`~framework.adapters.insightsentry.BackfillRequest` (taken by the live feed with
 :meth:`FrameProcessor.take_backfill_requests`), and every later bar or bar update of that
 stream is held until :meth:`FrameProcessor.backfill_response` brings the answer: the
 backfilled bars, then the held events, in order. Other streams are never held. At most

@@ -54,8 +54,8 @@ from ..._errors import ConfigError, FeedTerminated, FeedTLSError, HistoryError, 
 from ..._events import DataRejected, Event, FeedConnected, FeedDisconnected, FeedResumed, FeedStale
 from ..._intervals import Interval
 from ..._secret import Secret, as_secret, redact
+from ...feeds._feed import EventBatch
 from ...recording import RecordKind
-from .._feed import EventBatch
 from ._backoff import Backoff, BackoffPolicy
 from ._codec import (
     DEFAULT_MAX_BYTES,

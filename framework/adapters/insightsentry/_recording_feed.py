@@ -22,8 +22,8 @@ import trio
 
 from ..._errors import SubscriptionError
 from ..._events import Event
+from ...feeds._feed import REPLAY_BATCH_SIZE, EventBatch
 from ...recording import RecordKind, read_recording
-from .._feed import REPLAY_BATCH_SIZE, EventBatch
 from ._history import (
     BACKFILL_REQUESTED,
     WARMUP_COMPLETED,

@@ -22,18 +22,17 @@ from typing import Any
 import attrs
 import trio
 
-from . import __version__
-from ._engine import Engine
-from ._results import RunResult
-from ._secret import Secret, as_secret, secret_filter
-from ._strategy import Strategy
-from .execution import BrokerConfig, PaperJournal, SimulatedBroker
-from .feeds.insightsentry import Subscription
-from .feeds.insightsentry._live_feed import DEFAULT_URL, InsightSentryFeed, LiveFeedConfig
-from .feeds.insightsentry._rest import DEFAULT_REST_URL, RestConfig, open_history_client
-from .feeds.insightsentry._subscriptions import API_KEY_NAME
-from .portfolio import Portfolio
-from .recording import Durability, open_recording_writer
+from ... import __version__
+from ..._engine import Engine
+from ..._results import RunResult
+from ..._secret import Secret, as_secret, secret_filter
+from ..._strategy import Strategy
+from ...execution import BrokerConfig, PaperJournal, SimulatedBroker
+from ...portfolio import Portfolio
+from ...recording import Durability, open_recording_writer
+from ._live_feed import DEFAULT_URL, InsightSentryFeed, LiveFeedConfig
+from ._rest import DEFAULT_REST_URL, RestConfig, open_history_client
+from ._subscriptions import API_KEY_NAME, Subscription
 
 log = logging.getLogger(__name__)
 
