@@ -21,8 +21,8 @@ import trio
 import framework
 from framework import Engine, Interval, RunResult
 from framework.adapters.insightsentry import InsightSentryFeed, Subscription
+from framework.adapters.insightsentry.sim import DEFAULT_API_KEY, SimConfig, open_simulated_server
 from framework.recording import open_recording_writer
-from framework.testing import DEFAULT_API_KEY, SimConfig, open_simulated_server
 from strategies.sma_cross import SmaCross
 
 OUTPUT = Path(__file__).parent / "data" / "sample.twrec"

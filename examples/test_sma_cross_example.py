@@ -16,10 +16,8 @@ from framework.adapters.insightsentry import (
     LiveFeedConfig,
     Subscription,
 )
+from framework.adapters.insightsentry.sim import DEFAULT_API_KEY, Fault, FaultSpec
 from framework.testing import (
-    DEFAULT_API_KEY,
-    Fault,
-    FaultSpec,
     StrategyHarness,
     assert_deterministic,
     assert_no_lookahead,

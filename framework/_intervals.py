@@ -1,7 +1,7 @@
 """Bar sizes: ``Interval`` parses ``1m`` / ``5m`` / ``1h`` / ``1D`` / ``1W`` / ``1M`` / ``tick``.
 
-The labels match the ``bar_type`` strings InsightSentry sends in series frames (``1m``, ``1D``,
-``1T`` for ticks). Case matters: ``m`` is minute, ``M`` is month.
+The labels are the compact ``bar_type`` strings live feeds send in series frames (``1m``,
+``1D``, ``1T`` for ticks). Case matters: ``m`` is minute, ``M`` is month.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from .._backtest import backtest
     from ..adapters.insightsentry import Subscription
     from ..adapters.insightsentry._session import paper_trade
-    from ..testing import DEFAULT_API_KEY, SimConfig, open_simulated_server
+    from ..adapters.insightsentry.sim import DEFAULT_API_KEY, SimConfig, open_simulated_server
 
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="tradewire-demo-"))
     out.mkdir(parents=True, exist_ok=True)

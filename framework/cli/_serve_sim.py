@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..testing import run_sim_server
+    from ..adapters.insightsentry.sim import run_sim_server
 
     # Checked here: the socket layer would take the port modulo 65536, without a word.
     if args.port not in _PORTS:

@@ -1,5 +1,5 @@
-"""Feeds: the Feed protocol, bar files, Arrow data, in-memory lists (and the InsightSentry
-live feed).
+"""Feeds: the Feed protocol, bar files, Arrow data, in-memory lists. A vendor's live feed and
+its recordings' replay live with its adapter (:mod:`framework.adapters`).
 
 :class:`ArrowFeed` loads on first use: it brings pyarrow, which a run over bar files or
 recordings never needs.

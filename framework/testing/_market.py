@@ -1,7 +1,7 @@
 """A seeded synthetic market: deterministic trades, bars and quotes, with no I/O.
 
-:class:`SyntheticMarket` is the data source behind the simulated InsightSentry server, and it is
-usable on its own in tests. It is a pure function of its seed and of simulated time:
+:class:`SyntheticMarket` is the data source behind the vendor adapters' simulated servers, and
+it is usable on its own in tests. It is a pure function of its seed and of simulated time:
 
 * Trades happen on a fixed grid of simulated time, ``start_ns + k * trade_step_ns`` for
   ``k = 1, 2, ...``; every tracked code trades once per step. Each code walks multiplicatively

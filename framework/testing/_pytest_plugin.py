@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from ..adapters.insightsentry.sim import SimConfig, SimulatedServer, open_simulated_server
 from ._backtester import Backtester
 from ._golden import GoldenFiles
-from ._sim_server import SimConfig, SimulatedServer, open_simulated_server
 
 UPDATE_GOLDEN_OPTION = "--tradewire-update-golden"
 GOLDEN_DIR_INI = "tradewire_golden_dir"

@@ -8,7 +8,7 @@ import sys
 import pytest
 import trio
 
-from framework.testing import DEFAULT_API_KEY, SimConfig, open_simulated_server
+from framework.adapters.insightsentry.sim import DEFAULT_API_KEY, SimConfig, open_simulated_server
 
 
 def tradewire(*args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:

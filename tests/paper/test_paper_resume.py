@@ -3,9 +3,9 @@
 import trio
 
 from framework import Bar, Strategy
-from framework.adapters.insightsentry._session import paper_trade
 from framework.adapters.insightsentry import BackoffPolicy, LiveFeedConfig, Subscription
-from framework.testing import DEFAULT_API_KEY, SimConfig, open_simulated_server
+from framework.adapters.insightsentry._session import paper_trade
+from framework.adapters.insightsentry.sim import DEFAULT_API_KEY, SimConfig, open_simulated_server
 
 QUICK = LiveFeedConfig(close_timeout=0.3, backoff=BackoffPolicy(initial=0.05, cap=0.1))
 

@@ -101,3 +101,28 @@ async def test_the_sim_server_fixture_serves_on_localhost_and_takes_faults(sim_s
     assert sim_server.config.heartbeat_interval is None
     with trio.fail_after(5):
         assert await sim_server.inject(Fault.CLOSE) == 0  # no client connected yet
+
+
+def test_the_simulator_and_frame_generators_are_the_adapters_own():
+    import framework.adapters.insightsentry.sim as sim
+    from framework.adapters.insightsentry.sim import _frames
+
+    for name in sim.__all__:
+        assert getattr(framework.testing, name) is getattr(sim, name), name
+    for name in ("frames", "hostile_frames", "quotes_frame_text", "series_frame_text"):
+        assert getattr(framework.testing, name) is getattr(_frames, name), name
+    assert {"SimConfig", "frames", "RestFault"} <= set(dir(framework.testing))
+
+
+@pytest.mark.parametrize(
+    "first", ["framework.adapters.insightsentry.sim", "framework.testing._pytest_plugin"]
+)
+def test_the_test_kit_and_the_simulator_import_in_either_order(first):
+    # The simulator uses the test kit's market and the test kit re-exports the simulator: each
+    # must import cleanly when a program imports it before the other.
+    code = (
+        f"import {first}\n"
+        "import framework.testing as kit, framework.adapters.insightsentry.sim as sim\n"
+        "assert kit.SimulatedServer is sim.SimulatedServer\n"
+    )
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -27,12 +27,8 @@ import trio
 
 from framework import Bar, Engine, Interval, Param, Strategy
 from framework.adapters.insightsentry import InsightSentryFeed, LiveFeedConfig, Subscription
-from framework.testing import (
-    DEFAULT_API_KEY,
-    StrategyHarness,
-    assert_deterministic,
-    assert_no_lookahead,
-)
+from framework.adapters.insightsentry.sim import DEFAULT_API_KEY
+from framework.testing import StrategyHarness, assert_deterministic, assert_no_lookahead
 
 
 class BuyTheDip(Strategy):

@@ -17,8 +17,8 @@ from framework.adapters.insightsentry import (
     RecordingFeed,
     Subscription,
 )
+from framework.adapters.insightsentry.sim import DEFAULT_API_KEY, SimConfig, open_simulated_server
 from framework.recording import read_recording
-from framework.testing import DEFAULT_API_KEY, SimConfig, open_simulated_server
 
 QUICK = LiveFeedConfig(
     connect_timeout=2.0,

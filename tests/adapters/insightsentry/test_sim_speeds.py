@@ -18,12 +18,12 @@ import trio
 from trio.testing import MockClock
 
 from framework import BarUpdate, Engine
+from framework.adapters.insightsentry import InsightSentryFeed, RecordingFeed, Subscription
 from framework.adapters.insightsentry._session import paper_trade
+from framework.adapters.insightsentry.sim import DEFAULT_API_KEY, SimConfig, open_simulated_server
 from framework.cli import main
 from framework.feeds import EventBatch
-from framework.adapters.insightsentry import InsightSentryFeed, RecordingFeed, Subscription
 from framework.recording import Durability
-from framework.testing import DEFAULT_API_KEY, SimConfig, open_simulated_server
 
 MINUTE_NS = 60 * 1_000_000_000
 SERIES = "NASDAQ:AAPL@1m"

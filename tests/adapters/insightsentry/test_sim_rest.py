@@ -8,7 +8,7 @@ import orjson
 import pytest
 import trio
 
-from framework.testing import (
+from framework.adapters.insightsentry.sim import (
     DEFAULT_API_KEY,
     RestFault,
     RestFaultSpec,

@@ -1,11 +1,10 @@
 """The simulated server's REST side: ``GET /v3/symbols/{code}/series`` and ``/history``.
 
-An HTTP/1.1 listener (h11, keep-alive) that :class:`~framework.testing.SimulatedServer` runs
-beside its WebSocket endpoint, at :attr:`SimulatedServer.rest_url
-<framework.testing.SimulatedServer.rest_url>`. It answers from the same
+An HTTP/1.1 listener (h11, keep-alive) that :class:`~._server.SimulatedServer` runs beside its
+WebSocket endpoint, at ``SimulatedServer.rest_url``. It answers from the same
 :class:`~framework.testing.SyntheticMarket`, so a REST answer holds exactly the bars the
 WebSocket sends (the newest still in progress), and checks the same keys, sent as
-``Authorization: Bearer <key>``.
+``Authorization: Bearer <key>``. It sees the server only as a :class:`RestHost`.
 
 - ``/series``: ``bar_type`` (default ``day``, as the vendor), ``bar_interval`` (default 1),
   ``dp`` (default 3000, 1 to 30000, clamped to ``SimConfig.rest_max_dp``) and the series flags
@@ -14,40 +13,31 @@ WebSocket sends (the newest still in progress), and checks the same keys, sent a
   ``YYYY-MM-DD``); the bars of that month (day) that the market still has.
 
 Errors are JSON ``{"error": code, "message": text}``: 401 for a missing or unknown key, 404 for
-an unknown path or symbol, 400 for bad parameters. Misbehaviour is a :class:`RestFaultSpec`,
-armed in ``SimConfig.rest_faults`` (for the first requests) or at runtime with
-:meth:`SimulatedServer.inject_rest <framework.testing.SimulatedServer.inject_rest>`; each fires
-on the next ``count`` matching requests. Every request is logged in
-:attr:`SimulatedServer.rest_requests <framework.testing.SimulatedServer.rest_requests>`.
+an unknown path or symbol, 400 for bad parameters. Misbehaviour is a
+:class:`~._config.RestFaultSpec`, armed in ``SimConfig.rest_faults`` (for the first requests)
+or at runtime with ``SimulatedServer.inject_rest``; each fires on the next ``count`` matching
+requests. Every request is logged in ``SimulatedServer.rest_requests``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import logging
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Final, Literal
+from collections.abc import Iterable, Set
+from typing import Any, Final, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import attrs
 import h11
 import orjson
 import trio
 
-from .._errors import ConfigError
-from .._intervals import Interval
-from .._time import NANOS_PER_MILLI, NANOS_PER_SECOND
-
-if TYPE_CHECKING:
-    from ._sim_server import SimulatedServer
+from ...._intervals import Interval
+from ...._time import NANOS_PER_MILLI, NANOS_PER_SECOND
+from ....testing._market import SyntheticMarket
+from ._config import DEFAULT_DP, MAX_DP, RestFault, RestFaultSpec, RestRequest, SimConfig
 
 logger = logging.getLogger(__name__)
-
-#: The vendor's default and largest ``dp``.
-DEFAULT_DP: Final = 3000
-MAX_DP: Final = 30_000
 
 #: Bytes read from a socket at a time; requests are small (no bodies are expected).
 _RECEIVE: Final = 65_536
@@ -58,54 +48,24 @@ _HISTORY_UNITS: Final = frozenset({"second", "minute", "hour"})
 _YEAR_NANOS: Final = 365 * 86_400 * NANOS_PER_SECOND
 
 
-class RestFault(enum.Enum):
-    """Misbehaviours of the REST side."""
+class RestHost(Protocol):
+    """What the REST side needs from the server it runs beside (a ``SimulatedServer``)."""
 
-    #: Answer with HTTP ``status`` (and ``Retry-After: retry_after`` when set).
-    STATUS = "status"
-    #: Answer normally, after ``delay`` real seconds.
-    SLOW = "slow"
-    #: Close the TCP connection without answering (the client sees a transport error).
-    DROP = "drop"
-    #: Answer 200 with a body that is not a series (``{"message": ...}``).
-    GARBAGE = "garbage"
+    @property
+    def config(self) -> SimConfig: ...
 
+    @property
+    def market(self) -> SyntheticMarket: ...
 
-@attrs.frozen(slots=True, kw_only=True)
-class RestFaultSpec:
-    """One REST fault: fires on the next ``count`` requests (None: every request until
-    :meth:`~framework.testing.SimulatedServer.clear_rest_faults`) to ``endpoint`` (``series``,
-    ``history``; None: both). ``retry_after`` is sent as given: seconds or an HTTP date."""
+    @property
+    def api_keys(self) -> Set[str] | None: ...
 
-    fault: RestFault = RestFault.STATUS
-    status: int = 500
-    retry_after: float | str | None = None
-    delay: float = 1.0
-    count: int | None = 1
-    endpoint: Literal["series", "history"] | None = None
+    @property
+    def rest_requests(self) -> list[RestRequest]: ...
 
-    def __attrs_post_init__(self) -> None:
-        if not 400 <= self.status <= 599:
-            raise ConfigError(f"REST fault status must be 400..599, got {self.status!r}")
-        if self.count is not None and self.count < 1:
-            raise ConfigError(f"count must be >= 1 or None, got {self.count!r}")
-        if self.delay < 0:
-            raise ConfigError(f"delay must be >= 0, got {self.delay!r}")
+    def sim_time_ns(self) -> int: ...
 
-
-@attrs.frozen(slots=True, kw_only=True)
-class RestRequest:
-    """One REST request as the server saw it (the key itself is never kept).
-
-    ``status`` is what was answered (None: dropped by a fault); ``fault`` the fault that fired.
-    """
-
-    path: str
-    params: dict[str, str]
-    authorized: bool
-    status: int | None
-    fault: RestFault | None
-    at: float
+    def wake_waiters(self) -> None: ...
 
 
 class _Armed:
@@ -151,12 +111,14 @@ class _Reply(Exception):
 
 
 async def serve_rest(
-    server: SimulatedServer,
+    server: RestHost,
+    faults: RestFaults,
     *,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Listen on ``config.host:config.rest_port`` and serve until cancelled; reports the base
-    URL (``http://host:port``) to ``task_status.started``."""
+    URL (``http://host:port``) to ``task_status.started``. Each request takes the next of
+    ``faults`` that matches it, if any."""
     config = server.config
     listeners = await trio.open_tcp_listeners(config.rest_port, host=config.host)
     host, port = listeners[0].socket.getsockname()[:2]
@@ -164,7 +126,7 @@ async def serve_rest(
 
     async def handle(stream: trio.SocketStream) -> None:
         try:
-            await _serve_connection(server, stream)
+            await _serve_connection(server, faults, stream)
         except (trio.BrokenResourceError, trio.ClosedResourceError, h11.ProtocolError):
             pass
         finally:
@@ -175,7 +137,9 @@ async def serve_rest(
         task_status.started(f"http://{host_text}:{port}")
 
 
-async def _serve_connection(server: SimulatedServer, stream: trio.SocketStream) -> None:
+async def _serve_connection(
+    server: RestHost, faults: RestFaults, stream: trio.SocketStream
+) -> None:
     conn = h11.Connection(h11.SERVER)
     idle = server.config.handshake_timeout
     while True:
@@ -184,7 +148,7 @@ async def _serve_connection(server: SimulatedServer, stream: trio.SocketStream) 
             request = await _read_request(conn, stream)
         if request is None:
             return
-        keep_open = await _answer(server, conn, stream, request)
+        keep_open = await _answer(server, faults, conn, stream, request)
         if not keep_open or conn.our_state is h11.MUST_CLOSE:
             return
         try:
@@ -229,7 +193,11 @@ async def _send(
 
 
 async def _answer(
-    server: SimulatedServer, conn: h11.Connection, stream: trio.SocketStream, request: h11.Request
+    server: RestHost,
+    faults: RestFaults,
+    conn: h11.Connection,
+    stream: trio.SocketStream,
+    request: h11.Request,
 ) -> bool:
     """Answer one request; False when the connection must close."""
     target = urlsplit(request.target.decode("latin-1"))
@@ -252,9 +220,9 @@ async def _answer(
                 at=trio.current_time(),
             )
         )
-        server._changed()
+        server.wake_waiters()
 
-    fault = server._rest_faults.take(endpoint)
+    fault = faults.take(endpoint)
     if fault is not None:
         if fault.fault is RestFault.DROP:
             log(None, fault.fault)
@@ -305,9 +273,7 @@ def _error_body(error: str, message: str) -> bytes:
     return orjson.dumps({"error": error, "message": message})
 
 
-def _series_answer(
-    server: SimulatedServer, match: re.Match[str] | None, params: dict[str, str]
-) -> bytes:
+def _series_answer(server: RestHost, match: re.Match[str] | None, params: dict[str, str]) -> bytes:
     if match is None:
         raise _Reply(404, "not_found", "no such endpoint")
     code = unquote(match.group(1))

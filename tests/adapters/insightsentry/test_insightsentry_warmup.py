@@ -13,7 +13,6 @@ from framework import (
     Strategy,
     backtest,
 )
-from framework.adapters.insightsentry._session import paper_trade
 from framework.adapters.insightsentry import (
     BackoffPolicy,
     HistoryAuthError,
@@ -24,9 +23,15 @@ from framework.adapters.insightsentry import (
     WarmupCompleted,
     WarmupStarted,
 )
+from framework.adapters.insightsentry._session import paper_trade
+from framework.adapters.insightsentry.sim import (
+    DEFAULT_API_KEY,
+    RestFault,
+    SimConfig,
+    open_simulated_server,
+)
 from framework.indicators import SMA
 from framework.recording import read_recording
-from framework.testing import DEFAULT_API_KEY, RestFault, SimConfig, open_simulated_server
 from strategies.sma_cross import SmaCross
 
 MINUTE = 60_000_000_000

@@ -9,7 +9,6 @@ import pytest
 import trio
 
 from framework import Bar, BarGap, BarUpdate, Engine, Event, Strategy, backtest
-from framework.adapters.insightsentry._session import paper_trade
 from framework.adapters.insightsentry import (
     BackoffPolicy,
     FrameProcessor,
@@ -21,8 +20,8 @@ from framework.adapters.insightsentry import (
     SubscriptionSet,
     open_history_client,
 )
-from framework.recording import read_recording
-from framework.testing import (
+from framework.adapters.insightsentry._session import paper_trade
+from framework.adapters.insightsentry.sim import (
     DEFAULT_API_KEY,
     Fault,
     FaultSpec,
@@ -30,6 +29,7 @@ from framework.testing import (
     SimConfig,
     open_simulated_server,
 )
+from framework.recording import read_recording
 from strategies.sma_cross import SmaCross
 
 MINUTE = 60_000_000_000

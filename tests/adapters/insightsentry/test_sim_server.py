@@ -23,16 +23,16 @@ from trio_websocket import (
 )
 
 from framework import Interval
-from framework.testing import (
+from framework.adapters.insightsentry.sim import (
     DEFAULT_API_KEY,
     Fault,
     FaultSpec,
     Hostile,
     SimConfig,
     SimulatedServer,
-    SyntheticMarket,
     open_simulated_server,
 )
+from framework.testing import SyntheticMarket
 
 #: Six simulated minutes per real second and a trade every 12 simulated seconds. A short close
 #: grace because inject() waits for the close handshake, which a test blocked in inject() cannot

@@ -20,7 +20,12 @@ from framework.adapters.insightsentry import (
     open_history_client,
 )
 from framework.adapters.insightsentry._rest import parse_retry_after
-from framework.testing import DEFAULT_API_KEY, RestFault, SimConfig, open_simulated_server
+from framework.adapters.insightsentry.sim import (
+    DEFAULT_API_KEY,
+    RestFault,
+    SimConfig,
+    open_simulated_server,
+)
 
 QUICK = BackoffPolicy(initial=0.05, cap=0.1)
 AAPL_1M = SeriesRequest(code="NASDAQ:AAPL", interval=Interval("minute"), bars=20)

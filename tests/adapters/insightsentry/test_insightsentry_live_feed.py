@@ -19,15 +19,14 @@ from framework import (
     Strategy,
     backtest,
 )
-from framework.adapters.insightsentry._session import open_live_feed, paper_trade
 from framework.adapters.insightsentry import (
     BackoffPolicy,
     InsightSentryFeed,
     LiveFeedConfig,
     Subscription,
 )
-from framework.recording import read_recording
-from framework.testing import (
+from framework.adapters.insightsentry._session import open_live_feed, paper_trade
+from framework.adapters.insightsentry.sim import (
     DEFAULT_API_KEY,
     Fault,
     FaultSpec,
@@ -35,6 +34,7 @@ from framework.testing import (
     SimConfig,
     open_simulated_server,
 )
+from framework.recording import read_recording
 from strategies.sma_cross import SmaCross
 
 FAST = LiveFeedConfig(
