@@ -107,8 +107,8 @@ async def bare_receive(url: str, frames: int) -> float:
 
 async def full_path(url: str, frames: int, journal: Path | None) -> tuple[float, int, list[int]]:
     from framework import BarUpdate, Engine, Strategy
-    from framework.adapters.insightsentry._session import open_live_feed
     from framework.adapters.insightsentry import LiveFeedConfig, Subscription
+    from framework.adapters.insightsentry._session import open_live_feed
 
     done = trio.Event()
     latencies: list[int] = []
