@@ -46,6 +46,7 @@ from ._events import FeedResumed as FeedResumed
 from ._events import FeedStale as FeedStale
 from ._events import OrderAccepted as OrderAccepted
 from ._events import OrderCancelled as OrderCancelled
+from ._events import OrderEvent as OrderEvent
 from ._events import OrderExpired as OrderExpired
 from ._events import OrderFilled as OrderFilled
 from ._events import OrderModified as OrderModified
@@ -141,6 +142,7 @@ __all__ = [
     "LiveClock",
     "OrderAccepted",
     "OrderCancelled",
+    "OrderEvent",
     "OrderExpired",
     "OrderFilled",
     "OrderModified",

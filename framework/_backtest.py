@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +157,7 @@ def _arrow_feed(source: Any, **options: Any) -> Feed:
 
 
 async def backtest_async(
-    strategy: Strategy,
+    strategy: Strategy | Sequence[Strategy],
     data: Any,
     *,
     cash: float = 100_000.0,
@@ -168,7 +168,8 @@ async def backtest_async(
     equity_resolution: str | None = None,
     **feed_options: Any,
 ) -> RunResult:
-    """Run ``strategy`` over ``data`` in simulated time; return the result.
+    """Run ``strategy`` (or several, sharing one account) over ``data`` in simulated time;
+    return the result (each strategy's own in :attr:`RunResult.strategies`).
 
     ``data`` is what :func:`feeds_for` reads (paths to bar files, Parquet and Feather files or
     directories, recordings; pandas or polars DataFrames, pyarrow Tables; ``{symbol: data}``),
@@ -202,7 +203,8 @@ async def backtest_async(
         config = attrs.evolve(config, risk=risk)
     portfolio = Portfolio(cash, equity_resolution=resolution_nanos(equity_resolution))
     broker = SimulatedBroker(portfolio, config)
-    engine = Engine(feeds=feeds, strategies=[strategy], broker=broker)
+    strategies = list(strategy) if isinstance(strategy, Sequence) else [strategy]
+    engine = Engine(feeds=feeds, strategies=strategies, broker=broker)
     await engine.run()
     issues = {}
     for feed in feeds:
@@ -215,7 +217,7 @@ async def backtest_async(
 
 
 def backtest(
-    strategy: Strategy,
+    strategy: Strategy | Sequence[Strategy],
     data: Any,
     *,
     cash: float = 100_000.0,

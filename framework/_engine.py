@@ -54,6 +54,7 @@ from ._strategy import Strategy
 from .execution import SimulatedBroker
 from .feeds._feed import EventBatch, Feed
 from .portfolio import Portfolio
+from .portfolio._strategy_books import StrategyBooks
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,9 @@ class Engine:
         self.bus.subscribe(WarmupStarted, self._on_warmup)
         self.bus.subscribe(WarmupCompleted, self._on_warmup)
         self.strategies: list[Strategy] = []
+        #: With two or more strategies, each one's own book (fills, trades, equity), built
+        #: when they start; None otherwise (one strategy's book is the account).
+        self.books: StrategyBooks | None = None
         self._observers: list[Callable[[Event], None]] = []
         self._cancel_scope: trio.CancelScope | None = None
         self._feed_scopes: list[trio.CancelScope] = []
@@ -230,7 +234,7 @@ class Engine:
                         receiving.enter_context(receive)
                     await self._dispatch(receivers)
             except Exception as exc:
-                note_hook_failure(exc, self.strategies, self._failed_event, self.event_clock._now)
+                note_hook_failure(exc, self.strategies, self._failed_event, self.event_clock.now())
                 raise
             finally:
                 self._dispatch_closed = True
@@ -241,7 +245,7 @@ class Engine:
             for strategy in self.strategies:
                 strategy.on_stop()
         except Exception as exc:
-            note_hook_failure(exc, self.strategies, None, self.event_clock._now)
+            note_hook_failure(exc, self.strategies, None, self.event_clock.now())
             raise
         return self.statistics()
 
@@ -295,6 +299,24 @@ class Engine:
             stopped_early=self._stop_requested,
         )
 
+    # -- driving by hand ---------------------------------------------------------------------
+
+    def start(self, at: int | None = None) -> None:
+        """Start the strategies without running the feeds (``on_start``, with event time
+        moved to ``at`` in replay), for a caller that delivers events itself with
+        :meth:`deliver`, as :class:`~framework.testing.StrategyHarness` does."""
+        if self._started:
+            raise EngineError("the strategies have started already")
+        self._ran = True
+        self._start_strategies(at)
+
+    def deliver(self, events: Sequence[Event]) -> None:
+        """Deliver ``events`` in order as the dispatcher does (event time, due timers, the
+        bus), after :meth:`start`; a strategy's exception propagates as itself."""
+        if not self._started:
+            raise EngineError("call start() before deliver()")
+        self._dispatch_batch(events)
+
     # -- dispatch --------------------------------------------------------------------------
 
     def _start_strategies(self, first_ts: int | None = None) -> None:
@@ -303,6 +325,9 @@ class Engine:
         self._started = True
         if first_ts is not None and isinstance(self.clock, SimulatedClock):
             self.clock.advance_to(first_ts)
+        if len(self.strategies) > 1:
+            self.books = StrategyBooks(self.portfolio, (s.strategy_id for s in self.strategies))
+            self.books.attach(self.bus)
         for strategy in self.strategies:
             strategy._listen_to_orders()
             strategy.on_start()
@@ -321,6 +346,7 @@ class Engine:
         routes = self.bus.routes
         compile_route = self.bus.compile_route
         clock = self.event_clock
+        now = clock.now()  # only this loop and the timers it fires move event time
         timers = None if self.is_live else self.timers
         bars = quotes = 0
         event = None
@@ -329,10 +355,10 @@ class Engine:
                 cls = event.__class__
                 if cls in _MARKET_DATA:
                     ts = event.ts_event
-                    if ts > clock._now:
+                    if ts > now:
                         if timers is not None and timers.due_hint <= ts:
                             self._counts["timers"] += timers.fire_due(ts, clock)
-                        clock._now = ts
+                        clock.time_ns = now = ts
                     if cls is Bar:
                         bars += 1
                     elif cls is Quote:

@@ -152,14 +152,28 @@ class Quote(Event):
         if self.ts_last is not None:
             _check_time("ts_last", self.ts_last)
 
+    @property
+    def mark_price(self) -> float | None:
+        """The price positions are valued at: the last trade, else the bid/ask midpoint,
+        else None (the quote does not move the mark)."""
+        if self.last_price is not None:
+            return self.last_price
+        if self.bid is not None and self.ask is not None:
+            return (self.bid + self.ask) / 2
+        return None
+
 
 @attrs.frozen(slots=True, kw_only=True)
 class TimerFired(Event):
-    """A timer set by a strategy came due; ``ts_event`` is the time it was due."""
+    """A timer set by a strategy came due; ``ts_event`` is the time it was due.
+
+    Published on the bus like market data; ``strategy_id`` names the strategy that set it,
+    which alone receives it in ``on_timer`` (observers see every timer)."""
 
     name: str
     ts_event: int
     ts_recv: int
+    strategy_id: str = ""
 
 
 # -- feed health -----------------------------------------------------------------------------
@@ -274,18 +288,33 @@ class OrderSide(enum.Enum):
         self.sign = 1 if value == "buy" else -1
 
 
+class OrderEvent(Event):
+    """Base class of the events of one order: accepted, rejected, cancelled, expired,
+    modified, modification refused, filled.
+
+    The broker publishes them on the bus; ``strategy_id`` names the strategy that placed the
+    order, which alone receives them in ``on_order``/``on_fill``, while observers, results
+    and journals may subscribe to every one (``bus.subscribe(OrderEvent, handler)``)."""
+
+    __slots__ = ()
+    order_id: int
+    symbol: str
+    strategy_id: str
+
+
 @attrs.frozen(slots=True, kw_only=True)
-class OrderAccepted(Event):
+class OrderAccepted(OrderEvent):
     """The broker accepted an order; it is now working."""
 
     order_id: int
     symbol: str
     ts_event: int
     ts_recv: int
+    strategy_id: str = ""
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class OrderRejected(Event):
+class OrderRejected(OrderEvent):
     """The broker refused an order before it could work.
 
     ``reason`` is a stable label for counting and branching (``max_position``, ``no_price``,
@@ -298,10 +327,11 @@ class OrderRejected(Event):
     detail: str = ""
     ts_event: int
     ts_recv: int
+    strategy_id: str = ""
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class OrderCancelled(Event):
+class OrderCancelled(OrderEvent):
     """A working order was cancelled; ``reason`` is a stable label.
 
     ``requested`` (by the strategy), ``oco`` (a linked order filled or was cancelled),
@@ -314,10 +344,11 @@ class OrderCancelled(Event):
     reason: str
     ts_event: int
     ts_recv: int
+    strategy_id: str = ""
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class OrderExpired(Event):
+class OrderExpired(OrderEvent):
     """A ``day`` order reached the end of its session unfilled (or partly filled);
     ``ts_event`` is the session boundary."""
 
@@ -325,10 +356,11 @@ class OrderExpired(Event):
     symbol: str
     ts_event: int
     ts_recv: int
+    strategy_id: str = ""
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class OrderModified(Event):
+class OrderModified(OrderEvent):
     """A working order now has the quantity and prices given (None: the order has none)."""
 
     order_id: int
@@ -338,10 +370,11 @@ class OrderModified(Event):
     stop_price: float | None
     ts_event: int
     ts_recv: int
+    strategy_id: str = ""
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class OrderModifyRejected(Event):
+class OrderModifyRejected(OrderEvent):
     """A modification was refused; the order keeps working unchanged (unless it has ended).
 
     ``reason`` is a stable label (``not_open``, ``qty_below_filled``, or a risk check's).
@@ -353,6 +386,7 @@ class OrderModifyRejected(Event):
     detail: str = ""
     ts_event: int
     ts_recv: int
+    strategy_id: str = ""
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -374,7 +408,7 @@ class TradingResumed(Event):
 
 
 @attrs.frozen(slots=True, kw_only=True, weakref_slot=False)
-class OrderFilled(Event):
+class OrderFilled(OrderEvent):
     """An order was filled, wholly or in part; ``ts_event`` is the time of the price used."""
 
     order_id: int
@@ -387,6 +421,7 @@ class OrderFilled(Event):
     ts_recv: int
     #: True when the fill price came from an assumption about the path inside one bar.
     is_intrabar_guess: bool = False
+    strategy_id: str = ""
 
 
 #: Build a :class:`Bar` from its fields, positionally, without running its checks, at about a

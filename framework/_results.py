@@ -14,6 +14,7 @@ the JSON, CSV and Arrow writers read the columns without building the objects.
 
 from __future__ import annotations
 
+import collections
 import csv
 import enum
 import functools
@@ -23,7 +24,7 @@ import math
 import operator
 import os
 import reprlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -35,13 +36,13 @@ from ._statistic_display import format_statistic as _stat
 from ._statistic_display import statistic_label
 from ._time import NANOS_PER_SECOND, iso_from_nanos
 from .execution import Order, OrderStatus
-from .portfolio import Records, Trade, compute_statistics
+from .portfolio import Portfolio, Records, Trade, compute_statistics
 
 if TYPE_CHECKING:
     import pandas  # type: ignore[import-untyped, unused-ignore]  # no stubs in our extras
     import polars
 
-    from ._engine import Engine
+    from ._engine import Engine, EngineStatistics
     from ._result_tables import ResultTables
 
 _NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
@@ -108,15 +109,55 @@ class RunResult:
     #: oldest first.
     orders: Sequence[Order] = ()
 
+    #: Each strategy's own result when the run had several (see :attr:`strategies`).
+    per_strategy: Mapping[str, RunResult] = attrs.field(factory=dict, eq=False)
+
+    @property
+    def strategies(self) -> Mapping[str, RunResult]:
+        """Strategy id -> that strategy's result: its fills, trades, orders, equity curve and
+        statistics, from its own book (:mod:`framework.portfolio._strategy_books`: it starts
+        with the account's cash and moves by its own P&L). For a run of one strategy, the
+        one entry is this result itself. The run's own fields describe the whole account;
+        its ``strategy`` and ``params`` are the first strategy's."""
+        return self.per_strategy or {self.strategy: self}
+
     @classmethod
     def from_engine(cls, engine: Engine, *, data_issues: dict[str, Any] | None = None) -> RunResult:
-        portfolio = engine.portfolio
-        times, values = portfolio.equity_curve
         counts = engine.statistics()
-        strategy = engine.strategies[0] if engine.strategies else None
+        orders = engine.broker.order_records()
+        first = engine.strategies[0] if engine.strategies else None
+        per_strategy: dict[str, RunResult] = {}
+        if engine.books is not None:
+            for strategy in engine.strategies:
+                sid = strategy.strategy_id
+                own = [order for order in orders if order.strategy_id == sid]
+                per_strategy[sid] = cls._of_book(
+                    engine.books.books[sid], own, counts, sid, strategy.params, data_issues
+                )
+        return cls._of_book(
+            engine.portfolio,
+            orders,
+            counts,
+            first.strategy_id if first else "",
+            first.params if first else {},
+            data_issues,
+            per_strategy,
+        )
+
+    @classmethod
+    def _of_book(
+        cls,
+        portfolio: Portfolio,
+        orders: Sequence[Order],
+        counts: EngineStatistics,
+        strategy: str,
+        params: dict[str, Any],
+        data_issues: dict[str, Any] | None,
+        per_strategy: dict[str, RunResult] | None = None,
+    ) -> RunResult:
+        times, values = portfolio.equity_curve
         fills = portfolio.fills.snapshot()
         trades = portfolio.closed_trades.snapshot()
-        orders = engine.broker.order_records()
         stats = compute_statistics(
             start_cash=portfolio.start_cash,
             equity_ts=times,
@@ -128,12 +169,16 @@ class RunResult:
             drawdown=portfolio.drawdown(),
         )
         stats["orders"] = len(orders)
-        statuses = orders.counts("status")
+        statuses = (
+            orders.counts("status")
+            if isinstance(orders, Records)
+            else collections.Counter(order.status for order in orders)
+        )
         for status in (OrderStatus.REJECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED):
             stats[f"orders_{status.value}"] = statuses.get(status, 0)
         return cls(
-            strategy=strategy.strategy_id if strategy else "",
-            params=strategy.params if strategy else {},
+            strategy=strategy,
+            params=params,
             start_cash=portfolio.start_cash,
             final_equity=portfolio.equity(),
             bars=counts.bars,
@@ -145,6 +190,7 @@ class RunResult:
             stats=stats,
             data_issues=data_issues or {},
             orders=orders,
+            per_strategy=per_strategy or {},
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,7 +213,7 @@ class RunResult:
             out.writelines(self._json_pieces())
 
     def _document(self, *, fills: Any, trades: Any, orders: Any) -> dict[str, Any]:
-        return {
+        document = {
             "strategy": self.strategy,
             "params": self.params,
             "start_cash": self.start_cash,
@@ -179,6 +225,20 @@ class RunResult:
             "data_issues": self.data_issues,
             "orders": orders,
         }
+        if self.per_strategy:
+            # Each strategy's figures; its fills, trades and orders are in the lists above
+            # (an order names its strategy; a fill and a trade belong to their order's).
+            document["strategies"] = {
+                sid: {
+                    "params": result.params,
+                    "final_equity": result.final_equity,
+                    "fills": len(result.fills),
+                    "trades": len(result.trades),
+                    "stats": result.stats,
+                }
+                for sid, result in self.per_strategy.items()
+            }
+        return document
 
     def _json_pieces(self) -> Iterator[bytes]:
         """:meth:`to_json` in pieces: the document with a placeholder string for each record
@@ -294,6 +354,13 @@ class RunResult:
             f"exposure time  {_stat('exposure_time', s.get('exposure_time'))}",
             f"commissions    {_stat('commissions', s.get('commissions', 0.0))}",
         ]
+        for sid, result in self.per_strategy.items():
+            own = result.stats
+            lines.append(
+                f"  {sid}: return {_stat('total_return', own['total_return'])}, "
+                f"{len(result.fills):,} fills, {len(result.trades):,} trades, "
+                f"max drawdown {_stat('max_drawdown', own['max_drawdown'])}"
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:

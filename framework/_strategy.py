@@ -360,9 +360,11 @@ class Strategy:
         self._bus, self._broker, self._clock, self._timers = bus, broker, clock, timers
 
     def _listen_to_orders(self) -> None:
-        """Just before ``on_start``: take this strategy's order events if it has a hook for
-        them (overridden, or wrapped on the instance by a test capture). Without an owner the
-        broker skips building events nobody would read."""
+        """Just before ``on_start``: subscribe to this strategy's timers and, if it has a hook
+        for them (overridden, or wrapped on the instance by a test capture), to the events of
+        its own orders and the kill switch's. Without a subscriber the broker skips building
+        events nobody would read."""
+        self._require(self._bus).subscribe(TimerFired, self._on_own_timer)
         for hook in ("on_order", "on_fill"):
             if getattr(getattr(self, hook), "__func__", None) is not getattr(Strategy, hook):
                 self._require(self._broker).register_owner(self.strategy_id, self._on_order_event)
@@ -396,7 +398,14 @@ class Strategy:
         raise ValueError(f"strategies cannot subscribe to {event_type.__name__}")
 
     def _fire_timer(self, name: str, due: int) -> None:
-        self.on_timer(TimerFired(name=name, ts_event=due, ts_recv=due))
+        """The timer queue's callback: the firing goes out on the bus, where observers see it
+        too, and comes back to :meth:`_on_own_timer`."""
+        event = TimerFired(name=name, ts_event=due, ts_recv=due, strategy_id=self.strategy_id)
+        self._require(self._bus).publish(event)
+
+    def _on_own_timer(self, event: TimerFired) -> None:
+        if event.strategy_id == self.strategy_id:
+            self.on_timer(event)
 
     def _on_order_event(self, event: Event) -> None:
         if isinstance(event, OrderFilled):
@@ -412,46 +421,11 @@ class Strategy:
         linked: bool = False,
         bracket: bool = False,
     ) -> list[Order]:
-        """Orders placed during warm-up: created and rejected through the broker's own
-        rejection path (reason ``warmup``), so ``on_order``, results and journals see them as
-        any refused order; only arguments a broker would refuse with ValueError raise."""
-        from .execution._orders import TimeInForce as Tif
-        from .execution._orders import check_price, check_quantity
-
-        broker = self._require(self._broker)
-        checked = [
-            (
-                _side(side),
-                check_quantity(qty),
-                check_price("limit", limit),
-                check_price("stop", stop),
-                Tif.parse(tif),
-            )
-            for side, qty, limit, stop, tif in legs
-        ]
-        oco_id = broker._new_oco_id() if linked else None
-        orders: list[Order] = []
-        for index, (side, qty, limit, stop, tif) in enumerate(checked):
-            child = bracket and index > 0
-            orders.append(
-                broker._make(
-                    self.strategy_id,
-                    symbol,
-                    side,
-                    qty,
-                    limit,
-                    stop,
-                    tif,
-                    parent_id=orders[0].order_id if child else None,
-                    oco_id=oco_id if (child or not bracket) else None,
-                )
-            )
-        if bracket:
-            orders[0].child_ids = tuple(o.order_id for o in orders[1:])
-        for order in orders:
-            broker._reject(order, WARMUP_REJECTION)
-        broker._flush()
-        return orders
+        """Orders placed during warm-up: created and rejected by the broker (reason
+        ``warmup``), so ``on_order``, results and journals see them as any refused order."""
+        return self._require(self._broker).refuse(
+            self.strategy_id, symbol, legs, WARMUP_REJECTION, linked=linked, bracket=bracket
+        )
 
     def _set_warming_up(self, warming_up: bool) -> None:
         """Called by the engine on WarmupStarted / WarmupCompleted."""

@@ -49,6 +49,7 @@ EXPECTED = {
     "LiveClock",
     "OrderAccepted",
     "OrderCancelled",
+    "OrderEvent",
     "OrderExpired",
     "OrderFilled",
     "OrderModified",

@@ -203,7 +203,7 @@ class PaperJournal:
         for fill in self._book.fills:
             portfolio.apply_fill(fill)
         portfolio.last_price.update(self._book.marks)
-        broker._restore([_copy(o) for o in self._book.orders], self._book.halted)
+        broker.restore([_copy(o) for o in self._book.orders], self._book.halted)
         self._restored = True
 
     def attach(self, broker: SimulatedBroker) -> None:
@@ -216,13 +216,13 @@ class PaperJournal:
             raise PaperJournalError(
                 f"{self.path} holds a paper book: call restore(broker) before attach(broker)"
             )
-        if broker._transaction_hook is not None:
+        if broker.has_transaction_hook:
             raise PaperJournalError("this broker already has a journal attached")
         if not self._started:
             self._append({"type": "start", "cash": broker.portfolio.start_cash})
             self._started = True
         self._broker = broker
-        broker._transaction_hook = self._on_transaction
+        broker.set_transaction_hook(self._on_transaction)
 
     def sync(self) -> None:
         """fsync what has been journalled (for ``GROUP`` durability when the session is idle)."""
@@ -231,7 +231,7 @@ class PaperJournal:
     def close(self) -> None:
         """Detach from the broker and close the file (fsynced unless ``PROCESS``). Idempotent."""
         if self._broker is not None:
-            self._broker._transaction_hook = None
+            self._broker.set_transaction_hook(None)
             self._broker = None
         self._writer.close()
 
@@ -253,7 +253,7 @@ class PaperJournal:
         fills = [e for e in events if isinstance(e, OrderFilled)]
         record: dict[str, Any] = {
             "type": "tx",
-            "ts": broker._now(),
+            "ts": broker.now(),
             "orders": [_order_to_json(o) for o in orders],
             "fills": [_fill_to_json(f) for f in fills],
         }
@@ -324,8 +324,11 @@ class _Replay:
             self.orders[order.order_id] = order
         for data in record["fills"]:
             fill = _fill_from_json(data)
-            if fill.order_id not in self.orders:
+            owner = self.orders.get(fill.order_id)
+            if owner is None:
                 raise ValueError(f"a fill of unknown order {fill.order_id}")
+            # The journal keeps the strategy once, with the order.
+            fill = attrs.evolve(fill, strategy_id=owner.strategy_id)
             portfolio.apply_fill(fill)
             self.fills.append(fill)
         for symbol, (qty, avg, realized) in record.get("positions", {}).items():

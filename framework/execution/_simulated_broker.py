@@ -12,7 +12,9 @@ Per market event of a symbol with working orders, in this order:
    (:class:`~framework.OrderAccepted`), cancels and modifications in flight, ``day`` expiry;
 2. matching by the fill rules of :mod:`._fill_models` (exact rules: docs/execution.md);
 3. the resulting events are journalled (when a :class:`PaperJournal` is attached) and then
-   delivered: each to every listener, then to the order's strategy.
+   published on the bus, in the order they happened: subscribers get them in subscription
+   order (listeners added before the run, then the strategies, each only its own orders'
+   events, then the engine's observers).
 
 A symbol without working orders costs one dict lookup and a portfolio mark per bar.
 Scheduled changes are evaluated per symbol, at that symbol's next market event, and carry the
@@ -34,7 +36,7 @@ from math import inf
 
 import attrs
 
-from .._bus import EventBus
+from .._bus import EventBus, Route
 from .._clock import Clock
 from .._drafts import unchecked_constructor
 from .._events import (
@@ -42,6 +44,7 @@ from .._events import (
     Event,
     OrderAccepted,
     OrderCancelled,
+    OrderEvent,
     OrderExpired,
     OrderFilled,
     OrderModified,
@@ -74,6 +77,8 @@ from ._risk import OrderIntent, Rejection, RiskLimits, SessionLoss, check_entry
 from ._sessions import DailySessions
 
 OrderEventHandler = Callable[[Event], None]
+#: What the broker publishes: the events of orders, and the kill switch's halt and resume.
+BROKER_EVENTS: tuple[type[Event], ...] = (OrderEvent, TradingHalted, TradingResumed)
 #: Called once per broker transaction with the orders it changed and the events it produced,
 #: before any of those events is delivered (see :class:`PaperJournal`).
 TransactionHook = Callable[[Sequence[Order], Sequence[Event]], None]
@@ -153,10 +158,11 @@ class BrokerStatistics:
 class SimulatedBroker:
     """Matches orders against the market events the engine passes through it.
 
-    Order events go to every listener added with :meth:`add_listener` (results, journals) and
-    then to the owning strategy's handler. Commands never raise for market conditions: a
-    refused order is an :class:`~framework.OrderRejected` event. They raise ``ValueError``
-    only for programming errors (quantity <= 0, a limit price on a market order, ...).
+    Order events are published on the engine's bus (:data:`BROKER_EVENTS`); a journal hooked
+    in with :meth:`set_transaction_hook` sees each transaction first. Commands never raise
+    for market conditions: a refused order is an :class:`~framework.OrderRejected` event.
+    They raise ``ValueError`` only for programming errors (quantity <= 0, a limit price on a
+    market order, ...).
     """
 
     def __init__(self, portfolio: Portfolio, config: BrokerConfig | None = None) -> None:
@@ -184,9 +190,13 @@ class SimulatedBroker:
         self._working: dict[str, list[Order]] = {}
         self._held: dict[int, list[Order]] = {}
         self._oco: dict[int, list[Order]] = {}
-        self._owners: dict[str, OrderEventHandler] = {}
+        #: Where events go: the engine's bus once attached; until then a bus of its own, so
+        #: a broker driven directly still tells its listeners.
+        self._bus = EventBus()
         self._listeners: list[OrderEventHandler] = []
-        self._outbox: list[tuple[Order | None, Event]] = []
+        #: Each owner's subscriptions (:meth:`register_owner`), to replace them.
+        self._owners: dict[str, list[tuple[type[Event], OrderEventHandler]]] = {}
+        self._outbox: list[Event] = []
         self._touched: dict[int, Order] = {}
         self._transaction_hook: TransactionHook | None = None
         self._halted: str | None = None
@@ -207,18 +217,58 @@ class SimulatedBroker:
     # -- wiring ----------------------------------------------------------------------------
 
     def attach(self, bus: EventBus, clock: Clock) -> None:
-        """Take market events from ``bus``. Call before strategies subscribe: fills come first."""
+        """Take market events from ``bus`` and publish order events on it. Call before
+        strategies subscribe: fills come first."""
         self._clock = clock
+        self._bus = bus
         bus.subscribe(Bar, self.on_bar)
         bus.subscribe(Quote, self.on_quote)
-
-    def register_owner(self, strategy_id: str, handler: OrderEventHandler) -> None:
-        """Route order events of ``strategy_id``'s orders to ``handler``."""
-        self._owners[strategy_id] = handler
+        for handler in self._listeners:
+            self._listen(handler)
 
     def add_listener(self, handler: OrderEventHandler) -> None:
-        """Also send every order event to ``handler`` (before the owning strategy gets it)."""
+        """Send every event the broker publishes (:data:`BROKER_EVENTS`) to ``handler``: a
+        subscription on the bus, ahead of every strategy when added before the run."""
         self._listeners.append(handler)
+        self._listen(handler)
+
+    def register_owner(self, strategy_id: str, handler: OrderEventHandler) -> None:
+        """Send ``handler`` the events of ``strategy_id``'s orders and the kill switch's halt
+        and resume, in place of any handler registered for it before: subscriptions on the
+        bus that pass over other strategies' orders."""
+
+        def own_events(event: Event) -> None:
+            if event.strategy_id == strategy_id:  # type: ignore[attr-defined]
+                handler(event)
+
+        bus = self._bus
+        for event_type, old in self._owners.pop(strategy_id, ()):
+            bus.unsubscribe(event_type, old)
+        subscriptions = [
+            (OrderEvent, own_events),
+            (TradingHalted, handler),
+            (TradingResumed, handler),
+        ]
+        for event_type, subscriber in subscriptions:
+            bus.subscribe(event_type, subscriber)
+        self._owners[strategy_id] = subscriptions
+
+    def _listen(self, handler: OrderEventHandler) -> None:
+        for event_type in BROKER_EVENTS:
+            self._bus.subscribe(event_type, handler)
+
+    def set_transaction_hook(self, hook: TransactionHook | None) -> None:
+        """Call ``hook(orders, events)`` once per transaction, with the orders it changed and
+        the events it produced, before any of those events is published (the paper journal's
+        write-ahead; :class:`PaperJournal`). ``None`` removes it; a broker has at most one."""
+        if hook is not None and self._transaction_hook is not None:
+            raise RuntimeError("this broker already has a transaction hook")
+        self._transaction_hook = hook
+        self._touched.clear()
+
+    @property
+    def has_transaction_hook(self) -> bool:
+        return self._transaction_hook is not None
 
     # -- commands --------------------------------------------------------------------------
 
@@ -390,7 +440,7 @@ class SimulatedBroker:
         """
         if not order.is_open:
             return False
-        now = self._now()
+        now = self.now()
         if self._latency and not self._is_held(order):
             order.pending.append(PendingChange(at=now + self._latency, cancel=True))
             self._touch(order)
@@ -436,7 +486,7 @@ class SimulatedBroker:
             raise ValueError(f"order {order.order_id} is a {order.type.value} order: no limit")
         if stop is not None and order.stop_price is None:
             raise ValueError(f"order {order.order_id} is a {order.type.value} order: no stop")
-        now = self._now()
+        now = self.now()
         change = PendingChange(at=now, qty=qty, limit_price=limit, stop_price=stop)
         rejection: Rejection | None = None
         if not order.is_open:
@@ -465,9 +515,9 @@ class SimulatedBroker:
         position (owned by ``KILL_SWITCH_OWNER``), and reject new orders until
         :meth:`reset_kill_switch`. Every strategy gets a :class:`~framework.TradingHalted`.
         """
-        now = self._now()
+        now = self.now()
         self._halted = reason
-        self._emit(None, TradingHalted(reason=reason, ts_event=now, ts_recv=now))
+        self._emit(TradingHalted(reason=reason, ts_event=now, ts_recv=now))
         for order in self.open_orders():
             if order.is_open:
                 self._end(order, OrderStatus.CANCELLED, "kill_switch", now, cascade=False)
@@ -484,10 +534,57 @@ class SimulatedBroker:
         """Accept orders again after :meth:`trip_kill_switch`."""
         if self._halted is None:
             return
-        now = self._now()
+        now = self.now()
         self._halted = None
-        self._emit(None, TradingResumed(ts_event=now, ts_recv=now))
+        self._emit(TradingResumed(ts_event=now, ts_recv=now))
         self._flush()
+
+    def refuse(
+        self,
+        strategy_id: str,
+        symbol: str,
+        legs: Sequence[
+            tuple[OrderSide | str, float, float | None, float | None, TimeInForce | str]
+        ],
+        rejection: Rejection,
+        *,
+        linked: bool = False,
+        bracket: bool = False,
+    ) -> list[Order]:
+        """Create the orders of ``legs`` (side, qty, limit, stop, tif each) and reject them
+        all with ``rejection`` (reason, detail) without any check of the market: what a gate
+        in front of the broker (the engine's warm-up) uses, so that ``on_order``, results and
+        journals see refused orders as any other. ``linked`` puts them in one OCO group;
+        ``bracket`` makes the first the entry and the rest its exits. Arguments a broker would
+        refuse with ``ValueError`` still raise it."""
+        checked = [
+            (parse_side(side), check_quantity(qty), check_price("limit", limit),
+             check_price("stop", stop), TimeInForce.parse(tif))
+            for side, qty, limit, stop, tif in legs
+        ]  # fmt: skip
+        oco_id = self._new_oco_id() if linked else None
+        orders: list[Order] = []
+        for index, (side, qty, limit, stop, tif) in enumerate(checked):
+            child = bracket and index > 0
+            orders.append(
+                self._make(
+                    strategy_id,
+                    symbol,
+                    side,
+                    qty,
+                    limit,
+                    stop,
+                    tif,
+                    parent_id=orders[0].order_id if child else None,
+                    oco_id=oco_id if (child or not bracket) else None,
+                )
+            )
+        if bracket:
+            orders[0].child_ids = tuple(o.order_id for o in orders[1:])
+        for order in orders:
+            self._reject(order, rejection)
+        self._flush()
+        return orders
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -580,9 +677,7 @@ class SimulatedBroker:
         working = self._working.get(quote.symbol)
         if working:
             self._match_quote(quote, working)
-        mark = quote.last_price
-        if mark is None and quote.bid is not None and quote.ask is not None:
-            mark = (quote.bid + quote.ask) / 2
+        mark = quote.mark_price
         if mark is not None:
             self.portfolio.mark(quote.symbol, mark, quote.ts_event)
 
@@ -756,11 +851,12 @@ class SimulatedBroker:
             ts,
             self._clock.now() if self._clock is not None else ts,
             guess,
+            order.strategy_id,
         )
         self.portfolio.apply_fill(fill)
         self._fills += 1
-        if self._is_heard(order):
-            self._emit(order, fill)
+        if self._is_heard(OrderFilled):
+            self._emit(fill)
         if order.oco_id is not None:
             self._after_group_fill(order, qty, ts)
         if order.child_ids:
@@ -812,19 +908,22 @@ class SimulatedBroker:
         order.pending.clear()
         self._touch(order)
         self._retire(order)
-        recv = self._now()
+        recv = self.now()
         if status is OrderStatus.EXPIRED:
             self._emit(
-                order,
                 OrderExpired(
-                    order_id=order.order_id, symbol=order.symbol, ts_event=ts, ts_recv=recv
+                    order_id=order.order_id,
+                    strategy_id=order.strategy_id,
+                    symbol=order.symbol,
+                    ts_event=ts,
+                    ts_recv=recv,
                 ),
             )
         else:
             self._emit(
-                order,
                 OrderCancelled(
                     order_id=order.order_id,
+                    strategy_id=order.strategy_id,
                     symbol=order.symbol,
                     reason=reason,
                     ts_event=ts,
@@ -869,29 +968,29 @@ class SimulatedBroker:
         if order.child_ids and order.filled_qty <= QTY_EPSILON:
             self._size_exits(order)
         self._emit(
-            order,
             OrderModified(
                 order_id=order.order_id,
+                strategy_id=order.strategy_id,
                 symbol=order.symbol,
                 qty=order.qty,
                 limit_price=order.limit_price,
                 stop_price=order.stop_price,
                 ts_event=ts,
-                ts_recv=self._now(),
+                ts_recv=self.now(),
             ),
         )
 
     def _modify_rejected(self, order: Order, rejection: Rejection, ts: int) -> None:
         reason, detail = rejection
         self._emit(
-            order,
             OrderModifyRejected(
                 order_id=order.order_id,
+                strategy_id=order.strategy_id,
                 symbol=order.symbol,
                 reason=reason,
                 detail=detail,
                 ts_event=ts,
-                ts_recv=self._now(),
+                ts_recv=self.now(),
             ),
         )
 
@@ -931,9 +1030,12 @@ class SimulatedBroker:
         order.status = OrderStatus.ACCEPTED
         self._touch(order)
         self._emit(
-            order,
             OrderAccepted(
-                order_id=order.order_id, symbol=order.symbol, ts_event=ts, ts_recv=self._now()
+                order_id=order.order_id,
+                strategy_id=order.strategy_id,
+                symbol=order.symbol,
+                ts_event=ts,
+                ts_recv=self.now(),
             ),
         )
         for child in self._held.get(order.order_id, ()):
@@ -957,7 +1059,7 @@ class SimulatedBroker:
     ) -> Order:
         if not isinstance(symbol, str) or not symbol:
             raise ValueError(f"symbol must be a non-empty string, got {symbol!r}")
-        now = self._now()
+        now = self.now()
         order = Order(
             order_id=self._next_id,
             strategy_id=strategy_id,
@@ -997,12 +1099,15 @@ class SimulatedBroker:
 
     def _activate_placed(self, order: Order) -> None:
         order.status = OrderStatus.ACCEPTED
-        if self._is_heard(order):
+        if self._is_heard(OrderAccepted):
             now = order.ts_submitted
             self._emit(
-                order,
                 OrderAccepted(
-                    order_id=order.order_id, symbol=order.symbol, ts_event=now, ts_recv=now
+                    order_id=order.order_id,
+                    strategy_id=order.strategy_id,
+                    symbol=order.symbol,
+                    ts_event=now,
+                    ts_recv=now,
                 ),
             )
 
@@ -1014,9 +1119,9 @@ class SimulatedBroker:
         self._ended.append(order)
         now = order.ts_submitted
         self._emit(
-            order,
             OrderRejected(
                 order_id=order.order_id,
+                strategy_id=order.strategy_id,
                 symbol=order.symbol,
                 reason=reason,
                 detail=detail,
@@ -1043,7 +1148,7 @@ class SimulatedBroker:
         buys, sells = self._open_quantities(symbol)
         loss = None
         if limits.daily_loss_limit is not None:
-            loss = self._session_loss.loss(self.portfolio, self._now())
+            loss = self._session_loss.loss(self.portfolio, self.now())
         return check_entry(
             limits,
             OrderIntent(
@@ -1114,21 +1219,21 @@ class SimulatedBroker:
         if self._transaction_hook is not None:
             self._touched[order.order_id] = order
 
-    def _is_heard(self, order: Order) -> bool:
-        """Whether an event of ``order`` would reach anyone: a listener, the transaction
-        journal or its owner. The two commonest events (accepted, filled) are built only then:
+    def _is_heard(self, event_type: type[Event]) -> bool:
+        """Whether an event of ``event_type`` would reach anyone: a subscriber on the bus or
+        the transaction hook. The two commonest events (accepted, filled) are built only then:
         a strategy without ``on_order``/``on_fill`` hooks trades faster."""
-        return (
-            bool(self._listeners)
-            or self._transaction_hook is not None
-            or order.strategy_id in self._owners
-        )
+        if self._transaction_hook is not None:
+            return True
+        routes = self._bus.routes
+        route: Route = routes.get(event_type) or self._bus.compile_route(event_type)
+        return bool(route[0]) or route[1] is not None
 
-    def _emit(self, order: Order | None, event: Event) -> None:
-        self._outbox.append((order, event))
+    def _emit(self, event: Event) -> None:
+        self._outbox.append(event)
 
     def _flush(self) -> None:
-        """Journal this transaction, then deliver its events: listeners first, then owners."""
+        """Journal this transaction, then publish its events in the order they happened."""
         if self._ended:
             self._file_finished()
         if not self._outbox and not self._touched:
@@ -1136,19 +1241,10 @@ class SimulatedBroker:
         events, self._outbox = self._outbox, []
         if self._transaction_hook is not None:
             touched, self._touched = self._touched, {}
-            self._transaction_hook(
-                sorted(touched.values(), key=lambda o: o.order_id), [e for _, e in events]
-            )
-        for order, event in events:
-            for listener in self._listeners:
-                listener(event)
-            if order is None:
-                for handler in list(self._owners.values()):
-                    handler(event)
-            else:
-                owner = self._owners.get(order.strategy_id)
-                if owner is not None:
-                    owner(event)
+            self._transaction_hook(sorted(touched.values(), key=lambda o: o.order_id), events)
+        publish = self._bus.publish
+        for event in events:
+            publish(event)
 
     def _file_finished(self) -> None:
         """Move the orders that ended in this transaction out of the live book, each with its
@@ -1196,15 +1292,17 @@ class SimulatedBroker:
             finished.pad(row - len(finished))
         finished.append(order)
 
-    def _now(self) -> int:
+    def now(self) -> int:
+        """The broker's time: event time, in a backtest and in a paper session alike."""
         if self._clock is None:
             raise RuntimeError("broker is not attached to an engine")
         return self._clock.now()
 
     # -- restore ---------------------------------------------------------------------------
 
-    def _restore(self, orders: Iterable[Order], halted: str | None) -> None:
-        """Load a journalled book into this fresh broker (see :class:`PaperJournal`)."""
+    def restore(self, orders: Iterable[Order], halted: str | None) -> None:
+        """Load a journalled book into this fresh broker: ``orders`` as they were (open ones
+        work again), trading ``halted`` with that reason or None (see :class:`PaperJournal`)."""
         by_id = {o.order_id: o for o in sorted(orders, key=lambda o: o.order_id)}
         self._orders = dict(by_id)
         self._halted = halted

@@ -55,6 +55,7 @@ class Portfolio:
     ) -> None:
         self.start_cash = float(cash)
         self.cash = float(cash)
+        self._curve_settings = (equity_resolution, max_equity_samples)
         self.positions: dict[str, Position] = {}
         self.last_price: dict[str, float] = {}
         self.commissions = 0.0
@@ -75,6 +76,13 @@ class Portfolio:
         # once, when its time's marks are over (the next time's first mark, a fill, a reader).
         # It equals what valuing after the last mark at that time gives.
         self._unvalued = False
+
+    def empty_like(self) -> Portfolio:
+        """A new portfolio with this one's starting cash and equity curve settings."""
+        resolution, max_samples = self._curve_settings
+        return Portfolio(
+            self.start_cash, equity_resolution=resolution, max_equity_samples=max_samples
+        )
 
     def position(self, symbol: str) -> Position:
         """The position in ``symbol`` (flat if never traded)."""

@@ -794,4 +794,5 @@ FILL_LAYOUT: RecordLayout[OrderFilled] = RecordLayout(
     ts_event=INT,
     ts_recv=INT,
     is_intrabar_guess=FLAG,
+    strategy_id=TEXT,
 )
