@@ -12,34 +12,22 @@ import time
 from .._backtest import backtest_async, feeds_for
 from .._errors import ConfigError
 from .._plugins import load_strategy_class
-from ..execution import COMMISSION_FORMS, SLIPPAGE_FORMS, parse_commission, parse_slippage
-from ._args import (
-    add_bar_file_arguments,
-    add_param_argument,
-    bar_file_options,
-    build_strategy,
-    positive_float,
-)
+from ._args import add_run_arguments, bar_file_options, build_strategy, cost_options, positive_float
 from ._catalog import add_catalog_arguments, catalog_feeds
 from ._progress import run_with_progress, sample_feeds, wants_progress
 from ._report import write_report_files
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("strategy", metavar="STRATEGY")
-    parser.add_argument(
-        "--data",
-        action="append",
-        metavar="PATH",
-        help="bar data: a .csv, .parquet, .feather/.arrow file or a directory of them (Hive "
+    add_run_arguments(
+        parser,
+        data_help="bar data: a .csv, .parquet, .feather/.arrow file or a directory of them (Hive "
         "symbol=X/ folders name the symbol), or a .twrec recording; repeat for several, "
         "merged in time order",
+        data_required=False,  # --data or --catalog: run() checks that exactly one is given
+        skip_help="count and report bad rows instead of stopping at the first",
+        before_cash=add_catalog_arguments,
     )
-    add_bar_file_arguments(
-        parser, skip_help="count and report bad rows instead of stopping at the first"
-    )
-    add_catalog_arguments(parser)  # --data or --catalog: run() checks that exactly one is given
-    parser.add_argument("--cash", type=positive_float, default=100_000.0, help="start cash")
     parser.add_argument(
         "--speed",
         type=positive_float,
@@ -47,7 +35,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="pace recordings (.twrec) at X times their recorded speed (1 = real time); "
         "default: as fast as possible",
     )
-    add_param_argument(parser)
     parser.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT")
     parser.add_argument(
         "--out",
@@ -59,14 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--report", metavar="OUT", help="write a self-contained HTML report to OUT (.html)"
     )
     parser.add_argument("--png", metavar="OUT", help="write the equity curve as PNG to OUT")
-    parser.add_argument(
-        "--commission",
-        metavar="SPEC",
-        help=f"commission model: {COMMISSION_FORMS} (default none)",
-    )
-    parser.add_argument(
-        "--slippage", metavar="SPEC", help=f"slippage model: {SLIPPAGE_FORMS} (default none)"
-    )
     parser.add_argument("--trades-csv", metavar="OUT", help="write the closed trades as CSV to OUT")
     parser.add_argument("--fills-csv", metavar="OUT", help="write the fills as CSV to OUT")
     parser.add_argument(
@@ -80,8 +59,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     strategy = build_strategy(load_strategy_class(args.strategy), args.param)
-    commission = parse_commission(args.commission) if args.commission else None
-    slippage = parse_slippage(args.slippage) if args.slippage else None
     if args.out:
         from .._result_parquet import check_parquet_dir  # pyarrow.parquet: only when asked
 
@@ -98,9 +75,8 @@ def run(args: argparse.Namespace) -> int:
             strategy,
             feeds,
             cash=args.cash,
-            commission=commission,
-            slippage=slippage,
             equity_resolution=args.equity_resolution,
+            **cost_options(args),
         ),
         sample_feeds(feeds),
         show=wants_progress(args.quiet),

@@ -19,34 +19,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..execution import COMMISSION_FORMS, SLIPPAGE_FORMS
-from ._args import (
-    add_bar_file_arguments,
-    add_param_argument,
-    bar_file_options,
-    parse_params,
-    positive_float,
-)
+from ._args import add_run_arguments, bar_file_options, cost_options, parse_params
 from ._progress import count_progress, wants_progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("strategy", metavar="STRATEGY")
-    parser.add_argument(
-        "--data",
-        action="append",
-        required=True,
-        metavar="PATH",
-        help="bar data: .csv, .parquet, .feather/.arrow file or a directory of them (Hive "
+    add_run_arguments(
+        parser,
+        data_help="bar data: .csv, .parquet, .feather/.arrow file or a directory of them (Hive "
         "symbol=X/ folders name the symbol); repeat for several, merged in time order",
+        data_required=True,
+        skip_help="count bad rows instead of stopping",
     )
-    add_bar_file_arguments(parser, skip_help="count bad rows instead of stopping")
-    parser.add_argument("--cash", type=positive_float, default=100_000.0, help="start cash")
-    parser.add_argument(
-        "--commission", metavar="SPEC", help=f"commission model: {COMMISSION_FORMS}"
-    )
-    parser.add_argument("--slippage", metavar="SPEC", help=f"slippage model: {SLIPPAGE_FORMS}")
-    add_param_argument(parser)
     parser.add_argument(
         "--grid",
         action="append",
@@ -74,7 +58,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .._errors import ConfigError
-    from ..execution import parse_commission, parse_slippage
     from ..sweeps import Grid, WindowSize, make_backend, sweep, walk_forward
 
     grid = Grid.parse(args.grid or ())
@@ -85,10 +68,7 @@ def run(args: argparse.Namespace) -> int:
         "backend": backend,
         "cash": args.cash,
         "feed_options": bar_file_options(args),
-        "backtest_options": {
-            "commission": parse_commission(args.commission) if args.commission else None,
-            "slippage": parse_slippage(args.slippage) if args.slippage else None,
-        },
+        "backtest_options": cost_options(args),
     }
     show = wants_progress(args.quiet)
     if (args.train is None) != (args.test is None):
