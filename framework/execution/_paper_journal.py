@@ -35,12 +35,12 @@ import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import attrs
 import orjson
 
+from .._closing import ClosesOnExit
 from .._errors import RecordingCorrupted, RecordingError
 from .._events import Event, OrderFilled, OrderSide, TradingHalted, TradingResumed
 from ..portfolio import Portfolio
@@ -130,7 +130,7 @@ def read_paper_journal(path: str | os.PathLike[str]) -> PaperBook:
     )
 
 
-class PaperJournal:
+class PaperJournal(ClosesOnExit):
     """Journals a broker's orders, fills and positions; restores them after a restart."""
 
     def __init__(self, writer: RecordingWriter, book: PaperBook) -> None:
@@ -234,17 +234,6 @@ class PaperJournal:
             self._broker.set_transaction_hook(None)
             self._broker = None
         self._writer.close()
-
-    def __enter__(self) -> PaperJournal:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _on_transaction(self, orders: Sequence[Order], events: Sequence[Event]) -> None:
         broker = self._broker

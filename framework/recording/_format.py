@@ -18,6 +18,7 @@ import enum
 import struct
 import zlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -118,6 +119,24 @@ class RecordingHeader:
     durability: Durability
     first_seq: int
     meta: Mapping[str, Any]
+
+
+class RecordingFile:
+    """What the writer and a verified recording both are: one ``.twrec`` file and its
+    header. Subclasses set ``_path`` and ``_header``."""
+
+    _path: Path
+    _header: RecordingHeader
+
+    @property
+    def path(self) -> Path:
+        """Where the recording is."""
+        return self._path
+
+    @property
+    def header(self) -> RecordingHeader:
+        """The decoded file header (a writer's ``durability`` is the one it appends at)."""
+        return self._header
 
 
 @attrs.frozen(slots=True, kw_only=True)

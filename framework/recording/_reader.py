@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 
 import attrs
 
+from .._closing import ClosesOnExit
 from .._errors import RecordingCorrupted, RecordingError
 from ._format import (
     CRC_START,
@@ -39,6 +40,7 @@ from ._format import (
     SYNC_MARKER,
     SYNC_MARKER_INT,
     Record,
+    RecordingFile,
     RecordingHeader,
     RecordKind,
     decode_header,
@@ -359,7 +361,7 @@ class _Scan:
             self._eof = True
 
 
-class _FileScan:
+class _FileScan(ClosesOnExit):
     """An open recording positioned at its first record: ``header``, then one :class:`_Scan`."""
 
     def __init__(self, path: Path, *, salvage: bool, end: int | None = None) -> None:
@@ -380,14 +382,8 @@ class _FileScan:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> _FileScan:
-        return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-class Recording:
+class Recording(RecordingFile):
     """A recording that has been verified end to end; iterate it for its records.
 
     Obtained from :func:`read_recording`. Each iteration re-reads the file in chunks (nothing
@@ -403,16 +399,6 @@ class Recording:
         self._header = header
         self._report = report
         self._salvage = salvage
-
-    @property
-    def path(self) -> Path:
-        """Where the recording is."""
-        return self._path
-
-    @property
-    def header(self) -> RecordingHeader:
-        """The decoded file header."""
-        return self._header
 
     @property
     def meta(self) -> Mapping[str, Any]:

@@ -29,16 +29,17 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import attrs
 import trio
 
+from .._closing import ClosesOnExit
 from .._errors import RecordingError
 from ._format import (
     FORMAT_VERSION,
     Durability,
+    RecordingFile,
     RecordingHeader,
     RecordKind,
     encode_header,
@@ -83,7 +84,7 @@ class WriterStatistics:
     syncs: int
 
 
-class RecordingWriter:
+class RecordingWriter(RecordingFile, ClosesOnExit):
     """Appends records to one ``.twrec`` file; the sync core of the recorder.
 
     Create one with :meth:`open` (a new file) or :meth:`resume` (continue an existing one).
@@ -236,16 +237,6 @@ class RecordingWriter:
     # -- properties -------------------------------------------------------------------------
 
     @property
-    def path(self) -> Path:
-        """Where the recording is."""
-        return self._path
-
-    @property
-    def header(self) -> RecordingHeader:
-        """The header written at the start of the file (``durability`` as used now)."""
-        return self._header
-
-    @property
     def durability(self) -> Durability:
         """The durability level appends are acknowledged at."""
         return self._durability
@@ -352,17 +343,6 @@ class RecordingWriter:
                 os.close(self._fd)
             except OSError as exc:
                 raise RecordingError(f"{self._path}: close failed: {exc}") from exc
-
-    def __enter__(self) -> RecordingWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _check_usable(self) -> None:
         if self._failure is not None:
