@@ -18,16 +18,36 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 import pyarrow.parquet as pq
 
 from ._errors import ConfigError
-from ._result_tables import TABLE_NAMES
+from ._result_tables import TABLE_NAMES, ResultTables
 
-if TYPE_CHECKING:
-    from ._results import RunResult
+
+class RunResult(Protocol):
+    """What this module reads of a :class:`framework.RunResult` (which imports this module
+    when asked to write Parquet, so this one must not import it back)."""
+
+    @property
+    def strategy(self) -> str: ...
+    @property
+    def params(self) -> dict[str, Any]: ...
+    @property
+    def start_cash(self) -> float: ...
+    @property
+    def final_equity(self) -> float: ...
+    @property
+    def bars(self) -> int: ...
+    @property
+    def stats(self) -> dict[str, Any]: ...
+    @property
+    def data_issues(self) -> dict[str, Any]: ...
+    @property
+    def arrow(self) -> ResultTables: ...
+
 
 #: The schema metadata key of the run's document.
 METADATA_KEY = b"tradewire"

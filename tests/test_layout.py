@@ -38,17 +38,6 @@ MAY_NAME_THE_VENDOR = (
 #: A ``.twrec`` file is replayed by the vendor's recording feed, imported where it is needed.
 LAZY_RECORDING_IMPORT = "from .adapters.insightsentry._recording_feed import RecordingFeed"
 
-#: Cycles that predate this test, left to the change that owns their modules; each entry is
-#: the whole set of modules in the cycle, so a module joining it fails the test. Remove an
-#: entry when its cycle is gone.
-KNOWN_CYCLES = frozenset(
-    {
-        # _result_parquet imports RunResult under TYPE_CHECKING; RunResult.write_parquet
-        # imports _result_parquet inside the method.
-        frozenset({"framework._result_parquet", "framework._results"}),
-    }
-)
-
 
 def module_files() -> dict[str, Path]:
     found = {}
@@ -246,12 +235,8 @@ def _path_through(graph: dict[str, set[str]], component: set[str]) -> list[str]:
 @pytest.mark.parametrize("at_import_only", [False, True], ids=["every import", "at import time"])
 def test_no_framework_modules_import_each_other_in_a_circle(at_import_only):
     graph = import_graph(at_import_only=at_import_only)
-    new = [
-        _path_through(graph, tangle)
-        for tangle in tangles(graph)
-        if frozenset(tangle) not in KNOWN_CYCLES
-    ]
-    assert not new, "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in new)
+    found = [_path_through(graph, tangle) for tangle in tangles(graph)]
+    assert not found, "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in found)
 
 
 def test_the_cycle_check_finds_cycles_through_functions_type_checking_and_packages():
