@@ -72,7 +72,7 @@ class StrategyHarness:
         if self._started:
             return
         self._started = True
-        self._engine._start_strategies(self.start_ns if at is None else at)
+        self._engine.start(self.start_ns if at is None else at)
 
     def feed(self, events: Iterable[Event]) -> None:
         """Deliver ``events`` in the order given, as the engine's dispatcher would."""
@@ -82,7 +82,7 @@ class StrategyHarness:
         if not batch:
             return
         self.start(batch[0].ts_event)
-        self._engine._dispatch_batch(batch)
+        self._engine.deliver(batch)
 
     def bar(
         self,
