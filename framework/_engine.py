@@ -53,8 +53,7 @@ from ._feed_merge import FeedMerge
 from ._strategy import Strategy
 from .execution import SimulatedBroker
 from .feeds._feed import EventBatch, Feed
-from .portfolio import Portfolio
-from .portfolio._strategy_books import StrategyBooks
+from .portfolio import Portfolio, StrategyBooks
 
 log = logging.getLogger(__name__)
 

@@ -5,3 +5,6 @@ REST client, recording replay, session wiring and its simulated server, and depe
 vendor-neutral core (events, feeds, engine, recording, test kit), never the other way round.
 A second vendor would be a sibling subpackage; removing a vendor is removing its folder.
 """
+
+#: The vendors are the subpackages; nothing is exported from here.
+__all__: list[str] = []

@@ -455,18 +455,3 @@ def test_files_outside_the_layout_are_ignored(tmp_path):
     path.with_name(".part-9.parquet.tmp").write_bytes(b"half")
     assert catalog.entries()[0].rows == 10
     assert catalog.bars().num_rows == 10
-
-
-def test_the_catalog_api_is_pinned():
-    import framework.catalog
-
-    assert set(framework.catalog.__all__) == {
-        "COMPRESSION",
-        "ROW_GROUP_ROWS",
-        "BarScanner",
-        "Catalog",
-        "CatalogEntry",
-        "CatalogWrite",
-        "ScanStatistics",
-        "TimeBound",
-    }

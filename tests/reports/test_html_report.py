@@ -105,24 +105,3 @@ def test_png_is_a_png(tmp_path, two_symbol_result):
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data) > 10_000
-
-
-def test_public_names_are_pinned():
-    import framework.reports
-
-    assert set(framework.reports.__all__) == {
-        "CHART_BUCKETS",
-        "Decimator",
-        "EquityDigest",
-        "FillRecord",
-        "PriceRecorder",
-        "ReportData",
-        "SeriesPoints",
-        "build_report",
-        "build_report_async",
-        "record_prices",
-        "record_prices_async",
-        "render_html",
-        "write_html",
-        "write_png",
-    }

@@ -45,37 +45,6 @@ def test_bad_specs_say_what_is_wrong(spec, message):
         Grid.parse([spec])
 
 
-def test_public_names_are_pinned():
-    import framework.sweeps
-
-    assert set(framework.sweeps.__all__) == {
-        "LOWER_IS_BETTER",
-        "Backend",
-        "BarFileWindowFeed",
-        "DataSlice",
-        "Grid",
-        "JobFailed",
-        "LocalBackend",
-        "RayBackend",
-        "SweepJob",
-        "SweepResult",
-        "SweepRow",
-        "TableSlice",
-        "WalkForwardResult",
-        "WalkWindow",
-        "WindowResult",
-        "WindowSize",
-        "default_workers",
-        "make_backend",
-        "plan_windows",
-        "run_job",
-        "sweep",
-        "walk_forward",
-    }
-    for name in framework.sweeps.__all__:
-        assert hasattr(framework.sweeps, name)
-
-
 def test_grid_remembers_each_axis_spec_for_messages():
     grid = Grid.parse(["fast=5:20:5", " slow=30,50 ", "fast=5-20"])
     assert grid.spec("fast") == "fast=5-20" and grid.spec("slow") == "slow=30,50"
