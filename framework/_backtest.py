@@ -13,6 +13,7 @@ from ._engine import Engine
 from ._errors import ConfigError
 from ._failure import run_sync
 from ._intervals import Interval
+from ._plugins import RECORDING_FEED, load_feed_class
 from ._results import RunResult
 from ._strategy import Strategy
 from .execution import (
@@ -122,11 +123,9 @@ def _path_feeds(item: Any, *, speed: float | None, **options: Any) -> list[Feed]
     if suffix in _ARROW_SUFFIXES:
         return [_arrow_feed(path, **options)]
     if suffix == ".twrec":
-        # Imported here: the InsightSentry stack is not needed for bar files, and
-        # `import framework` stays light.
-        from .adapters.insightsentry._recording_feed import RecordingFeed
-
-        return [RecordingFeed(path, speed=speed)]
+        # A recording holds a vendor's frames: the vendor's adapter, registered as the
+        # "recording" feed plugin, replays it (loaded only now: bar files never need it).
+        return [load_feed_class(RECORDING_FEED)(path, speed=speed)]
     raise ConfigError(f"unsupported data file {path}: expected {DATA_FORMS}")
 
 

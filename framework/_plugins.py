@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._errors import StrategyLoadError
+from ._errors import ConfigError, StrategyLoadError
 from ._strategy import Strategy
 
 STRATEGY_GROUP = "tradewire.strategies"
 FEED_GROUP = "tradewire.feeds"
+#: The feed plugin that replays ``.twrec`` recordings.
+RECORDING_FEED = "recording"
 
 
 def _entry_points(*, group: str) -> Any:
@@ -27,6 +29,18 @@ def _entry_points(*, group: str) -> Any:
 def available(group: str) -> dict[str, str]:
     """Installed plugins of ``group``: name → ``module:attr``."""
     return {ep.name: ep.value for ep in _entry_points(group=group)}
+
+
+def load_feed_class(name: str) -> Any:
+    """The feed class the ``tradewire.feeds`` plugin ``name`` names, or ConfigError."""
+    plugins = {ep.name: ep for ep in _entry_points(group=FEED_GROUP)}
+    if name not in plugins:
+        names = ", ".join(sorted(plugins)) or "none"
+        raise ConfigError(
+            f"no feed plugin named {name!r} is installed (installed: {names}); "
+            "install tradewire with pip to register its feeds"
+        )
+    return plugins[name].load()
 
 
 def load_strategy_class(spec: str) -> type[Strategy]:

@@ -33,10 +33,7 @@ MAY_NAME_THE_VENDOR = (
     "framework/feeds/insightsentry/__init__.py",
     "framework/testing/__init__.py",
     "framework/testing/_pytest_plugin.py",
-    "framework/__init__.py",
 )
-#: A ``.twrec`` file is replayed by the vendor's recording feed, imported where it is needed.
-LAZY_RECORDING_IMPORT = "from .adapters.insightsentry._recording_feed import RecordingFeed"
 
 
 def module_files() -> dict[str, Path]:
@@ -59,23 +56,11 @@ def vendor_mentions(relative: str, text: str) -> list[str]:
     """Lines of ``text`` that name the vendor and are not allowed to."""
     if relative.startswith(MAY_NAME_THE_VENDOR):
         return []
-    lines = text.splitlines()
-    found = []
-    for number, line in enumerate(lines, 1):
-        if not VENDOR.search(line):
-            continue
-        if relative == "framework/_backtest.py" and _explains_the_lazy_import(lines, number):
-            continue
-        found.append(f"{relative}:{number}: {line.strip()}")
-    return found
-
-
-def _explains_the_lazy_import(lines: list[str], number: int) -> bool:
-    """Line ``number`` is the lazy import of the recording feed, or a comment right above it."""
-    index = number - 1
-    while lines[index].strip().startswith("#"):
-        index += 1
-    return lines[index].strip() == LAZY_RECORDING_IMPORT
+    return [
+        f"{relative}:{number}: {line.strip()}"
+        for number, line in enumerate(text.splitlines(), 1)
+        if VENDOR.search(line)
+    ]
 
 
 def test_only_the_adapter_the_cli_and_the_compatibility_re_exports_name_the_vendor():
@@ -90,8 +75,6 @@ def test_the_vendor_check_sees_code_comments_and_docstrings():
     assert vendor_mentions("framework/_engine.py", '"""Runs on the InsightSentry feed."""')
     assert vendor_mentions("framework/feeds/_feed.py", "# insightsentry sends ...")
     assert not vendor_mentions("framework/adapters/insightsentry/_codec.py", "InsightSentry")
-    backtest = f"        # Imported here: InsightSentry ...\n        {LAZY_RECORDING_IMPORT}\n"
-    assert not vendor_mentions("framework/_backtest.py", backtest)
     assert vendor_mentions("framework/_backtest.py", "from .adapters.insightsentry import X")
 
 
