@@ -1,4 +1,5 @@
-"""The InsightSentry adapter: ``/live`` subscriptions, the sans-IO frame codec, bar assembly and
+"""The InsightSentry adapter: ``/live`` subscriptions, the sans-IO frame codec (it decodes and
+encodes, so everything that writes frames shares the decoder's wire format), bar assembly and
 quote merging, the resilient live feed, its replay, and the REST history client (warm-up, gap
 backfill, downloads). Beside them: the live-session wiring (``_session``: ``open_live_feed``,
 ``paper_trade``) and the simulated server with its wire-frame generators (``sim``).
@@ -23,30 +24,32 @@ from ._bars import DEFAULT_HISTORY as DEFAULT_HISTORY
 from ._bars import AssemblerStatistics as AssemblerStatistics
 from ._bars import BarAssembler as BarAssembler
 from ._bars import BarHole as BarHole
-from ._codec import ABSENT as ABSENT
 from ._codec import DEFAULT_MAX_BYTES as DEFAULT_MAX_BYTES
 from ._codec import MAX_DEPTH as MAX_DEPTH
-from ._codec import MAX_SERVER_DELAY_S as MAX_SERVER_DELAY_S
-from ._codec import MIN_SLOW_RECONNECT_S as MIN_SLOW_RECONNECT_S
-from ._codec import ErrorDecision as ErrorDecision
-from ._codec import ErrorFrame as ErrorFrame
-from ._codec import ErrorKind as ErrorKind
-from ._codec import EventFrame as EventFrame
-from ._codec import Frame as Frame
-from ._codec import FrameKind as FrameKind
-from ._codec import HeartbeatFrame as HeartbeatFrame
-from ._codec import PongFrame as PongFrame
-from ._codec import QuoteFields as QuoteFields
-from ._codec import QuotesFrame as QuotesFrame
-from ._codec import SeriesFrame as SeriesFrame
-from ._codec import SeriesPoint as SeriesPoint
-from ._codec import StatusFrame as StatusFrame
-from ._codec import UnknownFrame as UnknownFrame
-from ._codec import classify_error as classify_error
 from ._codec import classify_frame as classify_frame
 from ._codec import decode_frame as decode_frame
 from ._codec import log_safe as log_safe
 from ._codec import symbols_of_frame as symbols_of_frame
+from ._encode import encode_document as encode_document
+from ._encode import encode_frame as encode_frame
+from ._error_policy import MAX_SERVER_DELAY_S as MAX_SERVER_DELAY_S
+from ._error_policy import MIN_SLOW_RECONNECT_S as MIN_SLOW_RECONNECT_S
+from ._error_policy import ErrorDecision as ErrorDecision
+from ._error_policy import ErrorKind as ErrorKind
+from ._error_policy import classify_error as classify_error
+from ._frame_records import ABSENT as ABSENT
+from ._frame_records import ErrorFrame as ErrorFrame
+from ._frame_records import EventFrame as EventFrame
+from ._frame_records import Frame as Frame
+from ._frame_records import FrameKind as FrameKind
+from ._frame_records import HeartbeatFrame as HeartbeatFrame
+from ._frame_records import PongFrame as PongFrame
+from ._frame_records import QuoteFields as QuoteFields
+from ._frame_records import QuotesFrame as QuotesFrame
+from ._frame_records import SeriesFrame as SeriesFrame
+from ._frame_records import SeriesPoint as SeriesPoint
+from ._frame_records import StatusFrame as StatusFrame
+from ._frame_records import UnknownFrame as UnknownFrame
 from ._history import BackfillRequest as BackfillRequest
 from ._live_feed import DEFAULT_URL as DEFAULT_URL
 from ._live_feed import InsightSentryFeed as InsightSentryFeed
@@ -134,6 +137,8 @@ __all__ = [
     "classify_error",
     "classify_frame",
     "decode_frame",
+    "encode_document",
+    "encode_frame",
     "encode_subscribe",
     "log_safe",
     "open_history_client",

@@ -58,7 +58,8 @@ from ..._errors import DecodeError, InvalidEvent
 from ..._events import Bar, BarUpdate, bar_update_unchecked, new_bar, new_bar_update, ohlcv_is_valid
 from ..._intervals import Interval
 from ..._time import NANOS_PER_SECOND
-from ._codec import SeriesFrame, SeriesPoint, log_safe
+from ._codec import log_safe
+from ._frame_records import SeriesFrame, SeriesPoint
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +210,7 @@ class BarAssembler:
     ) -> list[Bar | BarUpdate] | None:
         """:meth:`on_series` for the common frame: one bar of a bar stream already known,
         the in-progress bar again or a newer one (the shape of
-        :func:`~._codec.single_bar_values`, so times are ints >= 0). Same events, same
+        :func:`~._fast_path.single_bar_values`, so times are ints >= 0). Same events, same
         counters.
 
         Returns None, having changed nothing, for anything else (an unknown stream or a tick

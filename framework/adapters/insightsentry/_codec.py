@@ -1,9 +1,10 @@
-"""Sans-IO decoding of InsightSentry ``/live`` frames.
+"""Sans-IO decoding of InsightSentry ``/live`` frames; ``_encode`` writes them.
 
-:func:`decode_frame` turns one WebSocket message into a typed frame record, or raises
-:class:`~framework.DecodeError` with a stable ``reason`` when the message cannot be trusted. It
-is pure: no I/O, no clock, no state. The live feed and the replay feed both call it, so replay
-exercises the live code path.
+:func:`decode_frame` turns one WebSocket message into a typed frame record (``_frame_records``),
+or raises :class:`~framework.DecodeError` with a stable ``reason`` when the message cannot be
+trusted. It is pure: no I/O, no clock, no state. The live feed and the replay feed both call
+it, so replay exercises the live code path. The keys it reads are those of ``_wire_keys``, the
+encoder's too.
 
 Classification follows protocol section 3.1, in order: ``pong`` text; not JSON (invalid);
 string ``error`` (error); only key ``server_time`` (heartbeat); string ``event`` (event); list
@@ -23,19 +24,65 @@ raise, with the first point's reason.
 
 from __future__ import annotations
 
-import enum
 import math
 import re
-from collections.abc import Callable
-from typing import Any, ClassVar, Final, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TypeVar
 
-import attrs
 import orjson
 
 from ..._errors import DecodeError
-from ..._intervals import Interval
 from ..._time import nanos_from_millis, nanos_from_seconds
+from ._frame_records import (
+    ErrorFrame,
+    EventFrame,
+    Frame,
+    FrameKind,
+    HeartbeatFrame,
+    PongFrame,
+    QuoteFields,
+    QuotesFrame,
+    SeriesFrame,
+    SeriesPoint,
+    StatusFrame,
+    UnknownFrame,
+)
 from ._subscriptions import CODE_PATTERN
+from ._wire_keys import (
+    ACTION,
+    BAR_END,
+    BAR_TYPE,
+    CLOSE,
+    CODE,
+    DATA,
+    DELAY_SECONDS,
+    ERROR,
+    EVENT,
+    HIGH,
+    LAST_UPDATE,
+    LOW,
+    LP_TIME,
+    MESSAGE,
+    OPEN,
+    PONG_TEXT,
+    QUOTE_KEYS,
+    QUOTE_NUMBERS,
+    QUOTE_PRICES,
+    QUOTE_SIZES,
+    QUOTE_TEXTS,
+    REFERENCE_ID,
+    RETRY_AFTER_SECONDS,
+    RETRYABLE,
+    SERIES,
+    SERVER_TIME,
+    STATUS,
+    SUBSCRIPTION_COUNT,
+    SYMBOL,
+    TIME,
+    TOTAL_ITEMS,
+    TRADE_ID,
+    VOLUME,
+)
 
 #: Default byte limit for one frame (reliability bar 3.3); raise it for large ``max_dp``.
 DEFAULT_MAX_BYTES: Final = 1 << 20
@@ -47,9 +94,10 @@ MAX_DEPTH: Final = 16
 DETAIL_LIMIT: Final = 200
 
 _LABEL: Final = re.compile(r"^[1-9][0-9]{0,5}[TsmhDWM]$")
-#: Wire times must fall between the epoch and 2286 (10**10 s), which also bounds the ints made.
-_MAX_SECONDS: Final = 1e10
-_MAX_MILLIS: Final = 1e13
+#: Wire times must fall between the epoch and 2286 (10**10 s), which also bounds the ints made
+#: (the fast path, ``_fast_path``, checks the same bounds).
+MAX_SECONDS: Final = 1e10
+MAX_MILLIS: Final = 1e13
 _NUMBER: Final = (int, float)
 
 _INFO_PREFIXES: Final = ("Connecting", "Connected")
@@ -64,197 +112,6 @@ def log_safe(text: object, limit: int = DETAIL_LIMIT) -> str:
     escaped = text.encode("unicode_escape", "backslashreplace").decode("ascii")
     return escaped if len(escaped) <= limit else escaped[: limit - 3] + "..."
 
-
-class FrameKind(enum.Enum):
-    """What a frame is, by shape (protocol section 3.1)."""
-
-    PONG = "pong"
-    ERROR = "error"
-    HEARTBEAT = "heartbeat"
-    EVENT = "event"
-    SERIES = "series"
-    QUOTES = "quotes"
-    LEGACY_QUOTE = "legacy_quote"
-    STATUS = "status"
-    #: Valid JSON of a shape we do not know; to be counted and ignored.
-    UNKNOWN = "unknown"
-    #: Not JSON or hostile; :func:`decode_frame` raises instead of returning it.
-    INVALID = "invalid"
-
-
-class _Absent(enum.Enum):
-    ABSENT = "absent"
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-
-#: Marks a quote field that the entry did not carry ("unchanged"), unlike None ("no value").
-ABSENT: Final = _Absent.ABSENT
-Absent = Literal[_Absent.ABSENT]
-
-
-@attrs.frozen(slots=True)
-class PongFrame:
-    """The text ``pong``, the answer to our text ``ping``."""
-
-    kind: ClassVar[FrameKind] = FrameKind.PONG
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class HeartbeatFrame:
-    """``{"server_time": ms}``: the server clock, about every 10 s."""
-
-    kind: ClassVar[FrameKind] = FrameKind.HEARTBEAT
-    server_time_ns: int
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class EventFrame:
-    """``{"event": ..., "status": ..., "subscription_count": n}`` from newer servers."""
-
-    kind: ClassVar[FrameKind] = FrameKind.EVENT
-    event: str
-    status: str | None
-    subscription_count: int | None
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class StatusFrame:
-    """An informational ``message`` (``Connecting...``, ``Connected to W:...``).
-
-    Other ``message`` texts are legacy errors and decode to :class:`ErrorFrame` instead, so
-    ``is_info`` is always True for frames from :func:`decode_frame`.
-    """
-
-    kind: ClassVar[FrameKind] = FrameKind.STATUS
-    text: str
-    is_info: bool
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class ErrorFrame:
-    """An error from the server, in the legacy ``message`` style or the structured style.
-
-    ``delay_s`` is the larger of ``delay_seconds`` and ``retry_after_seconds``. Free text is
-    log-safe. Fields of the wrong type are treated as absent rather than spoiling the error.
-    """
-
-    kind: ClassVar[FrameKind] = FrameKind.ERROR
-    style: Literal["legacy_message", "structured"]
-    error_code: str | None
-    message: str
-    symbol: str | None = None
-    action: str | None = None
-    retryable: bool | None = None
-    delay_s: float | None = None
-    reference_id: str | None = None
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class SeriesPoint:
-    """One bar (or tick) of a series frame, validated.
-
-    ``open``/``high``/``low`` are all None (ticks) or all set and consistent with ``close``.
-    ``volume`` is None when the frame did not carry it. ``trade_id`` is kept (as text) for tick
-    de-duplication.
-    """
-
-    time_ns: int
-    open: float | None
-    high: float | None
-    low: float | None
-    close: float
-    volume: float | None
-    trade_id: str | None = None
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class SeriesFrame:
-    """Bars or ticks for one stream (``code``, ``bar_label``); points in wire order.
-
-    ``bar_end_ns`` is the last covered second of the newest bar, as nanoseconds; ``rejected``
-    holds one :class:`~framework.DecodeError` per point that failed validation.
-    """
-
-    kind: ClassVar[FrameKind] = FrameKind.SERIES
-    code: str
-    bar_label: str
-    bar_end_ns: int | None
-    last_update_ns: int | None
-    points: tuple[SeriesPoint, ...]
-    rejected: tuple[DecodeError, ...] = ()
-
-    @property
-    def interval(self) -> Interval:
-        """The bar size of ``bar_label``."""
-        return Interval.parse(self.bar_label)
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class QuoteFields:
-    """One quote entry; every field except ``code`` may be :data:`ABSENT` (unchanged since the
-    last entry for that code) or None (explicitly no value). ``lp_time_ns`` is ``lp_time`` in
-    nanoseconds."""
-
-    code: str
-    status: str | Absent | None = ABSENT
-    lp_time_ns: int | Absent | None = ABSENT
-    last_price: float | Absent | None = ABSENT
-    bid: float | Absent | None = ABSENT
-    ask: float | Absent | None = ABSENT
-    bid_size: float | Absent | None = ABSENT
-    ask_size: float | Absent | None = ABSENT
-    volume: float | Absent | None = ABSENT
-    change: float | Absent | None = ABSENT
-    change_percent: float | Absent | None = ABSENT
-    prev_close_price: float | Absent | None = ABSENT
-    open_price: float | Absent | None = ABSENT
-    high_price: float | Absent | None = ABSENT
-    low_price: float | Absent | None = ABSENT
-    market_cap: float | Absent | None = ABSENT
-    currency_code: str | Absent | None = ABSENT
-    delay_seconds: int | Absent | None = ABSENT
-
-
-#: Names of the optional fields of :class:`QuoteFields`, in declaration order.
-QUOTE_FIELD_NAMES: Final = tuple(f.name for f in attrs.fields(QuoteFields) if f.name != "code")
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class QuotesFrame:
-    """A quote envelope (``legacy=False``) or a 2024 flat quote (``legacy=True``)."""
-
-    legacy: bool
-    last_update_ns: int | None
-    total_items: int | None
-    entries: tuple[QuoteFields, ...]
-    rejected: tuple[DecodeError, ...] = ()
-
-    @property
-    def kind(self) -> FrameKind:
-        """``QUOTES`` or ``LEGACY_QUOTE``."""
-        return FrameKind.LEGACY_QUOTE if self.legacy else FrameKind.QUOTES
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class UnknownFrame:
-    """Valid JSON of an unknown shape; ``shape`` is a log-safe description."""
-
-    kind: ClassVar[FrameKind] = FrameKind.UNKNOWN
-    shape: str
-
-
-Frame = (
-    PongFrame
-    | HeartbeatFrame
-    | EventFrame
-    | StatusFrame
-    | ErrorFrame
-    | SeriesFrame
-    | QuotesFrame
-    | UnknownFrame
-)
 
 _PONG: Final = PongFrame()
 
@@ -288,14 +145,14 @@ def _size(field: str, value: object) -> float:
 
 def _seconds_ns(field: str, value: object) -> int:
     seconds = _number(field, value)
-    if not 0 <= seconds < _MAX_SECONDS:
+    if not 0 <= seconds < MAX_SECONDS:
         raise DecodeError("bad_time", log_safe(f"{field}={value!r} s is out of range"))
     return nanos_from_seconds(seconds)
 
 
 def _millis_ns(field: str, value: object) -> int:
     millis = _number(field, value)
-    if not 0 <= millis < _MAX_MILLIS:
+    if not 0 <= millis < MAX_MILLIS:
         raise DecodeError("bad_time", log_safe(f"{field}={value!r} ms is out of range"))
     return nanos_from_millis(millis)
 
@@ -316,14 +173,14 @@ def _optional_text(value: object) -> str | None:
 def _parse_point(raw: object, skew: Callable[[int], None] | None) -> SeriesPoint:
     if type(raw) is not dict:
         raise _bad("point", raw)
-    time_ns = _seconds_ns("time", raw.get("time"))
+    time_ns = _seconds_ns(TIME, raw.get(TIME))
     if skew is not None:
         skew(time_ns)
-    close = _price("close", raw.get("close"))
-    o, h, low = raw.get("open"), raw.get("high"), raw.get("low")
-    volume = raw.get("volume")
-    vol = None if volume is None else _size("volume", volume)
-    trade_id = raw.get("trade_id")
+    close = _price(CLOSE, raw.get(CLOSE))
+    o, h, low = raw.get(OPEN), raw.get(HIGH), raw.get(LOW)
+    volume = raw.get(VOLUME)
+    vol = None if volume is None else _size(VOLUME, volume)
+    trade_id = raw.get(TRADE_ID)
     tid = log_safe(str(trade_id), 64) if type(trade_id) in (str, int) else None
     if o is None and h is None and low is None:
         return SeriesPoint(
@@ -331,7 +188,7 @@ def _parse_point(raw: object, skew: Callable[[int], None] | None) -> SeriesPoint
         )
     if o is None or h is None or low is None:
         raise DecodeError("bad_field", "open, high and low must be all present or all absent")
-    op, hi, lo = _price("open", o), _price("high", h), _price("low", low)
+    op, hi, lo = _price(OPEN, o), _price(HIGH, h), _price(LOW, low)
     if not (lo <= op <= hi and lo <= close <= hi):
         raise DecodeError(
             "inconsistent_ohlc",
@@ -342,161 +199,76 @@ def _parse_point(raw: object, skew: Callable[[int], None] | None) -> SeriesPoint
     )
 
 
-def _all_rejected(what: str, rejected: list[DecodeError]) -> DecodeError:
-    first = rejected[0]
-    more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
-    return DecodeError(first.reason, log_safe(f"every {what} rejected: {first.detail}{more}"))
+_Parsed = TypeVar("_Parsed")
 
 
-def _with_index(index: int, exc: DecodeError) -> DecodeError:
-    return DecodeError(exc.reason, log_safe(f"[{index}] {exc.detail}"))
+def _parse_each(
+    what: str,
+    raws: Sequence[object],
+    parse: Callable[[object, Callable[[int], None] | None], _Parsed],
+    skew: Callable[[int], None] | None,
+) -> tuple[tuple[_Parsed, ...], tuple[DecodeError, ...]]:
+    """The points (entries) of a frame that pass ``parse``, and one error per other one, named
+    by its index. Raises only when every one of a non-empty list fails, with the first reason."""
+    parsed: list[_Parsed] = []
+    rejected: list[DecodeError] = []
+    for index, raw in enumerate(raws):
+        try:
+            parsed.append(parse(raw, skew))
+        except DecodeError as exc:
+            rejected.append(DecodeError(exc.reason, log_safe(f"[{index}] {exc.detail}")))
+    if rejected and not parsed:
+        first = rejected[0]
+        more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
+        raise DecodeError(first.reason, log_safe(f"every {what} rejected: {first.detail}{more}"))
+    return tuple(parsed), tuple(rejected)
 
 
 def _parse_series(doc: dict[str, Any], skew: Callable[[int], None] | None) -> SeriesFrame:
-    code = _code("code", doc.get("code"))
-    label = doc.get("bar_type")
+    code = _code(CODE, doc.get(CODE))
+    label = doc.get(BAR_TYPE)
     if type(label) is not str or not _LABEL.fullmatch(label):
-        raise _bad("bar_type", label)
-    bar_end = doc.get("bar_end")
-    last_update = doc.get("last_update")
-    bar_end_ns = None if bar_end is None else _seconds_ns("bar_end", bar_end)
-    last_update_ns = None if last_update is None else _millis_ns("last_update", last_update)
-    points: list[SeriesPoint] = []
-    rejected: list[DecodeError] = []
-    for index, raw in enumerate(doc["series"]):
-        try:
-            points.append(_parse_point(raw, skew))
-        except DecodeError as exc:
-            rejected.append(_with_index(index, exc))
-    if rejected and not points:
-        raise _all_rejected("point", rejected)
+        raise _bad(BAR_TYPE, label)
+    bar_end = doc.get(BAR_END)
+    last_update = doc.get(LAST_UPDATE)
+    bar_end_ns = None if bar_end is None else _seconds_ns(BAR_END, bar_end)
+    last_update_ns = None if last_update is None else _millis_ns(LAST_UPDATE, last_update)
+    points, rejected = _parse_each("point", doc[SERIES], _parse_point, skew)
     return SeriesFrame(
         code=code,
         bar_label=label,
         bar_end_ns=bar_end_ns,
         last_update_ns=last_update_ns,
-        points=tuple(points),
-        rejected=tuple(rejected),
+        points=points,
+        rejected=rejected,
     )
-
-
-#: ``(code, bar_label, time_ns, (open, high, low, close, volume), bar_end_ns, last_update_ns)``
-SingleBar = tuple[str, str, int, tuple[float, float, float, float, float], int, int]
-
-
-#: _NUMBER with the type the wire mostly carries first: ``in`` stops at the first match.
-_FLOAT_OR_INT: Final = (float, int)
-
-
-def single_bar_values(doc: dict[str, Any]) -> SingleBar | None:
-    """The most common frame, reduced to plain values: a series update of exactly the keys
-    ``code``, ``bar_type``, ``bar_end``, ``last_update`` and one full point (``time``, OHLC,
-    ``volume``), every value passing the checks of :func:`decode_frame`. None for anything
-    else, and for any value those checks would reject: the caller then decodes the document
-    in full, which reports what is wrong.
-
-    ``code`` and ``bar_type`` are only known to be strings; the caller must match them
-    against streams that passed the full checks. Same values as the general path, so the
-    same events: the time conversions are :func:`nanos_from_seconds` and
-    :func:`nanos_from_millis` inlined.
-    """
-    # With exactly five keys, all present and of scalar types (one list of one flat point),
-    # the document nests three deep and classifies as a series frame, as decode_frame's
-    # depth check and classification would find.
-    if len(doc) != 5:
-        return None
-    series = doc.get("series")
-    if type(series) is not list or len(series) != 1:
-        return None
-    point = series[0]
-    if type(point) is not dict or len(point) != 6:
-        return None
-    code = doc.get("code")
-    label = doc.get("bar_type")
-    bar_end: Any = doc.get("bar_end")
-    last_update: Any = doc.get("last_update")
-    t: Any = point.get("time")
-    o: Any = point.get("open")
-    h: Any = point.get("high")
-    low: Any = point.get("low")
-    c: Any = point.get("close")
-    v: Any = point.get("volume")
-    number = _FLOAT_OR_INT
-    if (
-        type(code) is not str
-        or type(label) is not str
-        or type(bar_end) not in number
-        or type(last_update) not in number
-        or type(t) not in number
-        or type(o) not in number
-        or type(h) not in number
-        or type(low) not in number
-        or type(c) not in number
-        or type(v) not in number
-    ):
-        return None
-    end_s = float(bar_end)
-    update_ms = float(last_update)
-    time_s = float(t)
-    values = (float(o), float(h), float(low), float(c), float(v))
-    op, hi, lo, cl, vol = values
-    # lo > 0 and lo <= every other price covers each price's own "> 0" check.
-    if not (
-        0 <= time_s < _MAX_SECONDS
-        and 0 <= end_s < _MAX_SECONDS
-        and 0 <= update_ms < _MAX_MILLIS
-        and 0 < lo <= op <= hi
-        and lo <= cl <= hi
-        and vol >= 0
-    ):
-        return None
-    return (
-        code,
-        label,
-        round(time_s * 1_000_000) * 1_000,
-        values,
-        round(end_s * 1_000_000) * 1_000,
-        round(update_ms * 1_000) * 1_000,
-    )
-
-
-_QUOTE_PRICES: Final = frozenset(
-    {"last_price", "bid", "ask", "prev_close_price", "open_price", "high_price", "low_price"}
-)
-_QUOTE_SIZES: Final = frozenset({"bid_size", "ask_size", "volume", "market_cap"})
-_QUOTE_NUMBERS: Final = frozenset({"change", "change_percent"})
-_QUOTE_TEXTS: Final = frozenset({"status", "currency_code"})
-#: Wire names that mark a flat legacy quote (protocol 3.1 step 8).
-_QUOTE_WIRE_FIELDS: Final = (
-    _QUOTE_PRICES | _QUOTE_SIZES | _QUOTE_NUMBERS | _QUOTE_TEXTS | {"lp_time", "delay_seconds"}
-)
 
 
 def _parse_quote_entry(raw: object, skew: Callable[[int], None] | None) -> QuoteFields:
     if type(raw) is not dict:
         raise _bad("entry", raw)
-    code = _code("code", raw.get("code"))
+    code = _code(CODE, raw.get(CODE))
     fields: dict[str, Any] = {}
     for key, value in raw.items():
-        if key not in _QUOTE_WIRE_FIELDS:
+        if key not in QUOTE_KEYS:
             continue
         if value is None:
-            fields["lp_time_ns" if key == "lp_time" else key] = None
-        elif key in _QUOTE_PRICES:
+            fields["lp_time_ns" if key == LP_TIME else key] = None
+        elif key in QUOTE_PRICES:
             fields[key] = _price(key, value)
-        elif key in _QUOTE_SIZES:
+        elif key in QUOTE_SIZES:
             fields[key] = _size(key, value)
-        elif key in _QUOTE_NUMBERS:
+        elif key in QUOTE_NUMBERS:
             fields[key] = _number(key, value)
-        elif key in _QUOTE_TEXTS:
+        elif key in QUOTE_TEXTS:
             if type(value) is not str:
                 raise _bad(key, value)
             fields[key] = log_safe(value, 32)
-        elif key == "lp_time":
+        elif key == LP_TIME:
             fields["lp_time_ns"] = time_ns = _seconds_ns(key, value)
             if skew is not None:
                 skew(time_ns)
-        else:  # delay_seconds
+        else:  # DELAY_SECONDS
             if type(value) is not int or not -1 <= value < 10**7:
                 raise _bad(key, value)
             fields[key] = value
@@ -504,60 +276,52 @@ def _parse_quote_entry(raw: object, skew: Callable[[int], None] | None) -> Quote
 
 
 def _parse_quotes(doc: dict[str, Any], skew: Callable[[int], None] | None) -> QuotesFrame:
-    last_update = doc.get("last_update")
-    last_update_ns = None if last_update is None else _millis_ns("last_update", last_update)
-    total = doc.get("total_items")
+    last_update = doc.get(LAST_UPDATE)
+    last_update_ns = None if last_update is None else _millis_ns(LAST_UPDATE, last_update)
+    total = doc.get(TOTAL_ITEMS)
     if total is not None and (type(total) is not int or total < 0):
-        raise _bad("total_items", total)
-    entries: list[QuoteFields] = []
-    rejected: list[DecodeError] = []
-    for index, raw in enumerate(doc["data"]):
-        try:
-            entries.append(_parse_quote_entry(raw, skew))
-        except DecodeError as exc:
-            rejected.append(_with_index(index, exc))
-    if rejected and not entries:
-        raise _all_rejected("entry", rejected)
+        raise _bad(TOTAL_ITEMS, total)
+    entries, rejected = _parse_each("entry", doc[DATA], _parse_quote_entry, skew)
     return QuotesFrame(
         legacy=False,
         last_update_ns=last_update_ns,
         total_items=total,
-        entries=tuple(entries),
-        rejected=tuple(rejected),
+        entries=entries,
+        rejected=rejected,
     )
 
 
 def _parse_error(doc: dict[str, Any]) -> ErrorFrame:
     delays: list[float] = []
-    for key in ("delay_seconds", "retry_after_seconds"):
+    for key in (DELAY_SECONDS, RETRY_AFTER_SECONDS):
         value = doc.get(key)
         if isinstance(value, int | float) and type(value) is not bool and 0 <= value < math.inf:
             delays.append(float(value))
-    retryable = doc.get("retryable")
-    symbol = doc.get("symbol")
+    retryable = doc.get(RETRYABLE)
+    symbol = doc.get(SYMBOL)
     if not isinstance(symbol, str):
-        symbol = doc.get("code")
+        symbol = doc.get(CODE)
     return ErrorFrame(
         style="structured",
-        error_code=log_safe(doc["error"], 64),
-        message=_optional_text(doc.get("message")) or "",
+        error_code=log_safe(doc[ERROR], 64),
+        message=_optional_text(doc.get(MESSAGE)) or "",
         symbol=_optional_text(symbol),
-        action=_optional_text(doc.get("action")),
+        action=_optional_text(doc.get(ACTION)),
         retryable=retryable if type(retryable) is bool else None,
         delay_s=max(delays) if delays else None,
-        reference_id=_optional_text(doc.get("reference_id")),
+        reference_id=_optional_text(doc.get(REFERENCE_ID)),
     )
 
 
 def _parse_event(doc: dict[str, Any]) -> EventFrame:
-    status = doc.get("status")
-    count = doc.get("subscription_count")
+    status = doc.get(STATUS)
+    count = doc.get(SUBSCRIPTION_COUNT)
     if status is not None and type(status) is not str:
-        raise _bad("status", status)
+        raise _bad(STATUS, status)
     if count is not None and (type(count) is not int or count < 0):
-        raise _bad("subscription_count", count)
+        raise _bad(SUBSCRIPTION_COUNT, count)
     return EventFrame(
-        event=log_safe(doc["event"], 64),
+        event=log_safe(doc[EVENT], 64),
         status=None if status is None else log_safe(status, 64),
         subscription_count=count,
     )
@@ -613,7 +377,7 @@ def decode_frame(
     # Each character takes 1 to 4 bytes, so only the middle range needs the encoding.
     if size > max_bytes or (size * 4 > max_bytes and _utf8_size(text) > max_bytes):
         raise DecodeError("oversized", f"message exceeds {max_bytes} bytes")
-    if size < 16 and text.strip() == "pong":
+    if size < 16 and text.strip() == PONG_TEXT:
         return _PONG
     try:
         doc = orjson.loads(text)
@@ -630,7 +394,8 @@ def decode_document(
 ) -> Frame:
     """:func:`decode_frame` for a message already parsed into a JSON object (``doc``).
 
-    For callers that parsed the text themselves (to try :func:`single_bar_values` first);
+    For callers that parsed the text themselves (to try ``_fast_path.single_bar_values``
+    first);
     they must have applied the byte limit and the ``pong`` check of :func:`decode_frame`.
     """
     _check_depth(doc)
@@ -661,20 +426,21 @@ def _skew_check(latest_ns: int) -> Callable[[int], None]:
 
 
 def _classify(doc: dict[str, Any], skew: Callable[[int], None] | None) -> Frame:
-    if type(doc.get("error")) is str:
+    if type(doc.get(ERROR)) is str:
         return _parse_error(doc)
-    if len(doc) == 1 and "server_time" in doc:
-        return HeartbeatFrame(server_time_ns=_millis_ns("server_time", doc["server_time"]))
-    if type(doc.get("event")) is str:
+    if len(doc) == 1 and SERVER_TIME in doc:
+        return HeartbeatFrame(server_time_ns=_millis_ns(SERVER_TIME, doc[SERVER_TIME]))
+    if type(doc.get(EVENT)) is str:
         return _parse_event(doc)
-    if type(doc.get("series")) is list:
+    if type(doc.get(SERIES)) is list:
         return _parse_series(doc, skew)
-    if type(doc.get("data")) is list:
+    if type(doc.get(DATA)) is list:
         return _parse_quotes(doc, skew)
-    if "code" in doc and "series" not in doc and not _QUOTE_WIRE_FIELDS.isdisjoint(doc):
+    # A flat 2024 quote (protocol 3.1 step 8).
+    if CODE in doc and SERIES not in doc and not QUOTE_KEYS.isdisjoint(doc):
         entry = _parse_quote_entry(doc, skew)
         return QuotesFrame(legacy=True, last_update_ns=None, total_items=None, entries=(entry,))
-    message = doc.get("message")
+    message = doc.get(MESSAGE)
     if type(message) is str:
         text = log_safe(message, 300)
         if text.startswith(_INFO_PREFIXES):
@@ -706,125 +472,13 @@ def symbols_of_frame(text: str | bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -
     if type(doc) is not dict:
         return []
     found: list[str] = []
-    candidates: list[object] = [doc.get("code"), doc.get("symbol")]
-    data = doc.get("data")
+    candidates: list[object] = [doc.get(CODE), doc.get(SYMBOL)]
+    data = doc.get(DATA)
     if type(data) is list:
-        candidates.extend(entry.get("code") for entry in data if type(entry) is dict)
+        candidates.extend(entry.get(CODE) for entry in data if type(entry) is dict)
     for value in candidates:
         if isinstance(value, str):
             code = log_safe(value, 64)
             if code not in found:
                 found.append(code)
     return found
-
-
-# -- error classification (protocol section 5) -----------------------------------------------
-
-ErrorKind = Literal[
-    "subscription", "ignore_wait", "resend", "reconnect", "reconnect_slow", "terminal"
-]
-
-#: Codes that concern one subscription; the connection and other subscriptions continue.
-SUBSCRIPTION_ERROR_CODES: Final = frozenset(
-    {
-        "invalid_symbol",
-        "invalid_bar_interval",
-        "invalid_currency_code",
-        "invalid_unit_code",
-        "series_error",
-    }
-)
-#: Codes after which reconnecting at once would fight another connection using the same key.
-SLOW_RECONNECT_CODES: Final = frozenset({"max_connections_exceeded", "connection_evicted"})
-#: Least wait before reconnecting after a :data:`SLOW_RECONNECT_CODES` error, in seconds.
-MIN_SLOW_RECONNECT_S: Final = 30.0
-#: Server-requested delays are capped, so a hostile frame cannot park the client forever.
-MAX_SERVER_DELAY_S: Final = 3_600.0
-
-_CODE_KINDS: Final[dict[str, ErrorKind]] = {
-    "processing_throttled": "ignore_wait",
-    "reconnect_throttled": "ignore_wait",
-    "temporarily_unavailable": "resend",
-    "server_busy": "reconnect",
-    "internal_server_error": "reconnect",
-    "max_connections_exceeded": "reconnect_slow",
-    "connection_evicted": "reconnect_slow",
-}
-_ACTION_KINDS: Final[dict[str, ErrorKind]] = {
-    "wait_and_retry": "ignore_wait",
-    "retry_request": "resend",
-}
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class ErrorDecision:
-    """What the client should do about an error frame.
-
-    ``kind``: ``subscription`` (mark that subscription failed, keep the connection),
-    ``ignore_wait`` (keep going, send nothing), ``resend`` (resend the subscription after
-    ``delay_s``), ``reconnect`` (close, back off at least ``delay_s``, reconnect),
-    ``reconnect_slow`` (as reconnect, but wait at least 30 s: another connection may hold the
-    key), ``terminal`` (stop; needs the user). ``why`` is a short log-safe explanation.
-    """
-
-    kind: ErrorKind
-    delay_s: float | None
-    symbol: str | None
-    why: str
-
-
-def _legacy_decision(frame: ErrorFrame) -> ErrorDecision:
-    text = frame.message
-    if "Invalid Symbol Code" in text:
-        return ErrorDecision(
-            kind="subscription", delay_s=None, symbol=frame.symbol, why="invalid symbol code"
-        )
-    if "exceeds the number of symbols" in text:
-        return ErrorDecision(
-            kind="terminal", delay_s=None, symbol=None, why="more symbols than the plan allows"
-        )
-    if "Subscriptions field or value is invalid" in text:
-        return ErrorDecision(
-            kind="terminal",
-            delay_s=None,
-            symbol=None,
-            why="the server refused our subscription message (a tradewire bug)",
-        )
-    # Protocol 9.4: an unknown message text is a warning, never fatal by itself.
-    return ErrorDecision(kind="ignore_wait", delay_s=None, symbol=None, why="unrecognised message")
-
-
-def classify_error(frame: ErrorFrame) -> ErrorDecision:
-    """Decide what to do about ``frame`` (protocol section 5).
-
-    Order: per-subscription codes keep the connection; ``retryable: false`` is terminal; an
-    explicit ``action`` wins over the code; known codes map by the section 5 table; an unknown
-    code without a usable action is terminal. ``connection_evicted`` and
-    ``max_connections_exceeded`` always reconnect slowly (at least 30 s). Delays are capped at
-    one hour.
-    """
-    if frame.style == "legacy_message":
-        return _legacy_decision(frame)
-    code = frame.error_code or ""
-    delay = None if frame.delay_s is None else min(frame.delay_s, MAX_SERVER_DELAY_S)
-    if code in SUBSCRIPTION_ERROR_CODES:
-        return ErrorDecision(kind="subscription", delay_s=None, symbol=frame.symbol, why=code)
-    if frame.retryable is False:
-        return ErrorDecision(
-            kind="terminal", delay_s=None, symbol=frame.symbol, why=f"{code} (not retryable)"
-        )
-    action = frame.action or ""
-    kind: ErrorKind | None = _ACTION_KINDS.get(action)
-    if kind is None and action.startswith("reconnect"):
-        kind = "reconnect"
-    why = f"{code} (action {action})" if kind is not None else code
-    if kind is None:
-        kind = _CODE_KINDS.get(code)
-    if kind is None:
-        return ErrorDecision(
-            kind="terminal", delay_s=delay, symbol=frame.symbol, why=f"unknown error {code}"
-        )
-    if code in SLOW_RECONNECT_CODES:
-        kind = "reconnect_slow"
-        delay = max(delay or 0.0, MIN_SLOW_RECONNECT_S)
-    return ErrorDecision(kind=kind, delay_s=delay, symbol=frame.symbol, why=why)

@@ -57,16 +57,15 @@ from ..._secret import Secret, as_secret, redact
 from ...feeds._feed import EventBatch
 from ...recording import RecordKind
 from ._backoff import Backoff, BackoffPolicy
-from ._codec import (
-    DEFAULT_MAX_BYTES,
+from ._codec import DEFAULT_MAX_BYTES, log_safe
+from ._error_policy import classify_error
+from ._frame_records import (
     ErrorFrame,
     EventFrame,
     FrameKind,
     QuotesFrame,
     SeriesFrame,
     StatusFrame,
-    classify_error,
-    log_safe,
 )
 from ._history import (
     WARMUP_COMPLETED,

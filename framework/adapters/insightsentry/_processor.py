@@ -31,19 +31,15 @@ from ..._errors import DecodeError
 from ..._events import Bar, BarGap, BarUpdate, DataRejected, Event, FeedConnected, FeedDisconnected
 from ..._intervals import Interval
 from ._bars import BarAssembler, BarHole
-from ._codec import (
-    DEFAULT_MAX_BYTES,
+from ._codec import DEFAULT_MAX_BYTES, decode_document, decode_frame, log_safe
+from ._fast_path import SingleBar, single_bar_values
+from ._frame_records import (
     Frame,
     FrameKind,
     HeartbeatFrame,
     QuotesFrame,
     SeriesFrame,
     SeriesPoint,
-    SingleBar,
-    decode_document,
-    decode_frame,
-    log_safe,
-    single_bar_values,
 )
 from ._history import BackfillRequest
 from ._quotes import QuoteBook
@@ -99,7 +95,7 @@ class FrameProcessor:
     detection and holding (see the module docstring).
 
     The most common frame (one bar of a stream already seen, see
-    :func:`~._codec.single_bar_values`) takes a fast path from the parsed JSON straight to the
+    :func:`~._fast_path.single_bar_values`) takes a fast path from the parsed JSON straight to the
     assembler's state; it yields the same events and counts as the general path, which
     handles everything else. ``fast_path=False`` turns it off, to cross-check the two.
     """

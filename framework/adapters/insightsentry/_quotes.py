@@ -21,7 +21,8 @@ import attrs
 
 from ..._errors import DecodeError, InvalidEvent
 from ..._events import Quote
-from ._codec import ABSENT, QUOTE_FIELD_NAMES, QuoteFields, QuotesFrame, log_safe
+from ._codec import log_safe
+from ._frame_records import ABSENT, QUOTE_FIELD_NAMES, QuoteFields, QuotesFrame
 
 
 @attrs.frozen(slots=True, kw_only=True)

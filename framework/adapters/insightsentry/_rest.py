@@ -49,7 +49,8 @@ from ..._errors import (
 from ..._intervals import Interval
 from ..._secret import Secret, as_secret, redact
 from ._backoff import Backoff, BackoffPolicy
-from ._codec import SeriesFrame, decode_frame, log_safe
+from ._codec import decode_frame, log_safe
+from ._frame_records import SeriesFrame
 from ._subscriptions import API_KEY_NAME, CODE_PATTERN, MAX_BARS, Subscription
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The public API of the InsightSentry adapter is pinned, and its old home still has it."""
+"""The public API of the InsightSentry adapter is pinned, and its old home still has what it had."""
 
 import framework.adapters.insightsentry as insightsentry
 import framework.feeds.insightsentry as old_home
@@ -63,6 +63,8 @@ EXPECTED = {
     "classify_error",
     "classify_frame",
     "decode_frame",
+    "encode_document",
+    "encode_frame",
     "encode_subscribe",
     "log_safe",
     "parse_subscribe",
@@ -75,7 +77,11 @@ def test_public_names_are_pinned():
     assert all(hasattr(insightsentry, name) for name in EXPECTED)
 
 
+#: Names added after the adapter moved: code written for the old home never used them.
+ADDED_SINCE_THE_MOVE = {"encode_document", "encode_frame"}
+
+
 def test_the_old_package_re_exports_the_same_names_and_objects():
-    assert set(old_home.__all__) == EXPECTED
-    for name in EXPECTED:
+    assert set(old_home.__all__) == EXPECTED - ADDED_SINCE_THE_MOVE
+    for name in EXPECTED - ADDED_SINCE_THE_MOVE:
         assert getattr(old_home, name) is getattr(insightsentry, name), name
