@@ -29,19 +29,15 @@ from trio_websocket import (
 )
 
 from ....testing._market import SyntheticMarket
+from .._encode import encode_frame
+from .._frame_records import EventFrame, HeartbeatFrame, StatusFrame
 from .._subscriptions import INVALID_SUBSCRIPTIONS_TEXT
 from ._config import UPGRADE_FAULTS, Fault, FaultSpec, SimConfig
 from ._data_frames import DataFrames
 from ._statistics import ConnectionStatistics
 from ._stream import ControlledStream
 from ._subscribe import read_subscriptions
-from ._wire import (
-    error_close_code,
-    error_text,
-    hostile_frame,
-    json_text,
-    millis,
-)
+from ._wire import error_close_code, error_text, hostile_frame
 
 logger = logging.getLogger(__name__)
 
@@ -332,7 +328,8 @@ class Connection:
                 self._market_dirty = False
                 self._out.extend(self._data.updates(self.server.market))
             if heartbeat_due:
-                self._out.append(json_text({"server_time": millis(self.server.market.now_ns)}))
+                heartbeat = HeartbeatFrame(server_time_ns=self.server.market.now_ns)
+                self._out.append(encode_frame(heartbeat))
                 interval = self.config.heartbeat_interval
                 assert interval is not None
                 missed = math.floor((now - self._next_heartbeat) / interval)
@@ -505,8 +502,8 @@ class Connection:
     def _greet(self) -> None:
         if not self._greeted:
             self._greeted = True
-            self._out.append(json_text({"message": "Connecting..."}))
-            self._out.append(json_text({"message": f"Connected to W:{self.config.region}"}))
+            for text in ("Connecting...", f"Connected to W:{self.config.region}"):
+                self._out.append(encode_frame(StatusFrame(text=text, is_info=True)))
 
     async def _authenticate(self, request: dict[str, Any]) -> None:
         key = request.get("api_key", request.get("auth"))
@@ -537,15 +534,10 @@ class Connection:
         if not accepted:
             return
         if self.config.subscription_status:
-            self._out.append(
-                json_text(
-                    {
-                        "event": "subscription_status",
-                        "status": "active",
-                        "subscription_count": len(accepted),
-                    }
-                )
+            active = EventFrame(
+                event="subscription_status", status="active", subscription_count=len(accepted)
             )
+            self._out.append(encode_frame(active))
         self._out.extend(self._data.accept(accepted, self.server.market))
         if not self._subscribed_once:
             self._subscribed_once = True

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ...._time import NANOS_PER_SECOND
 from ....testing._market import SyntheticBar, SyntheticMarket, SyntheticQuote
+from .._encode import encode_frame
+from .._frame_records import QUOTE_FIELD_NAMES, QuoteFields, QuotesFrame
 from ._config import SimConfig
 from ._subscribe import Key, ServedSubscription
-from ._wire import json_text, millis, quote_fields, series_frame, tick_frame
+from ._wire import quote_fields, series_frame, tick_frame
 
 
 class DataFrames:
@@ -25,7 +26,7 @@ class DataFrames:
         self._subscriptions: dict[Key, ServedSubscription] = {}
         self._sent_bars: dict[Key, SyntheticBar | None] = {}
         self._sent_tick_seq: dict[str, int] = {}
-        self._sent_quotes: dict[str, dict[str, object]] = {}
+        self._sent_quotes: dict[str, QuoteFields] = {}
 
     @property
     def subscriptions(self) -> Mapping[Key, ServedSubscription]:
@@ -103,7 +104,7 @@ class DataFrames:
     def _quote_frames(self, quotes: Sequence[SyntheticQuote]) -> list[str]:
         mode = self._config.quote_mode
         frames: list[str] = []
-        entries: list[dict[str, object]] = []
+        entries: list[QuoteFields] = []
         newest = 0
         for quote in quotes:
             full = quote_fields(quote)
@@ -113,23 +114,31 @@ class DataFrames:
             self._sent_quotes[quote.code] = full
             newest = max(newest, quote.ts_update)
             if mode == "flat":
-                flat = dict(full)
-                flat["lp_time"] = quote.ts_update // NANOS_PER_SECOND
-                frames.append(json_text(flat))
+                flat = QuotesFrame(
+                    legacy=True, last_update_ns=None, total_items=None, entries=(full,)
+                )
+                frames.append(encode_frame(flat))
             elif mode == "full" or last is None:
                 entries.append(full)
             else:
-                entries.append(
-                    {
-                        name: value
-                        for name, value in full.items()
-                        if name == "code" or last.get(name) != value
-                    }
-                )
+                entries.append(_changes(last, full))
         if entries:
-            frames.append(
-                json_text(
-                    {"last_update": millis(newest), "total_items": len(entries), "data": entries}
-                )
+            envelope = QuotesFrame(
+                legacy=False,
+                last_update_ns=newest,
+                total_items=len(entries),
+                entries=tuple(entries),
             )
+            frames.append(encode_frame(envelope))
         return frames
+
+
+def _changes(last: QuoteFields, full: QuoteFields) -> QuoteFields:
+    """A sparse entry: the fields of ``full`` that differ from ``last``, the rest left out
+    (unchanged)."""
+    changed = {
+        name: getattr(full, name)
+        for name in QUOTE_FIELD_NAMES
+        if getattr(last, name) != getattr(full, name)
+    }
+    return QuoteFields(code=full.code, **changed)

@@ -16,14 +16,18 @@ way; ``framework.testing`` re-exports them::
 - :func:`series_frame_text` / :func:`quotes_frame_text`: encode events as wire frames.
 
 Valid frames carry the market data of the vendor-neutral generators
-(:func:`~framework.testing.bars`, :func:`~framework.testing.quotes`). Bad bounds raise
-:class:`~framework.ConfigError` when the generator is built.
+(:func:`~framework.testing.bars`, :func:`~framework.testing.quotes`) and are written by the
+adapter's encoder (:func:`~framework.adapters.insightsentry.encode_frame`); a hostile frame is
+an encoded valid frame with one thing bent (a value, a type, the nesting, the size), so both
+kinds follow the decoder's wire format. Bad bounds raise :class:`~framework.ConfigError` when
+the generator is built.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import Final, Literal, overload
+from typing import Any, Final, Literal, overload
 
 import orjson
 from hypothesis import strategies as st
@@ -33,13 +37,24 @@ from ...._events import Bar, Quote
 from ...._time import NANOS_PER_MILLI, NANOS_PER_SECOND
 from ....testing._generators import DEFAULT_SYMBOLS, bars, check_symbols, quotes
 from .._codec import DEFAULT_MAX_BYTES, MAX_DEPTH
+from .._encode import encode_document, encode_frame
+from .._frame_records import (
+    ErrorFrame,
+    EventFrame,
+    Frame,
+    HeartbeatFrame,
+    PongFrame,
+    QuoteFields,
+    QuotesFrame,
+    SeriesFrame,
+    SeriesPoint,
+    StatusFrame,
+)
 from .._subscriptions import CODE_PATTERN
+from .._wire_keys import BAR_END, BAR_TYPE, CODE, DATA, LAST_UPDATE, SERIES, SERVER_TIME
+from ._wire import nested_series
 
-# -- encoding --------------------------------------------------------------------------------
-
-
-def _seconds(ns: int) -> float:
-    return ns / NANOS_PER_SECOND
+# -- encoding events -------------------------------------------------------------------------
 
 
 def series_frame_text(bars: Sequence[Bar]) -> str:
@@ -55,25 +70,24 @@ def series_frame_text(bars: Sequence[Bar]) -> str:
     if any(b.symbol != first.symbol or b.interval != first.interval for b in bars):
         raise ValueError("a series frame holds bars of one symbol and interval")
     newest = bars[-1]
-    return orjson.dumps(
-        {
-            "code": first.symbol,
-            "bar_type": first.interval,
-            "bar_end": _seconds(newest.ts_event - NANOS_PER_SECOND),
-            "last_update": newest.ts_event // NANOS_PER_MILLI,
-            "series": [
-                {
-                    "time": _seconds(b.ts_open),
-                    "open": b.open,
-                    "high": b.high,
-                    "low": b.low,
-                    "close": b.close,
-                    "volume": b.volume,
-                }
-                for b in bars
-            ],
-        }
-    ).decode()
+    frame = SeriesFrame(
+        code=first.symbol,
+        bar_label=first.interval,
+        bar_end_ns=newest.ts_event - NANOS_PER_SECOND,
+        last_update_ns=newest.ts_event,
+        points=tuple(
+            SeriesPoint(
+                time_ns=b.ts_open,
+                open=b.open,
+                high=b.high,
+                low=b.low,
+                close=b.close,
+                volume=b.volume,
+            )
+            for b in bars
+        ),
+    )
+    return encode_frame(frame)
 
 
 def quotes_frame_text(quotes: Sequence[Quote]) -> str:
@@ -85,34 +99,29 @@ def quotes_frame_text(quotes: Sequence[Quote]) -> str:
     """
     if not quotes:
         raise ValueError("a quote frame needs at least one quote")
-    return orjson.dumps(
-        {
-            "last_update": max(q.ts_event for q in quotes) // NANOS_PER_MILLI,
-            "total_items": len(quotes),
-            "data": [
-                {
-                    "code": q.symbol,
-                    "status": q.status,
-                    "lp_time": None if q.ts_last is None else _seconds(q.ts_last),
-                    "last_price": q.last_price,
-                    "bid": q.bid,
-                    "ask": q.ask,
-                    "bid_size": q.bid_size,
-                    "ask_size": q.ask_size,
-                    "volume": q.volume,
-                }
-                for q in quotes
-            ],
-        }
-    ).decode()
+    frame = QuotesFrame(
+        legacy=False,
+        last_update_ns=max(q.ts_event for q in quotes),
+        total_items=len(quotes),
+        entries=tuple(
+            QuoteFields(
+                code=q.symbol,
+                status=q.status,
+                lp_time_ns=q.ts_last,
+                last_price=q.last_price,
+                bid=q.bid,
+                ask=q.ask,
+                bid_size=q.bid_size,
+                ask_size=q.ask_size,
+                volume=q.volume,
+            )
+            for q in quotes
+        ),
+    )
+    return encode_frame(frame)
 
 
 # -- frames ----------------------------------------------------------------------------------
-
-
-def _dumps(value: object) -> str:
-    return orjson.dumps(value).decode()
-
 
 _ERROR_CODES: Final = (
     "server_busy",
@@ -129,40 +138,45 @@ _LEGACY_ERRORS: Final = (
     "Subscription exceeds the number of symbols allowed by your plan",
     "Subscriptions field or value is invalid",
 )
+_MAX_MILLIS: Final = 10**13 - 1
 
 
 def _valid_frames(symbols: tuple[str, ...]) -> st.SearchStrategy[str]:
     code = st.sampled_from(symbols)
     series = code.flatmap(lambda c: bars(symbols=[c], max_bars=10).map(series_frame_text))
     quote_frames = quotes(symbols=symbols, max_quotes=5).map(quotes_frame_text)
-    millis = st.integers(0, 10**13 - 1)
-    heartbeat = millis.map(lambda ms: _dumps({"server_time": ms}))
-    event = st.builds(
-        lambda status, count: _dumps(
-            {"event": "subscription_status", "status": status, "subscription_count": count}
-        ),
-        st.sampled_from(["active", "inactive"]),
-        st.integers(0, 1_000),
+    heartbeat = st.builds(
+        HeartbeatFrame,
+        server_time_ns=st.integers(0, _MAX_MILLIS).map(lambda ms: ms * NANOS_PER_MILLI),
     )
-    status = st.sampled_from(["Connecting...", "Connected to W:SIM"]).map(
-        lambda text: _dumps({"message": text})
+    event = st.builds(
+        EventFrame,
+        event=st.just("subscription_status"),
+        status=st.sampled_from(["active", "inactive"]),
+        subscription_count=st.integers(0, 1_000),
+    )
+    status = st.builds(
+        StatusFrame,
+        text=st.sampled_from(["Connecting...", "Connected to W:SIM"]),
+        is_info=st.just(True),
     )
     error = st.builds(
-        lambda error, message, retryable, delay: _dumps(
-            {
-                "error": error,
-                "message": message,
-                "retryable": retryable,
-                "delay_seconds": delay,
-            }
-        ),
-        st.sampled_from(_ERROR_CODES),
-        st.text(max_size=40),
-        st.booleans(),
-        st.none() | st.floats(0, 3_600),
+        ErrorFrame,
+        style=st.just("structured"),
+        error_code=st.sampled_from(_ERROR_CODES),
+        message=st.text(max_size=40),
+        retryable=st.booleans(),
+        delay_s=st.none() | st.floats(0, 3_600),
     )
-    legacy = st.sampled_from(_LEGACY_ERRORS).map(lambda text: _dumps({"message": text}))
-    return st.one_of(series, quote_frames, heartbeat, event, status, error, legacy, st.just("pong"))
+    legacy = st.builds(
+        ErrorFrame,
+        style=st.just("legacy_message"),
+        error_code=st.none(),
+        message=st.sampled_from(_LEGACY_ERRORS),
+    )
+    records: list[st.SearchStrategy[Frame]] = [heartbeat, event, status, error, legacy]
+    texts = [record.map(encode_frame) for record in records]
+    return st.one_of(series, quote_frames, *texts, st.just(encode_frame(PongFrame())))
 
 
 @overload
@@ -198,23 +212,55 @@ def frames(
     return st.one_of(_valid_frames(codes), hostile)
 
 
-_POINT: Final = {
-    "time": 1_767_571_200.0,
-    "open": 100.0,
-    "high": 101.0,
-    "low": 99.0,
-    "close": 100.5,
-    "volume": 10.0,
-}
-_SERIES_HEAD: Final = '{"code":"NASDAQ:AAPL","bar_type":"1m","series":'
+# -- hostile frames: valid frames, encoded, then bent ----------------------------------------
+
+_T0_NS: Final = 1_767_571_200 * NANOS_PER_SECOND
+_SERIES: Final = SeriesFrame(
+    code="NASDAQ:AAPL",
+    bar_label="1m",
+    bar_end_ns=None,
+    last_update_ns=None,
+    points=(
+        SeriesPoint(time_ns=_T0_NS, open=100.0, high=101.0, low=99.0, close=100.5, volume=10.0),
+    ),
+)
+_QUOTES: Final = QuotesFrame(
+    legacy=False,
+    last_update_ns=_T0_NS,
+    total_items=None,
+    entries=(QuoteFields(code="NASDAQ:AAPL"),),
+)
+_HEARTBEAT: Final = HeartbeatFrame(server_time_ns=_T0_NS)
+_EVENT: Final = EventFrame(event="subscription_status", status="active", subscription_count=1)
+
+
+def _dumps(document: dict[str, Any]) -> str:
+    return orjson.dumps(document).decode()
+
+
+def _bent(frame: Frame, **keys: object) -> str:
+    """``frame``, encoded, with the top-level ``keys`` replaced (or added at the end)."""
+    return _dumps({**encode_document(frame), **keys})
 
 
 def _series_with(**point: object) -> str:
-    return _dumps({"code": "NASDAQ:AAPL", "bar_type": "1m", "series": [{**_POINT, **point}]})
+    """The one-bar series frame with the values of its point replaced by ``point``."""
+    document = encode_document(_SERIES)
+    document[SERIES][0].update(point)
+    return _dumps(document)
 
 
 def _quote_with(**entry: object) -> str:
-    return _dumps({"last_update": 1_767_571_200_000, "data": [{"code": "NASDAQ:AAPL", **entry}]})
+    """The one-entry quote envelope with ``entry`` added to its entry."""
+    document = encode_document(_QUOTES)
+    document[DATA][0].update(entry)
+    return _dumps(document)
+
+
+def _with_literal(text: str, key: str, literal: str) -> str:
+    """``text`` with the number of its first ``key`` written as ``literal`` (which JSON may
+    not allow, such as ``NaN``)."""
+    return re.sub(f'"{key}":[^,}}\\]]+', lambda _: f'"{key}":{literal}', text, count=1)
 
 
 def _oversized(max_bytes: int) -> st.SearchStrategy[str]:
@@ -233,7 +279,7 @@ def _oversized(max_bytes: int) -> st.SearchStrategy[str]:
 
 def _deep(depth: int, shape: str) -> str:
     if shape == "series":
-        return _SERIES_HEAD + "[" * depth + "]" * depth + "}"
+        return nested_series(_SERIES, depth)
     if shape == "object":
         return '{"a":' * depth + "1" + "}" * depth
     return "[" * depth + "]" * depth
@@ -246,24 +292,18 @@ _WRONG_VALUES: Final[tuple[object, ...]] = ("100.5", True, [], {}, "NaN")
 
 def _non_finite() -> st.SearchStrategy[str]:
     series = st.builds(
-        lambda field, literal: (
-            _SERIES_HEAD
-            + "[{"
-            + ",".join(
-                f'"{k}":{literal if k == field else orjson.dumps(v).decode()}'
-                for k, v in _POINT.items()
-            )
-            + "}]}"
-        ),
+        lambda field, literal: _with_literal(encode_frame(_SERIES), field, literal),
         st.sampled_from((*_PRICE_FIELDS, "volume", "time")),
         st.sampled_from(_NON_FINITE),
     )
     quote = st.builds(
-        lambda field, literal: '{"data":[{"code":"NASDAQ:AAPL","' + field + '":' + literal + "}]}",
+        lambda field, literal: _with_literal(_quote_with(**{field: 1.0}), field, literal),
         st.sampled_from(("bid", "ask", "last_price", "bid_size", "volume")),
         st.sampled_from(_NON_FINITE),
     )
-    heartbeat = st.sampled_from(_NON_FINITE).map(lambda lit: '{"server_time":' + lit + "}")
+    heartbeat = st.sampled_from(_NON_FINITE).map(
+        lambda literal: _with_literal(encode_frame(_HEARTBEAT), SERVER_TIME, literal)
+    )
     return st.one_of(series, quote, heartbeat)
 
 
@@ -313,13 +353,13 @@ def _wrong_types() -> st.SearchStrategy[str]:
         wrong,
     )
     code = st.sampled_from(("nasdaq:aapl", "AAPL", 5, None, "A:B:C", "")).map(
-        lambda c: _dumps({"code": c, "bar_type": "1m", "series": [_POINT]})
+        lambda c: _bent(_SERIES, **{CODE: c})
     )
     bar_type = st.sampled_from(("1x", "0m", "m1", 1, None, "1000000m")).map(
-        lambda label: _dumps({"code": "NASDAQ:AAPL", "bar_type": label, "series": [_POINT]})
+        lambda label: _bent(_SERIES, **{BAR_TYPE: label})
     )
     points = st.sampled_from((1, "bar", None, [1, 2])).map(
-        lambda p: _dumps({"code": "NASDAQ:AAPL", "bar_type": "1m", "series": [p]})
+        lambda p: _bent(_SERIES, **{SERIES: [p]})
     )
     # Text is a valid status, so strings go to number fields only.
     quote_field = st.one_of(
@@ -332,17 +372,17 @@ def _wrong_types() -> st.SearchStrategy[str]:
             lambda field: _quote_with(**{field: "12.5"})
         ),
     )
-    entries = st.sampled_from((1, "x", None, [])).map(lambda e: _dumps({"data": [e]}))
+    entries = st.sampled_from((1, "x", None, [])).map(lambda e: _bent(_QUOTES, **{DATA: [e]}))
     others = st.sampled_from(
         (
-            '{"server_time":"now"}',
-            '{"server_time":true}',
-            '{"event":"subscription_status","status":5}',
-            '{"event":"subscription_status","subscription_count":-1}',
-            '{"event":"subscription_status","subscription_count":"2"}',
-            '{"data":[{"code":"NASDAQ:AAPL","bid":1.0}],"total_items":-3}',
-            '{"data":[{"code":"NASDAQ:AAPL","delay_seconds":2.5}]}',
-            '{"code":"NASDAQ:AAPL","bar_type":"1m","series":[],"last_update":"x"}',
+            _bent(_HEARTBEAT, server_time="now"),
+            _bent(_HEARTBEAT, server_time=True),
+            _bent(_EVENT, status=5),
+            _bent(_EVENT, subscription_count=-1),
+            _bent(_EVENT, subscription_count="2"),
+            _bent(_QUOTES, total_items=-3),
+            _quote_with(delay_seconds=2.5),
+            _bent(_SERIES, last_update="x"),
         )
     )
     return st.one_of(point, code, bar_type, points, quote_field, entries, others)
@@ -355,13 +395,9 @@ def _bad_times() -> st.SearchStrategy[str]:
     return st.one_of(
         seconds.map(lambda s: _series_with(time=s)),
         seconds.map(lambda s: _quote_with(lp_time=s)),
-        millis.map(lambda ms: _dumps({"server_time": ms})),
-        millis.map(lambda ms: _dumps({"last_update": ms, "data": [{"code": "NASDAQ:AAPL"}]})),
-        seconds.map(
-            lambda s: _dumps(
-                {"code": "NASDAQ:AAPL", "bar_type": "1m", "bar_end": s, "series": [_POINT]}
-            )
-        ),
+        millis.map(lambda ms: _bent(_HEARTBEAT, **{SERVER_TIME: ms})),
+        millis.map(lambda ms: _bent(_QUOTES, **{LAST_UPDATE: ms})),
+        seconds.map(lambda s: _bent(_SERIES, **{BAR_END: s})),
     )
 
 
@@ -369,10 +405,11 @@ def _garbage() -> st.SearchStrategy[str]:
     # Truncating a JSON object before its closing brace always leaves invalid JSON.
     truncated = st.builds(
         lambda text, cut: text[: int(cut * (len(text) - 1))],
-        st.sampled_from((_series_with(), _quote_with(bid=1.0), '{"server_time":1}')),
+        st.sampled_from((_series_with(), _quote_with(bid=1.0), encode_frame(_HEARTBEAT))),
         st.floats(0, 1),
     )
     prefixed = st.text(max_size=200).map(lambda text: "}" + text)
+    # Written by hand: no encoder writes a lone surrogate (it is not valid UTF-8).
     surrogate = st.text(max_size=20).map(lambda text: '{"message":"' + text + '\ud800"}')
     return st.one_of(truncated, prefixed, surrogate, st.sampled_from(("", " ", "ping\n{")))
 

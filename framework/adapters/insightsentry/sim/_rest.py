@@ -25,17 +25,19 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Set
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import h11
-import orjson
 import trio
 
 from ...._intervals import Interval
-from ...._time import NANOS_PER_MILLI, NANOS_PER_SECOND
+from ...._time import NANOS_PER_SECOND
 from ....testing._market import SyntheticMarket
+from .._encode import encode_frame
+from .._frame_records import ErrorFrame, SeriesFrame
 from ._config import DEFAULT_DP, MAX_DP, RestFault, RestFaultSpec, RestRequest, SimConfig
+from ._wire import bar_point
 
 logger = logging.getLogger(__name__)
 
@@ -231,7 +233,11 @@ async def _answer(
             await trio.sleep(fault.delay)
         elif fault.fault is RestFault.GARBAGE:
             log(200, fault.fault)
-            await _send(conn, stream, 200, orjson.dumps({"message": "Service degraded"}))
+            # A 200 whose body is a 2025-style error text, not a series.
+            degraded = ErrorFrame(
+                style="legacy_message", error_code=None, message="Service degraded"
+            )
+            await _send(conn, stream, 200, encode_frame(degraded).encode())
             return True
         else:
             extra = []
@@ -240,9 +246,7 @@ async def _answer(
                 text = value if isinstance(value, str) else f"{value:g}"
                 extra.append(("Retry-After", text))
             log(fault.status, fault.fault)
-            body = orjson.dumps(
-                {"error": f"http_{fault.status}", "message": f"simulated HTTP {fault.status}"}
-            )
+            body = _error_body(f"http_{fault.status}", f"simulated HTTP {fault.status}")
             await _send(conn, stream, fault.status, body, extra)
             return True
     if request.method != b"GET":
@@ -270,7 +274,9 @@ def _bearer(value: bytes | None) -> str | None:
 
 
 def _error_body(error: str, message: str) -> bytes:
-    return orjson.dumps({"error": error, "message": message})
+    # The service answers REST errors in the style of its structured WebSocket errors.
+    frame = ErrorFrame(style="structured", error_code=error, message=message)
+    return encode_frame(frame).encode()
 
 
 def _series_answer(server: RestHost, match: re.Match[str] | None, params: dict[str, str]) -> bytes:
@@ -297,27 +303,22 @@ def _series_answer(server: RestHost, match: re.Match[str] | None, params: dict[s
             for bar in market.bars(code, interval, market.history_limit)
             if start <= bar.ts_open < end
         ]
-    points = [
-        {
-            "time": bar.ts_open / NANOS_PER_SECOND,
-            "open": bar.open,
-            "high": bar.high,
-            "low": bar.low,
-            "close": bar.close,
-            "volume": bar.volume,
-        }
-        for bar in bars
-    ]
-    document: dict[str, Any] = {"code": code, "bar_type": interval.label}
+    # A REST series answer has the shape of a /live series frame.
     if bars:
         nanos = interval.nanos
         assert nanos is not None
-        document["bar_end"] = (bars[-1].ts_open + nanos) / NANOS_PER_SECOND - 1.0
-        document["last_update"] = bars[-1].ts_update // NANOS_PER_MILLI
+        bar_end_ns: int | None = bars[-1].ts_open + nanos - NANOS_PER_SECOND
+        last_update_ns = bars[-1].ts_update
     else:
-        document["last_update"] = server.sim_time_ns() // NANOS_PER_MILLI
-    document["series"] = points
-    return orjson.dumps(document)
+        bar_end_ns, last_update_ns = None, server.sim_time_ns()
+    answer = SeriesFrame(
+        code=code,
+        bar_label=interval.label,
+        bar_end_ns=bar_end_ns,
+        last_update_ns=last_update_ns,
+        points=tuple(bar_point(bar) for bar in bars),
+    )
+    return encode_frame(answer).encode()
 
 
 def _int(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:

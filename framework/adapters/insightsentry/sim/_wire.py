@@ -3,7 +3,8 @@ in either style, and the hostile frames of :attr:`Fault.HOSTILE_JSON
 <framework.adapters.insightsentry.sim.Fault.HOSTILE_JSON>`.
 
 Pure functions from market data (and the config's error style) to frame text; the connection
-decides when each goes out.
+decides when each goes out. The text itself comes from the adapter's encoder, so the server
+speaks exactly the format the client decodes; what is decided here is which values go in.
 """
 
 from __future__ import annotations
@@ -11,25 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-import orjson
+import attrs
 
 from ...._intervals import Interval
-from ...._time import NANOS_PER_MILLI, NANOS_PER_SECOND
+from ...._time import NANOS_PER_SECOND
 from ....testing._market import SyntheticBar, SyntheticQuote, SyntheticTrade
+from .._encode import encode_frame
+from .._frame_records import ErrorFrame, QuoteFields, SeriesFrame, SeriesPoint
+from .._wire_keys import CLOSE, HIGH, SERIES
 from ._config import Hostile
-
-
-def json_text(value: object) -> str:
-    return orjson.dumps(value).decode()
-
-
-def millis(ns: int) -> int:
-    return ns // NANOS_PER_MILLI
-
-
-def seconds(ns: int) -> float:
-    return ns / NANOS_PER_SECOND
-
 
 # error code -> (message, action, retryable, delay_seconds, close code if fatal else None)
 _ERRORS: Final[dict[str, tuple[str, str | None, bool, float | None, int | None]]] = {
@@ -99,89 +90,121 @@ def error_text(
     )
     text = message or default_message or error.replace("_", " ").capitalize()
     if style == "legacy":
-        return json_text({"message": legacy_message or text})
-    frame: dict[str, object] = {"error": error, "message": text}
-    if symbol is not None:
-        frame["code"] = symbol
-    action = action or default_action
-    if action is not None:
-        frame["action"] = action
-    frame["retryable"] = default_retryable if retryable is None else retryable
-    delay = default_delay if delay_seconds is None else delay_seconds
-    if delay is not None:
-        frame["delay_seconds"] = delay
-    return json_text(frame)
+        frame = ErrorFrame(style="legacy_message", error_code=None, message=legacy_message or text)
+    else:
+        frame = ErrorFrame(
+            style="structured",
+            error_code=error,
+            message=text,
+            symbol=symbol,
+            action=action or default_action,
+            retryable=default_retryable if retryable is None else retryable,
+            delay_s=default_delay if delay_seconds is None else delay_seconds,
+        )
+    return encode_frame(frame)
 
 
-def bar_point(bar: SyntheticBar) -> dict[str, float]:
-    return {
-        "time": seconds(bar.ts_open),
-        "open": bar.open,
-        "high": bar.high,
-        "low": bar.low,
-        "close": bar.close,
-        "volume": bar.volume,
-    }
+def bar_point(bar: SyntheticBar) -> SeriesPoint:
+    return SeriesPoint(
+        time_ns=bar.ts_open,
+        open=bar.open,
+        high=bar.high,
+        low=bar.low,
+        close=bar.close,
+        volume=bar.volume,
+    )
 
 
 def series_frame(code: str, interval: Interval, bars: Sequence[SyntheticBar]) -> str:
     newest = bars[-1]
     nanos = interval.nanos
     assert nanos is not None
-    return json_text(
-        {
-            "code": code,
-            "bar_type": interval.label,
-            "bar_end": seconds(newest.ts_open + nanos) - 1.0,
-            "last_update": millis(newest.ts_update),
-            "series": [bar_point(bar) for bar in bars],
-        }
+    frame = SeriesFrame(
+        code=code,
+        bar_label=interval.label,
+        bar_end_ns=newest.ts_open + nanos - NANOS_PER_SECOND,
+        last_update_ns=newest.ts_update,
+        points=tuple(bar_point(bar) for bar in bars),
+    )
+    return encode_frame(frame)
+
+
+def quote_fields(quote: SyntheticQuote) -> QuoteFields:
+    """Every field the server fills for ``quote`` (it has no market cap)."""
+    return QuoteFields(
+        code=quote.code,
+        status=quote.status,
+        lp_time_ns=quote.ts_update,
+        last_price=quote.last_price,
+        bid=quote.bid,
+        ask=quote.ask,
+        bid_size=quote.bid_size,
+        ask_size=quote.ask_size,
+        volume=quote.volume,
+        change=quote.change,
+        change_percent=quote.change_percent,
+        prev_close_price=quote.prev_close_price,
+        open_price=quote.open_price,
+        high_price=quote.high_price,
+        low_price=quote.low_price,
+        currency_code="USD",
+        delay_seconds=0,
     )
 
 
-def quote_fields(quote: SyntheticQuote) -> dict[str, object]:
-    return {
-        "code": quote.code,
-        "status": quote.status,
-        "lp_time": seconds(quote.ts_update),
-        "last_price": quote.last_price,
-        "bid": quote.bid,
-        "ask": quote.ask,
-        "bid_size": quote.bid_size,
-        "ask_size": quote.ask_size,
-        "volume": quote.volume,
-        "change": quote.change,
-        "change_percent": quote.change_percent,
-        "prev_close_price": quote.prev_close_price,
-        "open_price": quote.open_price,
-        "high_price": quote.high_price,
-        "low_price": quote.low_price,
-        "currency_code": "USD",
-        "delay_seconds": 0,
-    }
+#: The bar every hostile series frame starts from, valid until :func:`hostile_frame` bends it.
+_HOSTILE_BASE: Final = SeriesFrame(
+    code="SIM:X",
+    bar_label="1m",
+    bar_end_ns=None,
+    last_update_ns=1_767_797_142_517_000_000,
+    points=(
+        SeriesPoint(
+            time_ns=1_767_797_100 * NANOS_PER_SECOND,
+            open=100.0,
+            high=101.0,
+            low=99.0,
+            close=100.5,
+            volume=10.0,
+        ),
+    ),
+)
+#: Hostile kind -> (the valid text, the text that replaces it); the depth bomb replaces the
+#: whole series list.
+_HOSTILE_EDITS: Final = {
+    Hostile.NAN: (f'"{CLOSE}":100.5', f'"{CLOSE}":NaN'),
+    Hostile.HUGE_NUMBER: (f'"{CLOSE}":100.5', f'"{CLOSE}":1e400'),
+    Hostile.NEGATIVE_PRICE: (f'"{CLOSE}":100.5', f'"{CLOSE}":-100.5'),
+    Hostile.HIGH_BELOW_LOW: (f'"{HIGH}":101.0', f'"{HIGH}":98.0'),
+}
+_DEPTH: Final = 10_000
 
 
 def hostile_frame(kind: Hostile, code: str) -> str:
-    bar = '"time":1767797100.0,"open":100.0,"high":101.0,"low":99.0,"close":100.5,"volume":10.0'
-    head = f'{{"code":{json_text(code)},"bar_type":"1m","last_update":1767797142517,"series":'
-    if kind is Hostile.NAN:
-        return head + "[{" + bar.replace('"close":100.5', '"close":NaN') + "}]}"
-    if kind is Hostile.HUGE_NUMBER:
-        return head + "[{" + bar.replace('"close":100.5', '"close":1e400') + "}]}"
-    if kind is Hostile.NEGATIVE_PRICE:
-        return head + "[{" + bar.replace('"close":100.5', '"close":-100.5') + "}]}"
-    if kind is Hostile.HIGH_BELOW_LOW:
-        return head + "[{" + bar.replace('"high":101.0', '"high":98.0') + "}]}"
-    depth = 10_000
-    return head + "[" * depth + "]" * depth + "}"
+    """A valid one-bar series frame for ``code``, bent the way ``kind`` says: one value
+    replaced by what the decoder must refuse, or the series nested far too deep."""
+    edit = _HOSTILE_EDITS.get(kind)
+    if edit is None:
+        return nested_series(attrs.evolve(_HOSTILE_BASE, code=code), _DEPTH)
+    valid, bent = edit
+    return encode_frame(attrs.evolve(_HOSTILE_BASE, code=code)).replace(valid, bent, 1)
+
+
+def nested_series(frame: SeriesFrame, depth: int) -> str:
+    """``frame`` with its ``series`` list written as ``depth`` nested empty lists."""
+    empty = encode_frame(attrs.evolve(frame, points=()))
+    return empty.replace(f'"{SERIES}":[]', f'"{SERIES}":' + "[" * depth + "]" * depth, 1)
 
 
 def tick_frame(code: str, trades: Sequence[SyntheticTrade]) -> str:
-    return json_text(
-        {
-            "code": code,
-            "bar_type": "1T",
-            "last_update": millis(trades[-1].ts),
-            "series": [{"time": seconds(t.ts), "close": t.price, "volume": t.size} for t in trades],
-        }
+    frame = SeriesFrame(
+        code=code,
+        bar_label="1T",
+        bar_end_ns=None,
+        last_update_ns=trades[-1].ts,
+        points=tuple(
+            SeriesPoint(time_ns=t.ts, open=None, high=None, low=None, close=t.price, volume=t.size)
+            for t in trades
+        ),
     )
+    return encode_frame(frame)
