@@ -165,6 +165,42 @@ class SimulatedBroker:
     market order, ...).
     """
 
+    # Slots, not a __dict__: past 29 attributes an instance dict stops sharing its keys with
+    # the class, and every attribute read on the per-bar path gets slower (measured: 1.5% of
+    # a backtest's instructions).
+    __slots__ = (
+        "_blank",
+        "_bus",
+        "_clock",
+        "_commission",
+        "_ended",
+        "_fills",
+        "_finished",
+        "_halted",
+        "_held",
+        "_latency",
+        "_listeners",
+        "_matching",
+        "_modifications",
+        "_next_id",
+        "_next_oco",
+        "_oco",
+        "_orders",
+        "_outbox",
+        "_owners",
+        "_plain_risk",
+        "_quote_sizes",
+        "_risk",
+        "_session_loss",
+        "_sessions",
+        "_slippage",
+        "_touched",
+        "_transaction_hook",
+        "_working",
+        "config",
+        "portfolio",
+    )
+
     def __init__(self, portfolio: Portfolio, config: BrokerConfig | None = None) -> None:
         self.portfolio = portfolio
         self.config = config = config or BrokerConfig()
