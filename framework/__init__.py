@@ -71,10 +71,10 @@ if TYPE_CHECKING:
     from ._engine import Engine as Engine
     from ._engine import EngineStatistics as EngineStatistics
     from ._engine import run as run
-    from ._results import RunResult as RunResult
     from .feeds import BarFileFeed as BarFileFeed
     from .feeds import Feed as Feed
     from .feeds import ListFeed as ListFeed
+    from .results import RunResult as RunResult
 
 #: Public names loaded on first access, and the module each comes from.
 _LAZY = {
@@ -84,7 +84,7 @@ _LAZY = {
     "Engine": "._engine",
     "EngineStatistics": "._engine",
     "run": "._engine",
-    "RunResult": "._results",
+    "RunResult": ".results",
     "BarFileFeed": ".feeds",
     "Feed": ".feeds",
     "ListFeed": ".feeds",

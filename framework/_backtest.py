@@ -14,7 +14,6 @@ from ._errors import ConfigError
 from ._failure import run_sync
 from ._intervals import Interval
 from ._plugins import RECORDING_FEED, load_feed_class
-from ._results import RunResult
 from ._strategy import Strategy
 from .execution import (
     BrokerConfig,
@@ -28,6 +27,7 @@ from .feeds._bar_file import BarFileFeed, BarFileStatistics
 from .feeds._feed import Feed
 from .portfolio import Portfolio
 from .portfolio._equity import equity_resolution as resolution_nanos
+from .results._run_result import RunResult
 
 #: What a data file's suffix says it holds, for the message refusing any other.
 DATA_FORMS = ".csv, .parquet, .feather, .arrow or .twrec files, or directories of them"

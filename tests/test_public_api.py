@@ -195,6 +195,10 @@ PUBLIC_API: dict[str, set[str]] = {
         "write_html",
         "write_png",
     },
+    "framework.results": {
+        "ResultTables",
+        "RunResult",
+    },
     "framework.sweeps": {
         "Backend",
         "BarFileWindowFeed",

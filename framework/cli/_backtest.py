@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     strategy = build_strategy(load_strategy_class(args.strategy), args.param)
     if args.out:
-        from .._result_parquet import check_parquet_dir  # pyarrow.parquet: only when asked
+        from ..results._parquet import check_parquet_dir  # pyarrow.parquet: only when asked
 
         check_parquet_dir(args.out)  # before the run, not after it
     started = time.perf_counter()

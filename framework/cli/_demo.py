@@ -18,7 +18,7 @@ import trio
 from ._args import positive_float
 
 if TYPE_CHECKING:
-    from .._results import RunResult
+    from ..results._run_result import RunResult
 
 SYMBOLS = {"NASDAQ:AAPL": 190.0, "NASDAQ:MSFT": 410.0}
 

@@ -27,9 +27,9 @@ from ._progress import can_redraw
 
 if TYPE_CHECKING:
     from .._engine import Engine
-    from .._results import RunResult
     from .._strategy import Strategy
     from ..adapters.insightsentry import InsightSentryFeed
+    from ..results._run_result import RunResult
 
 
 def run_live_session(

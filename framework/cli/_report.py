@@ -18,7 +18,7 @@ from .._errors import ConfigError
 from ._args import add_bar_file_arguments, bar_file_options
 
 if TYPE_CHECKING:
-    from .._results import RunResult
+    from ..results._run_result import RunResult
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

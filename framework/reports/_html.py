@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import ConfigError
-from .._statistic_display import format_percent, format_statistic, statistic_label
+from ..results._display import format_percent, format_statistic, statistic_label
 from ._digest import SeriesPoints
 from ._model import ReportData
 

@@ -28,7 +28,7 @@ from ._digest import CHART_BUCKETS, EquityDigest, SeriesPoints
 from ._prices import FillRecord, PriceRecorder, record_prices_async
 
 if TYPE_CHECKING:
-    from .._results import RunResult
+    from ..results._run_result import RunResult
 
 EQUITY_FROM_RUN = "the equity curve of the run"
 EQUITY_REBUILT = "rebuilt from the fills and the bar closes of the data files"

@@ -28,7 +28,7 @@ import attrs
 from .._errors import ConfigError, ParameterError
 from .._params import declared_params
 from .._plugins import load_strategy_class
-from .._statistic_display import format_percent, format_statistic
+from ..results._display import format_percent, format_statistic
 from ._backends import Backend, LocalBackend
 from ._grid import Grid, check_axis
 from ._jobs import OK, SKIPPED, SweepJob, SweepRow, check_params

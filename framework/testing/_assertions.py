@@ -13,9 +13,9 @@ from .._backtest import backtest_async
 from .._events import Bar
 from .._failure import run_sync
 from .._intervals import Interval
-from .._results import RunResult
 from .._strategy import Strategy
 from .._time import iso_from_nanos
+from ..results._run_result import RunResult
 from ._backtester import Data, build_feeds, check_fresh_data, split_options
 from ._capture import CapturedEvents, Delivery, capture_events, captured_by
 from ._golden import unified_diff

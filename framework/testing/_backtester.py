@@ -18,9 +18,9 @@ from .._backtest import backtest_async, data_items, feeds_for, is_data_source
 from .._errors import ConfigError
 from .._events import Event
 from .._failure import run_sync
-from .._results import RunResult
 from .._strategy import Strategy
 from ..feeds._feed import Feed, ListFeed
+from ..results._run_result import RunResult
 from ._capture import CapturedEvents, capture_events, captured_by
 
 #: What the test kit accepts as data: what :func:`framework.feeds_for` reads (a path to bar

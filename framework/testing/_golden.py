@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from .._results import RunResult
+from ..results._run_result import RunResult
 
 #: Lines of a unified diff shown in one failure message; the rest are counted.
 MAX_DIFF_LINES = 120

@@ -9,8 +9,8 @@ import pytest
 from factories import bar
 
 from framework import ListFeed, OrderFilled, OrderSide, Strategy, backtest
-from framework._results import csv_money
 from framework.portfolio import Trade, compute_statistics
+from framework.results._run_result import csv_money
 
 DAY = 86_400 * 10**9
 HOUR = 3_600 * 10**9

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from framework import backtest
-from framework._statistic_display import STATISTIC_LABELS, format_statistic
 from framework.reports import build_report, render_html
+from framework.results._display import STATISTIC_LABELS, format_statistic
 from strategies.sma_cross import SmaCross
 
 AAPL = Path(__file__).resolve().parents[2] / "examples" / "data" / "AAPL.csv"

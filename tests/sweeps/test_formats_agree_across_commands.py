@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from framework import backtest
-from framework._statistic_display import format_statistic
 from framework.cli import main
+from framework.results._display import format_statistic
 from strategies.sma_cross import SmaCross
 
 AAPL = Path(__file__).resolve().parents[2] / "examples" / "data" / "AAPL.csv"

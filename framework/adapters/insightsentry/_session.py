@@ -24,12 +24,12 @@ import trio
 
 from ... import __version__
 from ..._engine import Engine
-from ..._results import RunResult
 from ..._secret import Secret, as_secret, secret_filter
 from ..._strategy import Strategy
 from ...execution import BrokerConfig, PaperJournal, SimulatedBroker
 from ...portfolio import Portfolio
 from ...recording import Durability, open_recording_writer
+from ...results import RunResult
 from ._live_feed import DEFAULT_URL, InsightSentryFeed, LiveFeedConfig
 from ._rest import DEFAULT_REST_URL, RestConfig, open_history_client
 from ._subscriptions import API_KEY_NAME, Subscription

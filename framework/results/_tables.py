@@ -27,12 +27,12 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._events import OrderFilled
-from .execution import Order
-from .execution._simulated_broker import ORDER_LAYOUT
-from .portfolio import Records, Trade
-from .portfolio._records import FILL_LAYOUT
-from .portfolio._trades import TRADE_LAYOUT
+from .._events import OrderFilled
+from ..execution import Order
+from ..execution._simulated_broker import ORDER_LAYOUT
+from ..portfolio import Records, Trade
+from ..portfolio._records import FILL_LAYOUT
+from ..portfolio._trades import TRADE_LAYOUT
 
 _TIME = pa.timestamp("ns", tz="UTC")
 

@@ -6,7 +6,7 @@
       fills.parquet  trades.parquet  orders.parquet  equity.parquet
       stats.json
 
-The tables are :mod:`framework._result_tables`'. What a run is (strategy, parameters, start
+The tables are :mod:`framework.results._tables`'. What a run is (strategy, parameters, start
 cash, final equity, bars, statistics, skipped data) travels with every file, as JSON in its
 schema metadata under ``b"tradewire"``, so one file read on its own still says which run it
 came from; ``stats.json`` holds the same document for readers without a Parquet library. The
@@ -23,8 +23,8 @@ from typing import Any, Protocol
 import orjson
 import pyarrow.parquet as pq
 
-from ._errors import ConfigError
-from ._result_tables import TABLE_NAMES, ResultTables
+from .._errors import ConfigError
+from ._tables import TABLE_NAMES, ResultTables
 
 
 class RunResult(Protocol):

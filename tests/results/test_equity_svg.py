@@ -13,8 +13,8 @@ import attrs
 import pytest
 
 from framework import RunResult, backtest
-from framework._equity_svg import MAX_POINTS, equity_svg, thin
-from framework._statistic_display import format_statistic
+from framework.results._display import format_statistic
+from framework.results._equity_svg import MAX_POINTS, equity_svg, thin
 from strategies.sma_cross import SmaCross
 
 AAPL = Path(__file__).resolve().parents[2] / "examples" / "data" / "AAPL.csv"

@@ -10,7 +10,7 @@ import attrs
 import pytest
 
 from framework import RunResult, backtest
-from framework._statistic_display import (
+from framework.results._display import (
     STATISTIC_LABELS,
     format_duration,
     format_statistic,

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from framework import Bar, ListFeed, RunResult, Strategy, backtest
-from framework._results import _iso
 from framework._time import iso_from_nanos
+from framework.results._run_result import _iso
 
 MINUTE = 60 * 10**9
 T0 = 1_704_205_800 * 10**9

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from record_strategies import fill_records, order_records, trade_records
 
 from framework import Bar, ListFeed, OrderFilled, RunResult, Strategy, backtest
-from framework._results import _FILLS, _ORDERS, _TRADES, fill_to_dict, order_to_dict, trade_to_dict
 from framework.execution import (
     Order,
     RiskLimits,
@@ -24,6 +23,14 @@ from framework.execution._simulated_broker import ORDER_LAYOUT
 from framework.portfolio import Records
 from framework.portfolio._records import FILL_LAYOUT
 from framework.portfolio._trades import TRADE_LAYOUT
+from framework.results._run_result import (
+    _FILLS,
+    _ORDERS,
+    _TRADES,
+    fill_to_dict,
+    order_to_dict,
+    trade_to_dict,
+)
 
 AAPL = Path(__file__).resolve().parents[2] / "examples" / "data" / "AAPL.csv"
 MINUTE = 60 * 10**9

@@ -14,9 +14,9 @@ import pyarrow as pa
 import pytest
 
 from framework import Bar, ListFeed, RunResult, Strategy, backtest
-from framework._result_tables import EQUITY_SCHEMA, FILL_SCHEMA, ORDER_SCHEMA, TRADE_SCHEMA
-from framework._results import FILL_COLUMNS, TRADE_COLUMNS, csv_money, order_to_dict
 from framework.execution import Order, RiskLimits, parse_commission
+from framework.results._run_result import FILL_COLUMNS, TRADE_COLUMNS, csv_money, order_to_dict
+from framework.results._tables import EQUITY_SCHEMA, FILL_SCHEMA, ORDER_SCHEMA, TRADE_SCHEMA
 
 AAPL = Path(__file__).resolve().parents[2] / "examples" / "data" / "AAPL.csv"
 MINUTE = 60 * 10**9

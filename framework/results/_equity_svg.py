@@ -14,8 +14,8 @@ import html
 import math
 from collections.abc import Sequence
 
-from ._statistic_display import format_statistic
-from ._time import iso_from_nanos
+from .._time import iso_from_nanos
+from ._display import format_statistic
 
 #: Most points drawn: more than a notebook cell's width in pixels gains nothing.
 MAX_POINTS = 600

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from framework import ConfigError, RunResult, backtest
-from framework._result_parquet import METADATA_KEY, run_document
 from framework.execution import parse_commission
+from framework.results._parquet import METADATA_KEY, run_document
 from strategies.sma_cross import SmaCross
 
 AAPL = Path(__file__).resolve().parents[2] / "examples" / "data" / "AAPL.csv"

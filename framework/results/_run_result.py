@@ -5,7 +5,7 @@ Statistics are defined in docs/statistics.md. Fills and trades can also be writt
 float exact, as the record that golden files compare byte for byte; the CSV files, read by
 people and spreadsheets, round the float noise out of their money columns (:func:`csv_money`).
 The records are also Arrow tables (:attr:`RunResult.arrow`, exact like the JSON), for pandas,
-polars and Parquet (:mod:`framework._result_tables`, :mod:`framework._result_parquet`).
+polars and Parquet (:mod:`framework.results._tables`, :mod:`framework.results._parquet`).
 
 A result of a run keeps its fills, trades and orders as columns
 (:class:`~framework.portfolio.Records`, shared with the portfolio and the broker, not copied);
@@ -30,20 +30,20 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import orjson
 
+from .._events import OrderFilled
+from .._time import NANOS_PER_SECOND, iso_from_nanos
+from ..execution import Order, OrderStatus
+from ..portfolio import Portfolio, Records, Trade, compute_statistics
+from ._display import format_statistic as _stat
+from ._display import statistic_label
 from ._equity_svg import equity_svg
-from ._events import OrderFilled
-from ._statistic_display import format_statistic as _stat
-from ._statistic_display import statistic_label
-from ._time import NANOS_PER_SECOND, iso_from_nanos
-from .execution import Order, OrderStatus
-from .portfolio import Portfolio, Records, Trade, compute_statistics
 
 if TYPE_CHECKING:
     import pandas  # type: ignore[import-untyped, unused-ignore]  # no stubs in our extras
     import polars
 
-    from ._engine import Engine, EngineStatistics
-    from ._result_tables import ResultTables
+    from .._engine import Engine, EngineStatistics
+    from ._tables import ResultTables
 
 _NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
 #: Records serialised per orjson call when writing JSON in pieces.
@@ -279,10 +279,10 @@ class RunResult:
     @functools.cached_property
     def arrow(self) -> ResultTables:
         """The fills, trades, orders and equity curve as Arrow tables (``.fills``, ``.trades``,
-        ``.orders``, ``.equity``; columns in :mod:`framework._result_tables`), built on first
+        ``.orders``, ``.equity``; columns in :mod:`framework.results._tables`), built on first
         use and kept."""
         # Imported here: pyarrow costs a tenth of a second, and most runs never ask.
-        from ._result_tables import result_tables
+        from ._tables import result_tables
 
         return result_tables(
             fills=self.fills,
@@ -311,14 +311,14 @@ class RunResult:
         """Write the tables of :attr:`arrow` as Parquet files, with ``stats.json``, into the
         directory ``path`` (created; it may be named ``*.parquet``). Every file's schema
         metadata holds the run's strategy, parameters, cash and statistics as JSON under
-        ``b"tradewire"``: see :mod:`framework._result_parquet`."""
-        from ._result_parquet import write_parquet
+        ``b"tradewire"``: see :mod:`framework.results._parquet`."""
+        from ._parquet import write_parquet
 
         write_parquet(self, path)
 
     def summary(self) -> str:
         """The figures of a run for a terminal, one per line (formatted as everywhere else:
-        :mod:`framework._statistic_display`)."""
+        :mod:`framework.results._display`)."""
         s = self.stats
         lines = [
             f"strategy       {self.strategy} {_format_params(self.params)}",
