@@ -43,6 +43,7 @@ from typing import Any
 import attrs
 import trio
 
+from ._aggregation import IntervalBars
 from ._bus import EventBus
 from ._clock import NEVER, Clock, LiveClock, SimulatedClock, TimerQueue
 from ._collector import thresholds_for_a_run
@@ -113,6 +114,9 @@ class Engine:
         self._warming_up: set[str] = set()
         self.bus.subscribe(WarmupStarted, self._on_warmup)
         self.bus.subscribe(WarmupCompleted, self._on_warmup)
+        #: Bars of other intervals the strategies ask for (``subscribe(..., interval=...)``);
+        #: idle, and off the bus, until one does.
+        self.interval_bars = IntervalBars(self.bus)
         self.strategies: list[Strategy] = []
         #: With two or more strategies, each one's own book (fills, trades, equity), built
         #: when they start; None otherwise (one strategy's book is the account).
@@ -155,7 +159,7 @@ class Engine:
             raise EngineError(
                 f"two strategies named {strategy.strategy_id!r}: set a distinct `name` on one"
             )
-        strategy._bind(self.bus, self.broker, self.clock, self.timers)
+        strategy._bind(self.bus, self.broker, self.clock, self.timers, self.interval_bars)
         self.strategies.append(strategy)
 
     @property
@@ -368,7 +372,8 @@ class Engine:
                 for handler in catch_all:
                     handler(event)
         except BaseException:
-            self._failed_event = event
+            # A hook that failed on a bar built from this event failed on that bar.
+            self._failed_event = self.bus.take_interval_bar_in_flight() or event
             raise
         self._counts["events"] += len(batch)
         self._bars += bars

@@ -7,7 +7,9 @@ registers the strategy, so the same class runs in a backtest, over a recording
 and live, and can be unit-tested by feeding it events directly.
 
 By default a strategy receives every :class:`Bar` and :class:`Quote` of the run. Calling
-:meth:`Strategy.subscribe` in ``on_start`` narrows that to the types and symbols named.
+:meth:`Strategy.subscribe` in ``on_start`` narrows that to the types and symbols named, or asks
+for bars of another interval, built from finer bars or quotes (:mod:`._aggregation`);
+:meth:`Strategy.history` keeps the last bars received (:mod:`._history`). Rules: docs/bars.md.
 """
 
 from __future__ import annotations
@@ -34,9 +36,12 @@ from ._events import (
     WarmupCompleted,
     WarmupStarted,
 )
+from ._history import BarHistory, BarWindow
+from ._intervals import Interval
 from ._params import Param, declared_params
 
 if TYPE_CHECKING:
+    from ._aggregation import IntervalBars
     from ._bus import EventBus
     from .execution import Bracket, Order, SimulatedBroker, TimeInForce
     from .portfolio import Portfolio, Position
@@ -64,6 +69,12 @@ class Strategy:
 
     Declare parameters with :class:`~framework.Param`; construct with keyword arguments to
     override defaults (unknown names raise :class:`~framework.ParameterError`).
+
+    Data: every bar and quote of the run by default; :meth:`subscribe` narrows it or asks for
+    bars of another interval (``self.subscribe(Bar, "NASDAQ:AAPL", interval="5m")``), built
+    from finer bars or quotes and delivered to ``on_bar`` like any bar; :meth:`history` gives
+    the last ``n`` bars received as a read-only window with column views. Both are set up in
+    ``on_start``; the rules are in docs/bars.md.
     """
 
     #: Name used for logs and order ownership; defaults to the class name.
@@ -89,6 +100,11 @@ class Strategy:
         self._clock: Clock | None = None
         self._timers: TimerQueue | None = None
         self._subscribed_types: set[type[Event]] = set()
+        self._interval_bars: IntervalBars | None = None
+        #: (symbol or None, interval label) of each interval subscription.
+        self._intervals: dict[tuple[str | None, str], Interval] = {}
+        #: Created by the first ``history`` call; until then bars go straight to ``on_bar``.
+        self._history: BarHistory | None = None
         #: Set by the engine between WarmupStarted and WarmupCompleted (see warmup_bars).
         self._warming_up = False
         self.validate()
@@ -164,15 +180,95 @@ class Strategy:
 
     # -- data ------------------------------------------------------------------------------
 
-    def subscribe(self, event_type: type[Event], symbol: str | None = None) -> None:
+    def subscribe(
+        self,
+        event_type: type[Event],
+        symbol: str | None = None,
+        *,
+        interval: str | Interval | None = None,
+    ) -> None:
         """Receive ``event_type`` events (of ``symbol`` only, if given).
 
         The first call for a type replaces the default of receiving all of that type.
+
+        With ``interval`` (``"5m"``, ``"1h"``, ``"1D"``; bars only), receive the bars of that
+        interval instead: built from the symbol's finer bars (or its quotes, while no bars
+        come), or the feed's own bars when it sends that interval. They reach ``on_bar`` and
+        nothing else of the strategy; a plain ``subscribe(Bar, ...)`` never receives them.
+        A strategy may ask for several intervals of a symbol; strategies asking for the same
+        share one aggregator. Ticks and months cannot be built (ValueError). Rules and timing:
+        docs/bars.md.
         """
         bus = self._require(self._bus)
-        handler = self._handler_for(event_type)
-        self._subscribed_types.add(event_type)
-        bus.subscribe(event_type, handler, symbol=symbol)
+        if interval is None:
+            handler = self._handler_for(event_type)
+            self._subscribed_types.add(event_type)
+            bus.subscribe(event_type, handler, symbol=symbol)
+            return
+        if event_type is not Bar:
+            raise ValueError(f"only bars have an interval, not {event_type.__name__}")
+        parsed = _interval(interval)
+        key = (symbol, parsed.label)
+        if key not in self._intervals:
+            self._require(self._interval_bars).request(symbol, parsed)
+            self._intervals[key] = parsed
+            bus.subscribe(Bar, self._bar_handler(parsed.label), symbol=symbol, interval=key[1])
+        self._subscribed_types.add(Bar)
+
+    def unsubscribe(
+        self,
+        event_type: type[Event],
+        symbol: str | None = None,
+        *,
+        interval: str | Interval | None = None,
+    ) -> None:
+        """Stop receiving what :meth:`subscribe` with the same arguments asked for (nothing
+        happens if it was not asked for). An interval nobody asks for any more stops being
+        built; its bar in progress is dropped."""
+        bus = self._require(self._bus)
+        if interval is None:
+            bus.unsubscribe(event_type, self._handler_for(event_type), symbol=symbol)
+            return
+        label = _interval(interval).label
+        parsed = self._intervals.pop((symbol, label), None)
+        if parsed is not None:
+            bus.unsubscribe(Bar, self._bar_handler(label), symbol=symbol, interval=label)
+            self._require(self._interval_bars).release(symbol, parsed)
+
+    def history(self, symbol: str, n: int, interval: str | Interval | None = None) -> BarWindow:
+        """The last ``n`` final bars of ``symbol`` this strategy received, oldest first.
+
+        ``interval`` picks the bars of an interval subscription (``"5m"``); None, those of the
+        plain bar subscriptions (the default one included). The window is live and read-only:
+        ``len``, indexing (``window[-1]`` is the newest bar: in ``on_bar``, the bar being
+        delivered), iteration, and column views ``open``, ``high``, ``low``, ``close``,
+        ``volume``, ``ts_event`` (read-only memoryviews, which numpy reads without a copy). It
+        holds fewer than ``n`` bars until ``n`` have come; warm-up bars count.
+
+        The first call for a series starts keeping it, sized to ``n``: bars received before
+        are not kept, so call it in ``on_start``. A later call with a larger ``n`` enlarges it.
+        Each bar costs the same whatever ``n``; memory is bounded by the largest ``n``.
+        """
+        history = self._history
+        if history is not None:
+            window = history.windows.get((symbol, n, interval))
+            if window is not None:
+                return window
+        return self._declare_history(symbol, n, interval)
+
+    def _declare_history(self, symbol: str, n: int, interval: str | Interval | None) -> BarWindow:
+        bus = self._require(self._bus)
+        label = None if interval is None else _interval(interval).label
+        history = self._history
+        if history is None:
+            history = self._history = BarHistory(self.on_bar)
+            # From now on every bar subscription of this strategy stores the bar before
+            # on_bar sees it; each keeps its turn in the delivery order.
+            for subscribed in (None, *{key[1] for key in self._intervals}):
+                bus.replace(Bar, self.on_bar, history.handler(subscribed), interval=subscribed)
+        window = history.window(symbol, n, label)
+        history.windows[(symbol, n, interval)] = window
+        return window
 
     @property
     def clock(self) -> Clock:
@@ -353,11 +449,17 @@ class Strategy:
     # -- engine wiring ---------------------------------------------------------------------
 
     def _bind(
-        self, bus: EventBus, broker: SimulatedBroker, clock: Clock, timers: TimerQueue
+        self,
+        bus: EventBus,
+        broker: SimulatedBroker,
+        clock: Clock,
+        timers: TimerQueue,
+        interval_bars: IntervalBars,
     ) -> None:
         if self._bus is not None:
             raise EngineError(f"strategy {self.strategy_id!r} is already registered with an engine")
         self._bus, self._broker, self._clock, self._timers = bus, broker, clock, timers
+        self._interval_bars = interval_bars
 
     def _listen_to_orders(self) -> None:
         """Just before ``on_start``: subscribe to this strategy's timers and, if it has a hook
@@ -388,7 +490,7 @@ class Strategy:
 
     def _handler_for(self, event_type: type[Event]) -> Any:
         if issubclass(event_type, Bar):
-            return self.on_bar
+            return self._bar_handler(None)
         if issubclass(event_type, Quote):
             return self.on_quote
         if issubclass(event_type, BarUpdate):
@@ -396,6 +498,11 @@ class Strategy:
         if issubclass(event_type, FEED_EVENTS):
             return self.on_feed_event
         raise ValueError(f"strategies cannot subscribe to {event_type.__name__}")
+
+    def _bar_handler(self, interval: str | None) -> Any:
+        """``on_bar``, or once the strategy keeps a history, the recorder in front of it."""
+        history = self._history
+        return self.on_bar if history is None else history.handler(interval)
 
     def _fire_timer(self, name: str, due: int) -> None:
         """The timer queue's callback: the firing goes out on the bus, where observers see it
@@ -436,6 +543,10 @@ class Strategy:
 
     def _unbound(self) -> NoReturn:
         raise EngineError(f"strategy {self.strategy_id!r} is not registered with an engine yet")
+
+
+def _interval(interval: str | Interval) -> Interval:
+    return interval if isinstance(interval, Interval) else Interval.parse(interval)
 
 
 def _side(side: OrderSide | str) -> OrderSide:
