@@ -231,10 +231,9 @@ class BarAggregator:
         start, end = self._start, self._end
         self._start = self._end = -1
         self.closed_until = end
-        if not self._priced or self._partial:
-            self._first = False
-            return
         self._first = False
+        if not self._priced or self._partial:
+            return
         bar = Bar(
             symbol=self.symbol,
             interval=self.label,
