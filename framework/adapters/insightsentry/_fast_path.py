@@ -8,6 +8,7 @@ full decoder gets the same events either way, only sooner.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, Final
 
 from ._codec import MAX_MILLIS, MAX_SECONDS
@@ -28,6 +29,11 @@ from ._wire_keys import (
 #: ``(code, bar_label, time_ns, (open, high, low, close, volume), bar_end_ns, last_update_ns)``
 SingleBar = tuple[str, str, int, tuple[float, float, float, float, float], int, int]
 
+
+#: The values of a single-bar frame and of its point: with exactly as many keys as these
+#: name, a document that has them all has no other key.
+_FRAME_VALUES: Final = itemgetter(CODE, BAR_TYPE, BAR_END, LAST_UPDATE, SERIES)
+_POINT_VALUES: Final = itemgetter(TIME, OPEN, HIGH, LOW, CLOSE, VOLUME)
 
 #: The number types the decoder accepts, the one the wire mostly carries first: ``in`` stops
 #: at the first match.
@@ -51,22 +57,19 @@ def single_bar_values(doc: dict[str, Any]) -> SingleBar | None:
     # depth check and classification would find.
     if len(doc) != 5:
         return None
-    series = doc.get(SERIES)
+    try:
+        code, label, bar_end, last_update, series = _FRAME_VALUES(doc)
+    except KeyError:
+        return None
     if type(series) is not list or len(series) != 1:
         return None
     point = series[0]
     if type(point) is not dict or len(point) != 6:
         return None
-    code = doc.get(CODE)
-    label = doc.get(BAR_TYPE)
-    bar_end: Any = doc.get(BAR_END)
-    last_update: Any = doc.get(LAST_UPDATE)
-    t: Any = point.get(TIME)
-    o: Any = point.get(OPEN)
-    h: Any = point.get(HIGH)
-    low: Any = point.get(LOW)
-    c: Any = point.get(CLOSE)
-    v: Any = point.get(VOLUME)
+    try:
+        t, o, h, low, c, v = _POINT_VALUES(point)
+    except KeyError:
+        return None
     number = _FLOAT_OR_INT
     if (
         type(code) is not str
