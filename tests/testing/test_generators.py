@@ -16,11 +16,13 @@ from framework.adapters.insightsentry import (
     BarAssembler,
     FrameKind,
     FrameProcessor,
+    HeartbeatFrame,
     QuoteBook,
     QuotesFrame,
     SeriesFrame,
     UnknownFrame,
     decode_frame,
+    encode_frame,
 )
 from framework.testing import (
     bars,
@@ -105,7 +107,7 @@ def test_generated_bars_streamed_one_frame_each_come_out_of_the_processor_unchan
         out += events
     # The newest bar of each symbol is still in progress until the server clock passes it.
     end = max((bar.ts_event for bar in generated), default=0)
-    out += processor.process(f'{{"server_time":{end // 1_000_000}}}', RECV)[0]
+    out += processor.process(encode_frame(HeartbeatFrame(server_time_ns=end)), RECV)[0]
     assert not any(isinstance(event, DataRejected) for event in out)
     expected = [attrs.evolve(bar, ts_recv=RECV) for bar in generated]
     assert by_symbol(out) == by_symbol(expected)

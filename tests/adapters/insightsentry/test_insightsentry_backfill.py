@@ -16,8 +16,11 @@ from framework.adapters.insightsentry import (
     LiveFeedConfig,
     RecordingFeed,
     RestConfig,
+    SeriesFrame,
+    SeriesPoint,
     Subscription,
     SubscriptionSet,
+    encode_frame,
     open_history_client,
 )
 from framework.adapters.insightsentry._session import paper_trade
@@ -202,18 +205,13 @@ async def test_paper_run_with_backfill_replays_to_the_same_events_and_fills(tmp_
 
 
 def frame(*times: int, code: str = "NASDAQ:AAPL", close: float = 100.0) -> str:
-    series = [
-        {
-            "time": t / 1e9,
-            "open": close,
-            "high": close + 1,
-            "low": close - 1,
-            "close": close,
-            "volume": 10.0,
-        }
+    points = tuple(
+        SeriesPoint(time_ns=t, open=close, high=close + 1, low=close - 1, close=close, volume=10.0)
         for t in times
-    ]
-    return orjson.dumps({"code": code, "bar_type": "1m", "series": series}).decode()
+    )
+    return encode_frame(
+        SeriesFrame(code=code, bar_label="1m", bar_end_ns=None, last_update_ns=None, points=points)
+    )
 
 
 def processor() -> FrameProcessor:

@@ -2,7 +2,7 @@
 
 import logging
 
-import orjson
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +14,7 @@ from framework.adapters.insightsentry import (
     SeriesFrame,
     SeriesPoint,
     decode_frame,
+    encode_frame,
 )
 
 S = 1_000_000_000
@@ -22,21 +23,36 @@ T0 = 1_767_797_100  # seconds, on a minute boundary
 RECV = 1_767_800_000 * S
 
 
-def px(t: int, close: float = 10.0, *, high: float | None = None, volume: float = 100.0) -> dict:
+def px(
+    t: int, close: float = 10.0, *, high: float | None = None, volume: float = 100.0
+) -> SeriesPoint:
     """A bar point at T0 + t minutes."""
-    return {
-        "time": float(T0 + 60 * t),
-        "open": 10.0,
-        "high": high if high is not None else max(10.0, close),
-        "low": min(10.0, close),
-        "close": close,
-        "volume": volume,
-    }
+    return SeriesPoint(
+        time_ns=(T0 + 60 * t) * S,
+        open=10.0,
+        high=high if high is not None else max(10.0, close),
+        low=min(10.0, close),
+        close=close,
+        volume=volume,
+    )
 
 
-def frame(*points: dict, code: str = "NASDAQ:AAPL", label: str = "1m", **extra) -> SeriesFrame:
-    text = orjson.dumps({"code": code, "bar_type": label, **extra, "series": list(points)})
-    decoded = decode_frame(text.decode(), recv_ns=RECV)
+def frame(
+    *points: SeriesPoint,
+    code: str = "NASDAQ:AAPL",
+    label: str = "1m",
+    bar_end_ns: int | None = None,
+    last_update_ns: int | None = None,
+) -> SeriesFrame:
+    """The frame as the decoder gives it back from the wire (bad points rejected)."""
+    sent = SeriesFrame(
+        code=code,
+        bar_label=label,
+        bar_end_ns=bar_end_ns,
+        last_update_ns=last_update_ns,
+        points=points,
+    )
+    decoded = decode_frame(encode_frame(sent), recv_ns=RECV)
     assert isinstance(decoded, SeriesFrame)
     return decoded
 
@@ -56,16 +72,17 @@ def opens(events: list) -> list[int]:
 def test_burst_then_updates_then_next_bar_finalises_each_bar_once_in_order():
     asm = BarAssembler()
     out = asm.on_series(
-        frame(px(0), px(1), px(2, 11.0), bar_end=T0 + 179.0, last_update=(T0 + 130) * 1000), RECV
+        frame(px(0), px(1), px(2, 11.0), bar_end_ns=(T0 + 179) * S, last_update_ns=(T0 + 130) * S),
+        RECV,
     )
     assert opens(finals(out)) == [0, 1]
     assert [type(e) for e in out] == [Bar, Bar, BarUpdate]
     assert out[2].close == 11.0 and out[2].ts_event == (T0 + 130) * S
 
-    out = asm.on_series(frame(px(2, 12.0), bar_end=T0 + 179.0), RECV + 1)
+    out = asm.on_series(frame(px(2, 12.0), bar_end_ns=(T0 + 179) * S), RECV + 1)
     assert finals(out) == [] and [u.close for u in updates(out)] == [12.0]
 
-    out = asm.on_series(frame(px(3, 9.5), bar_end=T0 + 239.0), RECV + 2)
+    out = asm.on_series(frame(px(3, 9.5), bar_end_ns=(T0 + 239) * S), RECV + 2)
     assert opens(finals(out)) == [2] and finals(out)[0].close == 12.0
     assert opens(updates(out)) == [3]
     assert asm.statistics() == AssemblerStatistics(
@@ -92,17 +109,19 @@ def test_reported_bar_end_wins_when_earlier_than_the_interval():
     # A daily bar opens at the session open; bar_end is the close minus one second.
     open_s, close_s = 1_767_792_600, 1_767_816_000  # 13:30 and 20:00 UTC
     asm = BarAssembler()
-    day = {"time": open_s, "open": 5.0, "high": 6.0, "low": 4.0, "close": 5.5, "volume": 1.0}
-    asm.on_series(frame(day, label="1D", bar_end=close_s - 1), RECV)
-    nxt = dict(day, time=open_s + 86_400)
-    [bar] = finals(asm.on_series(frame(nxt, label="1D", bar_end=close_s + 86_399), RECV))
+    day = SeriesPoint(time_ns=open_s * S, open=5.0, high=6.0, low=4.0, close=5.5, volume=1.0)
+    asm.on_series(frame(day, label="1D", bar_end_ns=(close_s - 1) * S), RECV)
+    nxt = attrs.evolve(day, time_ns=(open_s + 86_400) * S)
+    [bar] = finals(asm.on_series(frame(nxt, label="1D", bar_end_ns=(close_s + 86_399) * S), RECV))
     assert bar.ts_event == close_s * S
 
 
 def test_monthly_bars_end_at_the_next_bar_open_without_bar_end():
     asm = BarAssembler()
-    jan = {"time": 1_767_225_600, "open": 5.0, "high": 6.0, "low": 4.0, "close": 5.5}
-    feb = dict(jan, time=1_769_904_000)
+    jan = SeriesPoint(
+        time_ns=1_767_225_600 * S, open=5.0, high=6.0, low=4.0, close=5.5, volume=None
+    )
+    feb = attrs.evolve(jan, time_ns=1_769_904_000 * S)
     [bar] = finals(asm.on_series(frame(jan, feb, label="1M"), RECV))
     assert bar.ts_event == 1_769_904_000 * S
     assert bar.volume == 0.0
@@ -148,7 +167,7 @@ def test_changed_final_bar_is_counted_and_logged_not_reemitted(caplog):
 
 def test_server_time_closes_the_bar_at_its_reported_end():
     asm = BarAssembler()
-    asm.on_series(frame(px(0), bar_end=T0 + 59.0), RECV)
+    asm.on_series(frame(px(0), bar_end_ns=(T0 + 59) * S), RECV)
     assert asm.on_server_time((T0 + 60) * S - 1, RECV + 1) == []
     [bar] = asm.on_server_time((T0 + 60) * S, RECV + 2)
     assert (bar.ts_open, bar.ts_event, bar.ts_recv) == (T0 * S, (T0 + 60) * S, RECV + 2)
@@ -157,7 +176,7 @@ def test_server_time_closes_the_bar_at_its_reported_end():
 
 def test_late_update_after_a_clock_close_is_a_correction():
     asm = BarAssembler()
-    asm.on_series(frame(px(0), bar_end=T0 + 59.0), RECV)
+    asm.on_series(frame(px(0), bar_end_ns=(T0 + 59) * S), RECV)
     asm.on_server_time((T0 + 61) * S, RECV)
     assert asm.on_series(frame(px(0, 10.7)), RECV) == []
     assert asm.on_series(frame(px(0)), RECV) == []
@@ -206,7 +225,8 @@ def test_rejected_points_are_counted_and_the_stream_continues():
 
 def test_bar_series_point_without_open_high_low_is_rejected():
     asm = BarAssembler()
-    assert asm.on_series(frame({"time": float(T0), "close": 10.0}), RECV) == []
+    bare = SeriesPoint(time_ns=T0 * S, open=None, high=None, low=None, close=10.0, volume=None)
+    assert asm.on_series(frame(bare), RECV) == []
     assert asm.statistics().rejected == 1
 
 
@@ -244,11 +264,22 @@ def test_update_event_time_falls_back_to_receive_time():
 # -- ticks -------------------------------------------------------------------------------------
 
 
-def tick(t: float, price: float = 100.0, size: float = 1.0, **extra) -> dict:
-    return {"time": T0 + t, "close": price, "volume": size, **extra}
+def tick(
+    t: float, price: float = 100.0, size: float | None = 1.0, trade_id: str | None = None
+) -> SeriesPoint:
+    """A trade at T0 + t seconds."""
+    return SeriesPoint(
+        time_ns=T0 * S + round(t * S),
+        open=None,
+        high=None,
+        low=None,
+        close=price,
+        volume=size,
+        trade_id=trade_id,
+    )
 
 
-def ticks(*points: dict) -> SeriesFrame:
+def ticks(*points: SeriesPoint) -> SeriesFrame:
     return frame(*points, code="BINANCE:BTCUSDT", label="1T")
 
 
@@ -296,7 +327,7 @@ def test_trade_id_tells_identical_ticks_apart():
 
 def test_tick_without_volume_has_zero_volume():
     asm = BarAssembler()
-    [bar] = asm.on_series(ticks({"time": T0, "close": 5.0}), RECV)
+    [bar] = asm.on_series(ticks(tick(0, 5.0, size=None)), RECV)
     assert bar.volume == 0.0
 
 
@@ -304,7 +335,7 @@ def test_tick_without_volume_has_zero_volume():
 
 
 @st.composite
-def bar_histories(draw: st.DrawFn) -> list[dict]:
+def bar_histories(draw: st.DrawFn) -> list[SeriesPoint]:
     steps = draw(st.lists(st.integers(1, 3), min_size=1, max_size=25))
     minute, out = 0, []
     for step in steps:
@@ -315,7 +346,7 @@ def bar_histories(draw: st.DrawFn) -> list[dict]:
 
 
 @st.composite
-def deliveries(draw: st.DrawFn) -> tuple[list[dict], list[list[dict]]]:
+def deliveries(draw: st.DrawFn) -> tuple[list[SeriesPoint], list[list[SeriesPoint]]]:
     """A bar history and the frames that deliver it: bursts and single updates, with
     reconnect bursts that repeat an earlier stretch."""
     history = draw(bar_histories())
@@ -335,13 +366,11 @@ def test_every_bar_but_the_last_is_final_exactly_once_in_order(delivery):
     asm = BarAssembler()
     events = [e for f in frames for e in asm.on_series(frame(*f), RECV)]
     bars = finals(events)
-    assert [(b.ts_open, b.close) for b in bars] == [
-        (int(p["time"]) * S, p["close"]) for p in history[:-1]
-    ]
+    assert [(b.ts_open, b.close) for b in bars] == [(p.time_ns, p.close) for p in history[:-1]]
     times = [b.ts_event for b in bars]
     assert times == sorted(set(times))
     for bar, nxt in zip(bars, history[1:], strict=False):
-        assert bar.ts_open < bar.ts_event <= min(bar.ts_open + MIN, int(nxt["time"]) * S)
+        assert bar.ts_open < bar.ts_event <= min(bar.ts_open + MIN, nxt.time_ns)
     assert asm.statistics().corrections == 0
 
 

@@ -15,6 +15,7 @@ from framework.adapters.insightsentry import (
     FrameKind,
     HeartbeatFrame,
     PongFrame,
+    QuoteFields,
     QuotesFrame,
     SeriesFrame,
     SeriesPoint,
@@ -22,6 +23,8 @@ from framework.adapters.insightsentry import (
     UnknownFrame,
     classify_frame,
     decode_frame,
+    encode_document,
+    encode_frame,
     log_safe,
     symbols_of_frame,
 )
@@ -41,15 +44,35 @@ def reason_of(text: str | bytes, **kwargs: int) -> str:
     return info.value.reason
 
 
+VALID_POINT = SeriesPoint(
+    time_ns=1767797100 * S, open=261.10, high=261.42, low=261.05, close=261.37, volume=18234.0
+)
+
+
 def series_text(*points: dict, code: str = "NASDAQ:AAPL", label: str = "1m", **extra) -> str:
-    return orjson.dumps({"code": code, "bar_type": label, **extra, "series": list(points)}).decode()
+    """An encoded series frame, its points replaced by ``points`` (wire objects, odd or not)
+    and any other ``extra`` keys put in."""
+    frame = SeriesFrame(code=code, bar_label=label, bar_end_ns=None, last_update_ns=None, points=())
+    return orjson.dumps({**encode_document(frame), **extra, "series": list(points)}).decode()
 
 
 def point(time: float = 1767797100.0, **values) -> dict:
-    base = {"time": time, "open": 261.10, "high": 261.42, "low": 261.05, "close": 261.37}
-    base["volume"] = 18234.0
-    base.update(values)
-    return base
+    """The encoded :data:`VALID_POINT` at ``time`` (seconds), with ``values`` put in."""
+    frame = SeriesFrame(
+        code="NASDAQ:AAPL",
+        bar_label="1m",
+        bar_end_ns=None,
+        last_update_ns=None,
+        points=(VALID_POINT,),
+    )
+    return {**encode_document(frame)["series"][0], "time": time, **values}
+
+
+def quotes_text(*entries: QuoteFields, last_update_ns: int | None = None) -> str:
+    frame = QuotesFrame(
+        legacy=False, last_update_ns=last_update_ns, total_items=None, entries=entries
+    )
+    return encode_frame(frame)
 
 
 # -- the protocol document's examples --------------------------------------------------------
@@ -78,6 +101,8 @@ LEGACY_QUOTE_DOC = (
 )
 
 
+# The protocol document's texts and odd shapes stay raw text: they check the decoder against
+# what the vendor sends, not against our own encoder (test_insightsentry_encode does that).
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
@@ -192,18 +217,23 @@ def test_2024_integer_times_and_volume_are_accepted():
 
 
 def test_missing_volume_is_none():
-    raw = point()
-    del raw["volume"]
-    frame = decode(series_text(raw))
+    no_volume = SeriesPoint(
+        time_ns=VALID_POINT.time_ns, open=1.0, high=1.0, low=1.0, close=1.0, volume=None
+    )
+    text = encode_frame(
+        SeriesFrame(
+            code="A:B", bar_label="1m", bar_end_ns=None, last_update_ns=None, points=(no_volume,)
+        )
+    )
+    assert '"volume"' not in text
+    frame = decode(text)
     assert isinstance(frame, SeriesFrame)
     assert frame.points[0].volume is None
 
 
 def test_quotes_payload_keeps_absent_and_null_apart():
-    frame = decode(
-        '{"last_update": 1767797142517, "total_items": 2, "data": ['
-        '{"code": "NASDAQ:TSLA", "bid": 402.11, "ask": null}]}'
-    )
+    tsla = QuoteFields(code="NASDAQ:TSLA", bid=402.11, ask=None)
+    frame = decode(quotes_text(tsla, last_update_ns=1767797142517 * MS))
     assert isinstance(frame, QuotesFrame)
     assert frame.kind is FrameKind.QUOTES
     assert frame.last_update_ns == 1767797142517 * MS
@@ -228,7 +258,7 @@ def test_full_quote_entry_fields():
 
 def test_change_may_be_negative_and_delay_may_be_minus_one():
     frame = decode(
-        '{"data":[{"code":"A:B","change":-1.5,"change_percent":-0.3,"delay_seconds":-1}]}'
+        quotes_text(QuoteFields(code="A:B", change=-1.5, change_percent=-0.3, delay_seconds=-1))
     )
     assert isinstance(frame, QuotesFrame)
     assert frame.entries[0].change == -1.5
@@ -327,7 +357,7 @@ def test_frame_with_only_bad_points_raises_the_first_reason():
 
 
 def test_bad_quote_entries_are_listed_and_good_entries_kept():
-    frame = decode('{"data":[{"code":"A:B","bid":-1.0},{"code":"A:C","bid":1.0}]}')
+    frame = decode(quotes_text(QuoteFields(code="A:B", bid=-1.0), QuoteFields(code="A:C", bid=1.0)))
     assert isinstance(frame, QuotesFrame)
     assert [e.code for e in frame.entries] == ["A:C"]
     assert frame.rejected[0].reason == "negative_price"
@@ -347,13 +377,17 @@ def test_binary_frames_are_refused():
     assert reason_of(bytearray(b"pong")) == "binary_frame"
 
 
+def legacy_error(text: str) -> str:
+    return encode_frame(ErrorFrame(style="legacy_message", error_code=None, message=text))
+
+
 def test_size_limit_counts_utf8_bytes_not_characters():
-    body = '{"message":"' + "é" * 600 + '"}'  # 614 characters, 1214 bytes
+    body = legacy_error("é" * 600)  # 614 characters, 1214 bytes
     assert len(body) < 1000 < len(body.encode())
     assert reason_of(body, max_bytes=1000) == "oversized"
     assert decode(body, max_bytes=1214).kind is FrameKind.ERROR
     assert reason_of(body, max_bytes=1213) == "oversized"
-    emoji = '{"message":"' + "\U0001f600" * 100 + '"}'  # 4 bytes each
+    emoji = legacy_error("\U0001f600" * 100)  # 4 bytes each
     assert reason_of(emoji, max_bytes=len(emoji.encode()) - 1) == "oversized"
     assert reason_of("x" * 2000, max_bytes=1000) == "oversized"
 
@@ -444,9 +478,10 @@ def test_wrong_types_are_bad_fields(text):
         series_text(point(time=1e12)),
         series_text(point(), last_update=-1),
         series_text(point(), bar_end=1e11),
-        '{"server_time": -5}',
+        encode_frame(HeartbeatFrame(server_time_ns=-5 * MS)),
+        encode_frame(HeartbeatFrame(server_time_ns=10**16 * MS)),
         '{"server_time": 1e16}',
-        '{"data":[{"code":"A:B","lp_time":-1}]}',
+        quotes_text(QuoteFields(code="A:B", lp_time_ns=-S)),
     ],
 )
 def test_times_out_of_range_are_bad_time(text):
@@ -480,7 +515,8 @@ def test_details_are_log_safe():
 
 
 def test_free_text_in_frames_is_log_safe():
-    frame = decode(orjson.dumps({"message": "Connected\r\nINFO forged" + "y" * 1000}).decode())
+    forged = StatusFrame(text="Connected\r\nINFO forged" + "y" * 1000, is_info=True)
+    frame = decode(encode_frame(forged))
     assert isinstance(frame, StatusFrame)
     assert "\n" not in frame.text and "\r" not in frame.text
     assert len(frame.text) <= 300

@@ -8,12 +8,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from framework import Bar, BarUpdate
-from framework.adapters.insightsentry import FrameProcessor, Subscription, SubscriptionSet
+from framework.adapters.insightsentry import (
+    FrameProcessor,
+    HeartbeatFrame,
+    PongFrame,
+    SeriesFrame,
+    SeriesPoint,
+    Subscription,
+    SubscriptionSet,
+    encode_document,
+    encode_frame,
+)
 from framework.testing import frames
 
+S = 1_000_000_000
+MS = 1_000_000
 T0 = 1_767_571_200  # seconds, on a minute boundary
 CODES = ("NASDAQ:AAPL", "NASDAQ:MSFT")
-RECV = 1_767_600_000 * 1_000_000_000
+RECV = 1_767_600_000 * S
 
 # Values that are not numbers, or numbers every check must refuse or treat specially.
 ODD_VALUES: tuple[Any, ...] = (None, True, "100.5", [], {}, 0, 0.0, -0.0, -1.0, 10**12, 1e300)
@@ -21,30 +33,40 @@ ODD_VALUES: tuple[Any, ...] = (None, True, "100.5", [], {}, 0, 0.0, -0.0, -1.0, 
 
 @st.composite
 def single_bar_frames(draw: st.DrawFn) -> str:
-    """Mostly the frame the fast path takes, on a small grid of streams and times so that
-    frames meet known streams; sometimes bent out of that shape or given values to refuse."""
+    """Mostly the frame the fast path takes, as the encoder writes it, on a small grid of
+    streams and times so that frames meet known streams; sometimes with times in the 2024
+    integer form, bent out of that shape or given values to refuse."""
     minute = draw(st.integers(0, 8))
     seconds = T0 + 60 * minute
     low = draw(st.floats(0.5, 200.0))
     high = low * (1 + draw(st.sampled_from((0.0, 0.01, 0.2))))
-    point: dict[str, Any] = {
-        "time": float(seconds) if draw(st.booleans()) else seconds,
-        "open": draw(st.sampled_from((low, high, (low + high) / 2))),
-        "high": high,
-        "low": low,
-        "close": draw(st.sampled_from((low, high, (low + high) / 2))),
-        "volume": draw(st.sampled_from((0.0, -0.0, 5, 12.5, 1e9))),
-    }
-    doc: dict[str, Any] = {
-        "code": draw(st.sampled_from((CODES[0],) * 6 + (CODES[1], "nasdaq:aapl"))),
-        "bar_type": draw(st.sampled_from(("1m",) * 8 + ("5m", "1T", "1M", "1x"))),
-        "bar_end": seconds + draw(st.sampled_from((59,) * 4 + (59.5, 30, 0, -1, -(10**10)))),
-        "last_update": draw(
-            st.sampled_from(((seconds + 30) * 1000,) * 4 + (seconds * 1000 + 0.5, -1, 10**13))
-        ),
-        "series": [point],
-    }
-    bend = draw(st.sampled_from(("none",) * 12 + ("value", "drop", "extra", "two", "trade_id")))
+    bar = SeriesPoint(
+        time_ns=seconds * S,
+        open=draw(st.sampled_from((low, high, (low + high) / 2))),
+        high=high,
+        low=low,
+        close=draw(st.sampled_from((low, high, (low + high) / 2))),
+        volume=draw(st.sampled_from((0.0, -0.0, 5, 12.5, 1e9))),
+    )
+    bar_end = draw(st.sampled_from((59,) * 4 + (59.5, 30, 0, -1, -(10**10))))
+    frame = SeriesFrame(
+        code=draw(st.sampled_from((CODES[0],) * 6 + (CODES[1], "nasdaq:aapl"))),
+        bar_label=draw(st.sampled_from(("1m",) * 8 + ("5m", "1T", "1M", "1x"))),
+        bar_end_ns=seconds * S + round(bar_end * S),
+        last_update_ns=draw(st.sampled_from(((seconds + 30) * S,) * 4 + (-MS, 10**13 * MS))),
+        points=(bar,),
+    )
+    doc = encode_document(frame)
+    point = doc["series"][0]
+    if draw(st.booleans()):  # integer seconds, as in 2024
+        point["time"] = seconds
+        if float(bar_end).is_integer():
+            doc["bar_end"] = seconds + int(bar_end)
+    bend = draw(
+        st.sampled_from(
+            ("none",) * 12 + ("value", "drop", "extra", "two", "trade_id", "fractional_ms")
+        )
+    )
     if bend == "value":
         target = draw(st.sampled_from((doc, point)))
         target[draw(st.sampled_from(sorted(target)))] = draw(st.sampled_from(ODD_VALUES))
@@ -57,11 +79,30 @@ def single_bar_frames(draw: st.DrawFn) -> str:
     elif bend == "trade_id":
         point["trade_id"] = 7
         del point["volume"]
+    elif bend == "fractional_ms":
+        doc["last_update"] = seconds * 1000 + 0.5
     return orjson.dumps(doc).decode()
 
 
 def heartbeats() -> st.SearchStrategy[str]:
-    return st.integers(0, 10).map(lambda m: f'{{"server_time":{(T0 + 60 * m) * 1000}}}')
+    return st.integers(0, 10).map(
+        lambda m: encode_frame(HeartbeatFrame(server_time_ns=(T0 + 60 * m) * S))
+    )
+
+
+def single_bar(minute: int, *, code: str = CODES[0], updated_after_s: int = 0) -> str:
+    """The frame the fast path takes: one full bar of ``minute``, with ``bar_end`` and a
+    ``last_update`` ``updated_after_s`` seconds after the bar opened."""
+    seconds = T0 + 60 * minute
+    bar = SeriesPoint(time_ns=seconds * S, open=1.0, high=2.0, low=1.0, close=1.5, volume=3.0)
+    frame = SeriesFrame(
+        code=code,
+        bar_label="1m",
+        bar_end_ns=(seconds + 59) * S,
+        last_update_ns=(seconds + updated_after_s) * S,
+        points=(bar,),
+    )
+    return encode_frame(frame)
 
 
 @st.composite
@@ -121,27 +162,9 @@ def test_fast_path_rejects_streams_outside_the_subscriptions_like_the_general_pa
 
 
 def test_process_events_is_the_event_half_of_process():
-    texts = [
-        orjson.dumps(
-            {
-                "code": CODES[0],
-                "bar_type": "1m",
-                "bar_end": T0 + 60 * m + 59,
-                "last_update": (T0 + 60 * m + 30) * 1000,
-                "series": [
-                    {
-                        "time": T0 + 60 * m,
-                        "open": 1.0,
-                        "high": 2.0,
-                        "low": 1.0,
-                        "close": 1.5,
-                        "volume": 3.0,
-                    }
-                ],
-            }
-        ).decode()
-        for m in (0, 0, 1, 2, 2, 5)
-    ] + ["pong", '{"server_time":1}', "not json"]
+    texts = [single_bar(m, updated_after_s=30) for m in (0, 0, 1, 2, 2, 5)]
+    texts += [encode_frame(PongFrame()), encode_frame(HeartbeatFrame(server_time_ns=MS))]
+    texts += ["not json"]
     one, other = FrameProcessor(None, source="a"), FrameProcessor(None, source="a")
     for text in texts:
         assert one.process_events(text, RECV) == other.process(text, RECV)[0]
@@ -163,44 +186,14 @@ def test_frames_of_a_known_stream_take_the_fast_path(updates):
 
     fast._bars.on_bar_values = counting  # type: ignore[method-assign]
     for m in range(4):
-        fast.process_events(
-            orjson.dumps(
-                {
-                    "code": CODES[0],
-                    "bar_type": "1m",
-                    "bar_end": T0 + 60 * m + 59.0,
-                    "last_update": (T0 + 60 * m) * 1000,
-                    "series": [
-                        {
-                            "time": T0 + 60.0 * m,
-                            "open": 1.0,
-                            "high": 2.0,
-                            "low": 1.0,
-                            "close": 1.5,
-                            "volume": 3.0,
-                        }
-                    ],
-                }
-            ).decode(),
-            RECV,
-        )
+        fast.process_events(single_bar(m), RECV)
     # The first frame creates the stream through the general path.
     assert calls == [False, True, True, True]
 
 
 def test_process_live_names_the_code_of_a_frame_the_fast_path_took():
     def text(minute: int) -> str:
-        seconds = T0 + 60 * minute
-        point = {"time": seconds, "open": 1.0, "high": 2.0, "low": 1.0, "close": 1.5, "volume": 3}
-        return orjson.dumps(
-            {
-                "code": CODES[1],
-                "bar_type": "1m",
-                "bar_end": seconds + 59,
-                "last_update": seconds * 1000,
-                "series": [point],
-            }
-        ).decode()
+        return single_bar(minute, code=CODES[1])
 
     live, full = FrameProcessor(None, source="a"), FrameProcessor(None, source="a")
     first, frame = live.process_live(text(0), RECV)

@@ -15,8 +15,11 @@ from framework.adapters.insightsentry import (
     HistoryNotFound,
     HistoryUnavailable,
     RestConfig,
+    SeriesFrame,
+    SeriesPoint,
     SeriesRequest,
     Subscription,
+    encode_frame,
     open_history_client,
 )
 from framework.adapters.insightsentry._rest import parse_retry_after
@@ -179,10 +182,11 @@ def mock_client(answers: list[httpx.Response], seen: list[httpx.Request], **conf
 
 
 def series_body() -> bytes:
-    return (
-        b'{"code":"NASDAQ:AAPL","bar_type":"1m","series":[{"time":60.0,"open":1.0,'
-        b'"high":1.0,"low":1.0,"close":1.0,"volume":1.0}]}'
+    bar = SeriesPoint(time_ns=60 * 10**9, open=1.0, high=1.0, low=1.0, close=1.0, volume=1.0)
+    answer = SeriesFrame(
+        code="NASDAQ:AAPL", bar_label="1m", bar_end_ns=None, last_update_ns=None, points=(bar,)
     )
+    return encode_frame(answer).encode()
 
 
 @pytest.mark.parametrize("retry_after", ["7", "Mon, 12 Jan 1970 13:46:47 GMT"])

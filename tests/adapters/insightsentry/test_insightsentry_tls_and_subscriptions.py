@@ -15,7 +15,11 @@ from framework.adapters.insightsentry import (
     InsightSentryFeed,
     LiveFeedConfig,
     RecordingFeed,
+    SeriesFrame,
+    SeriesPoint,
+    StatusFrame,
     Subscription,
+    encode_frame,
 )
 from framework.adapters.insightsentry.sim import DEFAULT_API_KEY, SimConfig, open_simulated_server
 from framework.recording import read_recording
@@ -42,6 +46,19 @@ class Seen(Strategy):
         self.events.append(event)
 
 
+S = 1_000_000_000
+TWO_BARS = SeriesFrame(
+    code="NASDAQ:AAPL",
+    bar_label="1m",
+    bar_end_ns=None,
+    last_update_ns=None,
+    points=(
+        SeriesPoint(time_ns=1767571200 * S, open=1.0, high=2.0, low=1.0, close=2.0, volume=1.0),
+        SeriesPoint(time_ns=1767571260 * S, open=2.0, high=2.0, low=2.0, close=2.0, volume=1.0),
+    ),
+)
+
+
 async def tls_server(nursery, ca: trustme.CA):
     cert = ca.issue_cert("localhost")
     context = __import__("ssl").create_default_context(__import__("ssl").Purpose.CLIENT_AUTH)
@@ -50,12 +67,8 @@ async def tls_server(nursery, ca: trustme.CA):
     async def handler(request):
         ws = await request.accept()
         await ws.get_message()
-        await ws.send_message('{"message":"Connected to W:TLS"}')
-        await ws.send_message(
-            '{"code":"NASDAQ:AAPL","bar_type":"1m","series":['
-            '{"time":1767571200.0,"open":1,"high":2,"low":1,"close":2,"volume":1},'
-            '{"time":1767571260.0,"open":2,"high":2,"low":2,"close":2,"volume":1}]}'
-        )
+        await ws.send_message(encode_frame(StatusFrame(text="Connected to W:TLS", is_info=True)))
+        await ws.send_message(encode_frame(TWO_BARS))
         await trio.sleep_forever()
 
     server = await nursery.start(

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import attrs
 import orjson
 import pytest
 import trio
@@ -23,6 +24,13 @@ from trio_websocket import (
 )
 
 from framework import Interval
+from framework.adapters.insightsentry import (
+    HeartbeatFrame,
+    StatusFrame,
+    Subscription,
+    encode_frame,
+    encode_subscribe,
+)
 from framework.adapters.insightsentry.sim import (
     DEFAULT_API_KEY,
     Fault,
@@ -44,8 +52,8 @@ FAST: dict[str, Any] = {
     "close_grace": 0.2,
 }
 
-AAPL_1M = {"code": "NASDAQ:AAPL", "type": "series", "bar_type": "minute", "bar_interval": 1}
-TSLA_QUOTE = {"code": "NASDAQ:TSLA", "type": "quote"}
+AAPL_1M = Subscription(code="NASDAQ:AAPL")
+TSLA_QUOTE = Subscription(code="NASDAQ:TSLA", type="quote")
 TEST_TIMEOUT = 5.0
 
 
@@ -82,8 +90,9 @@ def fast(**overrides: Any) -> SimConfig:
     return SimConfig(**{**FAST, **overrides})
 
 
-def subscription(*subscriptions: dict[str, Any], key: str = DEFAULT_API_KEY) -> str:
-    return orjson.dumps({"api_key": key, "subscriptions": list(subscriptions)}).decode()
+def subscription(*subscriptions: Subscription, key: str = DEFAULT_API_KEY) -> str:
+    """The subscription message the live feed sends for ``subscriptions``."""
+    return encode_subscribe(key, subscriptions)
 
 
 async def receive(ws: WebSocketConnection) -> Any:
@@ -101,7 +110,7 @@ def is_series(frame: Any) -> bool:
     return isinstance(frame, dict) and "series" in frame
 
 
-async def subscribe_and_skip_preamble(ws: WebSocketConnection, *subs: dict[str, Any]) -> None:
+async def subscribe_and_skip_preamble(ws: WebSocketConnection, *subs: Subscription) -> None:
     """Send the subscription and read the two status frames and the active event."""
     await ws.send_message(subscription(*subs))
     for _ in range(3):
@@ -146,7 +155,7 @@ async def test_legacy_server_sends_no_subscription_status_event() -> None:
 async def test_series_burst_is_oldest_first_and_ends_with_the_bar_in_progress() -> None:
     with trio.fail_after(TEST_TIMEOUT):
         async with open_simulated_server(fast()) as server, connect(server.url) as ws:
-            await subscribe_and_skip_preamble(ws, {**AAPL_1M, "max_dp": 50})
+            await subscribe_and_skip_preamble(ws, attrs.evolve(AAPL_1M, bars=50))
             burst = await receive(ws)
             update = await receive_until(ws, is_series)
     assert burst["code"] == "NASDAQ:AAPL" and burst["bar_type"] == "1m"
@@ -170,7 +179,7 @@ async def test_burst_size_is_clamped_to_the_plan_cap_and_defaults_to_one() -> No
     with trio.fail_after(TEST_TIMEOUT):
         config = fast(max_dp_cap=20)
         async with open_simulated_server(config) as server, connect(server.url) as ws:
-            await subscribe_and_skip_preamble(ws, {**AAPL_1M, "max_dp": 500})
+            await subscribe_and_skip_preamble(ws, attrs.evolve(AAPL_1M, bars=500))
             assert len((await receive(ws))["series"]) == 20
             await ws.send_message(subscription(AAPL_1M))
             await receive_until(ws, lambda f: f.get("event") == "subscription_status")
@@ -253,7 +262,7 @@ async def test_legacy_field_spellings_and_string_values_are_accepted() -> None:
 
 
 async def test_tick_subscription_streams_one_trade_per_frame() -> None:
-    tick = {"code": "BINANCE:BTCUSDT", "bar_type": "tick", "bar_interval": 1}
+    tick = Subscription(code="BINANCE:BTCUSDT", interval=Interval("tick", 1))
     with trio.fail_after(TEST_TIMEOUT):
         async with open_simulated_server(fast()) as server, connect(server.url) as ws:
             await subscribe_and_skip_preamble(ws, tick)
@@ -265,7 +274,7 @@ async def test_tick_subscription_streams_one_trade_per_frame() -> None:
 
 
 async def test_a_new_subscription_message_replaces_the_whole_set() -> None:
-    msft = {**AAPL_1M, "code": "NASDAQ:MSFT"}
+    msft = attrs.evolve(AAPL_1M, code="NASDAQ:MSFT")
     with trio.fail_after(TEST_TIMEOUT):
         async with open_simulated_server(fast()) as server, connect(server.url) as ws:
             await subscribe_and_skip_preamble(ws, AAPL_1M)
@@ -304,7 +313,9 @@ async def test_legacy_error_style_sends_only_a_message() -> None:
     with trio.fail_after(TEST_TIMEOUT):
         config = fast(error_style="legacy", greeting="none")
         async with open_simulated_server(config) as server, connect(server.url) as ws:
-            await ws.send_message(subscription())
+            # An empty list, which encode_subscribe refuses to write.
+            empty = orjson.dumps({"api_key": DEFAULT_API_KEY, "subscriptions": []}).decode()
+            await ws.send_message(empty)
             assert await receive(ws) == {"message": "Subscriptions field or value is invalid"}
 
 
@@ -321,7 +332,7 @@ async def test_a_bad_key_gets_a_structured_error_then_the_connection_closes() ->
 
 
 async def test_invalid_symbols_get_a_per_subscription_error_and_the_rest_streams() -> None:
-    nope = {**AAPL_1M, "code": "NASDAQ:NOPE"}
+    nope = attrs.evolve(AAPL_1M, code="NASDAQ:NOPE")
     config = fast(invalid_symbols={"NASDAQ:NOPE"})
     with trio.fail_after(TEST_TIMEOUT):
         async with open_simulated_server(config) as server, connect(server.url) as ws:
@@ -338,7 +349,7 @@ async def test_invalid_symbols_get_a_per_subscription_error_and_the_rest_streams
 
 
 async def test_plan_limit_refuses_the_whole_request() -> None:
-    msft = {**AAPL_1M, "code": "NASDAQ:MSFT"}
+    msft = attrs.evolve(AAPL_1M, code="NASDAQ:MSFT")
     with trio.fail_after(TEST_TIMEOUT):
         config = fast(max_subscriptions=1)
         async with open_simulated_server(config) as server, connect(server.url) as ws:
@@ -756,7 +767,7 @@ async def test_faults_can_target_only_the_first_connection() -> None:
 
 async def _burst_and_updates(config: SimConfig, updates: int) -> tuple[Any, list[Any]]:
     async with open_simulated_server(config) as server, connect(server.url) as ws:
-        await subscribe_and_skip_preamble(ws, {**AAPL_1M, "max_dp": 30})
+        await subscribe_and_skip_preamble(ws, attrs.evolve(AAPL_1M, bars=30))
         burst = await receive(ws)
         frames = [await receive(ws) for _ in range(updates)]
     return burst, frames
@@ -782,7 +793,12 @@ async def test_same_seed_gives_the_same_data() -> None:
 
 
 async def test_replay_mode_sends_recorded_frames_in_order() -> None:
-    recorded = ('{"message":"Connecting..."}', '{"server_time":1}', "not json", '{"x":1}')
+    recorded = (
+        encode_frame(StatusFrame(text="Connecting...", is_info=True)),
+        encode_frame(HeartbeatFrame(server_time_ns=1_000_000)),
+        "not json",
+        '{"x":1}',
+    )
     config = SimConfig(replay_frames=recorded, replay_pacing=0.01, replay_close_code=4005)
     with trio.fail_after(TEST_TIMEOUT):
         async with open_simulated_server(config) as server, connect(server.url) as ws:
