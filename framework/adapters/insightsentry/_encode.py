@@ -94,7 +94,7 @@ def encode_document(frame: Frame) -> dict[str, Any]:
     if isinstance(frame, QuotesFrame):
         return _quotes(frame)
     if isinstance(frame, HeartbeatFrame):
-        return {SERVER_TIME: frame.server_time_ns // NANOS_PER_MILLI}
+        return {SERVER_TIME: _millis(frame.server_time_ns)}
     if isinstance(frame, EventFrame):
         return _event(frame)
     if isinstance(frame, StatusFrame):
@@ -104,31 +104,40 @@ def encode_document(frame: Frame) -> dict[str, Any]:
     raise ValueError(f"a {type(frame).__name__} is not a JSON object on the wire")
 
 
+def _present(*pairs: tuple[str, object]) -> dict[str, Any]:
+    """An object of the ``(key, value)`` pairs whose value is not None, in their order."""
+    return {key: value for key, value in pairs if value is not None}
+
+
+def _seconds(ns: int | None) -> float | None:
+    return None if ns is None else ns / NANOS_PER_SECOND
+
+
+def _millis(ns: int | None) -> int | None:
+    return None if ns is None else ns // NANOS_PER_MILLI
+
+
 def _series(frame: SeriesFrame) -> dict[str, Any]:
-    doc: dict[str, Any] = {CODE: frame.code, BAR_TYPE: frame.bar_label}
-    if frame.bar_end_ns is not None:
-        doc[BAR_END] = frame.bar_end_ns / NANOS_PER_SECOND
-    if frame.last_update_ns is not None:
-        doc[LAST_UPDATE] = frame.last_update_ns // NANOS_PER_MILLI
-    doc[SERIES] = [_point(point) for point in frame.points]
-    return doc
+    return _present(
+        (CODE, frame.code),
+        (BAR_TYPE, frame.bar_label),
+        (BAR_END, _seconds(frame.bar_end_ns)),
+        (LAST_UPDATE, _millis(frame.last_update_ns)),
+        (SERIES, [_point(point) for point in frame.points]),
+    )
 
 
 def _point(point: SeriesPoint) -> dict[str, Any]:
-    doc: dict[str, Any] = {TIME: point.time_ns / NANOS_PER_SECOND}
     # A tick has no open, high or low; the wire leaves them out rather than sending null.
-    if point.open is not None:
-        doc[OPEN] = point.open
-    if point.high is not None:
-        doc[HIGH] = point.high
-    if point.low is not None:
-        doc[LOW] = point.low
-    doc[CLOSE] = point.close
-    if point.volume is not None:
-        doc[VOLUME] = point.volume
-    if point.trade_id is not None:
-        doc[TRADE_ID] = point.trade_id
-    return doc
+    return _present(
+        (TIME, point.time_ns / NANOS_PER_SECOND),
+        (OPEN, point.open),
+        (HIGH, point.high),
+        (LOW, point.low),
+        (CLOSE, point.close),
+        (VOLUME, point.volume),
+        (TRADE_ID, point.trade_id),
+    )
 
 
 def _quotes(frame: QuotesFrame) -> dict[str, Any]:
@@ -136,13 +145,11 @@ def _quotes(frame: QuotesFrame) -> dict[str, Any]:
         if len(frame.entries) != 1:
             raise ValueError(f"a flat quote holds one entry, not {len(frame.entries)}")
         return _quote_entry(frame.entries[0], whole_seconds=True)
-    doc: dict[str, Any] = {}
-    if frame.last_update_ns is not None:
-        doc[LAST_UPDATE] = frame.last_update_ns // NANOS_PER_MILLI
-    if frame.total_items is not None:
-        doc[TOTAL_ITEMS] = frame.total_items
-    doc[DATA] = [_quote_entry(entry, whole_seconds=False) for entry in frame.entries]
-    return doc
+    return _present(
+        (LAST_UPDATE, _millis(frame.last_update_ns)),
+        (TOTAL_ITEMS, frame.total_items),
+        (DATA, [_quote_entry(entry, whole_seconds=False) for entry in frame.entries]),
+    )
 
 
 def _quote_entry(entry: QuoteFields, *, whole_seconds: bool) -> dict[str, Any]:
@@ -158,12 +165,11 @@ def _quote_entry(entry: QuoteFields, *, whole_seconds: bool) -> dict[str, Any]:
 
 
 def _event(frame: EventFrame) -> dict[str, Any]:
-    doc: dict[str, Any] = {EVENT: frame.event}
-    if frame.status is not None:
-        doc[STATUS] = frame.status
-    if frame.subscription_count is not None:
-        doc[SUBSCRIPTION_COUNT] = frame.subscription_count
-    return doc
+    return _present(
+        (EVENT, frame.event),
+        (STATUS, frame.status),
+        (SUBSCRIPTION_COUNT, frame.subscription_count),
+    )
 
 
 def _error(frame: ErrorFrame) -> dict[str, Any]:
@@ -171,17 +177,14 @@ def _error(frame: ErrorFrame) -> dict[str, Any]:
         return {MESSAGE: frame.message}
     if frame.error_code is None:
         raise ValueError("a structured error needs an error_code")
-    doc: dict[str, Any] = {ERROR: frame.error_code, MESSAGE: frame.message}
     # The decoder reads the symbol from ``symbol`` or ``code``; servers that name it send
     # ``code``, so that is what goes out.
-    optional = (
+    return _present(
+        (ERROR, frame.error_code),
+        (MESSAGE, frame.message),
         (CODE, frame.symbol),
         (ACTION, frame.action),
         (RETRYABLE, frame.retryable),
         (DELAY_SECONDS, frame.delay_s),
         (REFERENCE_ID, frame.reference_id),
     )
-    for key, value in optional:
-        if value is not None:
-            doc[key] = value
-    return doc

@@ -52,7 +52,7 @@ from .._frame_records import (
 )
 from .._subscriptions import CODE_PATTERN
 from .._wire_keys import BAR_END, BAR_TYPE, CODE, DATA, LAST_UPDATE, SERIES, SERVER_TIME
-from ._wire import nested_series
+from ._wire import bar_point, nested_series
 
 # -- encoding events -------------------------------------------------------------------------
 
@@ -75,17 +75,7 @@ def series_frame_text(bars: Sequence[Bar]) -> str:
         bar_label=first.interval,
         bar_end_ns=newest.ts_event - NANOS_PER_SECOND,
         last_update_ns=newest.ts_event,
-        points=tuple(
-            SeriesPoint(
-                time_ns=b.ts_open,
-                open=b.open,
-                high=b.high,
-                low=b.low,
-                close=b.close,
-                volume=b.volume,
-            )
-            for b in bars
-        ),
+        points=tuple(bar_point(b) for b in bars),
     )
     return encode_frame(frame)
 

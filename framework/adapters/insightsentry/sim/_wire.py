@@ -10,7 +10,7 @@ speaks exactly the format the client decodes; what is decided here is which valu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, Protocol
 
 import attrs
 
@@ -104,7 +104,24 @@ def error_text(
     return encode_frame(frame)
 
 
-def bar_point(bar: SyntheticBar) -> SeriesPoint:
+class BarShaped(Protocol):
+    """What a series point is made of: a simulated bar, or a :class:`~framework.Bar`."""
+
+    @property
+    def ts_open(self) -> int: ...
+    @property
+    def open(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def close(self) -> float: ...
+    @property
+    def volume(self) -> float: ...
+
+
+def bar_point(bar: BarShaped) -> SeriesPoint:
     return SeriesPoint(
         time_ns=bar.ts_open,
         open=bar.open,
