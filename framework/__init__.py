@@ -59,6 +59,7 @@ from ._events import TradingHalted as TradingHalted
 from ._events import TradingResumed as TradingResumed
 from ._events import WarmupCompleted as WarmupCompleted
 from ._events import WarmupStarted as WarmupStarted
+from ._history import BarWindow as BarWindow
 from ._intervals import Interval as Interval
 from ._params import Param as Param
 from ._plugins import load_strategy_class as load_strategy_class
@@ -113,6 +114,7 @@ __all__ = [
     "BarGap",
     "BarTableError",
     "BarUpdate",
+    "BarWindow",
     "Clock",
     "ConfigError",
     "DataError",

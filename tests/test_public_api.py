@@ -24,6 +24,7 @@ PUBLIC_API: dict[str, set[str]] = {
         "BarGap",
         "BarTableError",
         "BarUpdate",
+        "BarWindow",
         "Clock",
         "ConfigError",
         "DataError",
