@@ -41,9 +41,12 @@ from ._intervals import Interval
 from ._params import Param, declared_params
 
 if TYPE_CHECKING:
+    from typing import Unpack
+
     from ._aggregation import IntervalBars
     from ._bus import EventBus
     from .execution import Bracket, Order, SimulatedBroker, TimeInForce
+    from .execution._orders import TriggerOptions, TriggerTerms
     from .portfolio import Portfolio, Position
 
 _T = TypeVar("_T")
@@ -305,7 +308,12 @@ class Strategy:
     #
     # Order entry never raises for market conditions: a refused order comes back REJECTED and
     # ``on_order`` receives an OrderRejected saying why. ValueError means a programming error
-    # (quantity <= 0, a limit on a market order, bracket prices on the wrong sides).
+    # (quantity <= 0, a limit on a market order, bracket prices on the wrong sides, a trailing
+    # offset with a touch price).
+    #
+    # ``buy`` and ``sell`` gather ``trail``, ``trail_percent``, ``limit_offset`` and ``touch``
+    # in ``**trigger`` rather than naming them: every keyword-only default costs each call a
+    # dictionary look-up, and four more named ones made every market order measurably slower.
 
     def buy(
         self,
@@ -315,13 +323,22 @@ class Strategy:
         limit: float | None = None,
         stop: float | None = None,
         tif: TimeInForce | str = "gtc",
+        **trigger: Unpack[TriggerOptions],
     ) -> Order:
         """Buy ``qty`` of ``symbol``: at market, or with a ``limit`` and/or ``stop`` price.
+
+        ``trail=`` (a price offset) or ``trail_percent=`` (a fraction of the price: 0.02 is
+        2 %) makes a trailing stop: its stop follows the price down at that distance (from
+        ``stop`` if given, else from the last price) and never rises; ``limit_offset=`` makes
+        it a trailing stop-limit whose limit is that far above the stop. ``touch=`` makes a
+        market-if-touched order: a market order once the price falls to ``touch``.
 
         ``tif`` is ``"gtc"`` (default), ``"day"`` (expires at the session end), ``"ioc"`` or
         ``"fok"`` (only the first price the order meets counts). The fill rules are in
         docs/execution.md; with bars, a market order fills at the next bar's open.
         """
+        if trigger:
+            return self._send_triggered(OrderSide.BUY, symbol, qty, limit, stop, tif, trigger)
         if self._warming_up:
             return self._refused(symbol, [(OrderSide.BUY, qty, limit, stop, tif)])[0]
         broker = self._broker or self._unbound()
@@ -337,13 +354,55 @@ class Strategy:
         limit: float | None = None,
         stop: float | None = None,
         tif: TimeInForce | str = "gtc",
+        **trigger: Unpack[TriggerOptions],
     ) -> Order:
-        """Sell ``qty`` of ``symbol`` (selling short if flat); options as for :meth:`buy`."""
+        """Sell ``qty`` of ``symbol`` (selling short if flat); options as for :meth:`buy`,
+        mirrored: a trailing stop follows the price up and sells when it falls back by the
+        offset (a trailing stop-limit's limit is below the stop); a market-if-touched order
+        sells once the price rises to ``touch``."""
+        if trigger:
+            return self._send_triggered(OrderSide.SELL, symbol, qty, limit, stop, tif, trigger)
         if self._warming_up:
             return self._refused(symbol, [(OrderSide.SELL, qty, limit, stop, tif)])[0]
         broker = self._broker or self._unbound()
         return broker.submit(
             self.strategy_id, symbol, OrderSide.SELL, qty, limit=limit, stop=stop, tif=tif
+        )
+
+    def _send_triggered(
+        self,
+        side: OrderSide,
+        symbol: str,
+        qty: float,
+        limit: float | None,
+        stop: float | None,
+        tif: TimeInForce | str,
+        trigger: TriggerOptions,
+    ) -> Order:
+        """:meth:`buy` / :meth:`sell` with trailing or touch keyword arguments."""
+        from .execution._orders import trigger_terms_of
+
+        terms = trigger_terms_of(side.value, trigger, limit=limit, stop=stop, tif=tif)
+        if self._warming_up:
+            return self._refused(symbol, [(side, qty, limit, stop, tif)], terms=[terms])[0]
+        broker = self._broker or self._unbound()
+        sid = self.strategy_id
+        if terms is None:  # all of them None: an ordinary order
+            return broker.submit(sid, symbol, side, qty, limit=limit, stop=stop, tif=tif)
+        if terms.touch_price is not None:
+            return broker.submit_if_touched(
+                sid, symbol, side, qty, touch=terms.touch_price, tif=tif
+            )
+        return broker.submit_trailing_stop(
+            sid,
+            symbol,
+            side,
+            qty,
+            trail=terms.trail_offset,
+            trail_percent=terms.trail_percent,
+            limit_offset=terms.limit_offset,
+            stop=stop,
+            tif=tif,
         )
 
     def close(self, symbol: str) -> Order | None:
@@ -364,11 +423,14 @@ class Strategy:
         entry_limit: float | None = None,
         take_profit: float,
         stop_loss: float,
+        trail: float | None = None,
+        trail_percent: float | None = None,
         tif: TimeInForce | str = "gtc",
     ) -> Bracket:
         """Enter ``qty`` (at market, or at ``entry_limit``) with a take-profit limit and a
         stop-loss stop on the other side, linked one-cancels-other; they work once the entry
         fills, for what it filled. ``tif`` applies to the entry; the exits are ``gtc``.
+        With ``trail`` or ``trail_percent`` the stop-loss trails, starting at ``stop_loss``.
         """
         if self._warming_up:
             from .execution import Bracket
@@ -379,7 +441,8 @@ class Strategy:
                 (exit_side, qty, take_profit, None, "gtc"),
                 (exit_side, qty, None, stop_loss, "gtc"),
             ]
-            entry, take, stop = self._refused(symbol, legs, linked=True, bracket=True)
+            terms = [None, None, _trailing_terms(stop_loss, trail, trail_percent, "gtc")]
+            entry, take, stop = self._refused(symbol, legs, linked=True, bracket=True, terms=terms)
             return Bracket(entry, take, stop)
         return self._require(self._broker).submit_bracket(
             self.strategy_id,
@@ -390,6 +453,8 @@ class Strategy:
             stop_loss=stop_loss,
             entry_limit=entry_limit,
             tif=tif,
+            trail=trail,
+            trail_percent=trail_percent,
         )
 
     def oco(
@@ -400,16 +465,28 @@ class Strategy:
         *,
         limit: float,
         stop: float,
+        trail: float | None = None,
+        trail_percent: float | None = None,
         tif: TimeInForce | str = "gtc",
     ) -> tuple[Order, Order]:
         """A limit and a stop on the same side, one-cancels-other (e.g. take a profit or stop
-        out of a position); returns (limit order, stop order)."""
+        out of a position); returns (limit order, stop order). With ``trail`` or
+        ``trail_percent`` the stop trails, starting at ``stop``."""
         if self._warming_up:
             legs = [(side, qty, limit, None, tif), (side, qty, None, stop, tif)]
-            first, second = self._refused(symbol, legs, linked=True)
+            terms = [None, _trailing_terms(stop, trail, trail_percent, tif)]
+            first, second = self._refused(symbol, legs, linked=True, terms=terms)
             return first, second
         return self._require(self._broker).submit_oco(
-            self.strategy_id, symbol, side, qty, limit=limit, stop=stop, tif=tif
+            self.strategy_id,
+            symbol,
+            side,
+            qty,
+            limit=limit,
+            stop=stop,
+            tif=tif,
+            trail=trail,
+            trail_percent=trail_percent,
         )
 
     def cancel(self, order: Order) -> bool:
@@ -527,11 +604,18 @@ class Strategy:
         *,
         linked: bool = False,
         bracket: bool = False,
+        terms: list[TriggerTerms | None] | None = None,
     ) -> list[Order]:
         """Orders placed during warm-up: created and rejected by the broker (reason
         ``warmup``), so ``on_order``, results and journals see them as any refused order."""
         return self._require(self._broker).refuse(
-            self.strategy_id, symbol, legs, WARMUP_REJECTION, linked=linked, bracket=bracket
+            self.strategy_id,
+            symbol,
+            legs,
+            WARMUP_REJECTION,
+            linked=linked,
+            bracket=bracket,
+            terms=terms or (),
         )
 
     def _set_warming_up(self, warming_up: bool) -> None:
@@ -553,3 +637,20 @@ def _side(side: OrderSide | str) -> OrderSide:
     from .execution._orders import parse_side
 
     return parse_side(side)
+
+
+def _trailing_terms(
+    stop: float, trail: float | None, trail_percent: float | None, tif: TimeInForce | str
+) -> TriggerTerms | None:
+    """The terms of a trailing stop leg of a bracket or an OCO pair; None if it does not trail."""
+    from .execution._orders import TimeInForce, check_trigger_terms
+
+    return check_trigger_terms(
+        limit=None,
+        stop=stop,
+        trail=trail,
+        trail_percent=trail_percent,
+        limit_offset=None,
+        touch=None,
+        tif=TimeInForce.parse(tif),
+    )

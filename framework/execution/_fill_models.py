@@ -14,19 +14,25 @@ Bars (open, high, low; an order is eligible for a bar that opens at or after it 
   triggered inside the bar at S it fills at S if S <= L, otherwise it rests as a limit from
   the next bar (whether the price came back to L after touching S is unknown).
 - ``ioc``/``fok``: only the open counts (that is the first price the order meets).
+- trailing stop / trailing stop-limit: a stop / stop-limit at its current stop (and limit),
+  which :func:`trailed_stop` moves after each bar, from the close (as backtrader's StopTrail).
+- market-if-touched T: the open if open <= T (a buy gapped through: a better price), else T
+  if low <= T; a touched order partly filled against quote sizes is a market order.
 
 Quotes (an order is eligible for a quote at or after it became active): buys trade at the ask,
 sells at the bid (the last price when that side is missing):
 
 - market: the ask; limit L: the ask if ask <= L; stop S: triggers when ask >= S, then fills
-  at that ask; stop-limit S/L: triggers when ask >= S, then fills at the ask if ask <= L.
+  at that ask; stop-limit S/L: triggers when ask >= S, then fills at the ask if ask <= L;
+  trailing stops as stops at their current stop, moved after each quote from its mark price;
+  market-if-touched T: triggers when ask <= T, then fills at the ask as a market order.
 """
 
 from __future__ import annotations
 
 import attrs
 
-from ._orders import Order, OrderType
+from ._orders import Order, OrderType, trail_distance
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -55,6 +61,23 @@ def match_bar(order: Order, open_: float, high: float, low: float) -> BarMatch:
     kind = order.type
     if kind is OrderType.MARKET or (kind is OrderType.STOP and order.is_triggered):
         return open_ * sign, True, False
+    if kind is OrderType.TRAILING_STOP_MARKET:
+        kind = OrderType.STOP  # at its current stop
+        if order.is_triggered:
+            return open_ * sign, True, False
+        if order.stop_price is None:
+            return None, False, False  # its trail has not started: nothing to trigger at
+    elif kind is OrderType.TRAILING_STOP_LIMIT:
+        kind = OrderType.STOP_LIMIT
+        if order.stop_price is None:
+            return None, False, False
+    elif kind is OrderType.MARKET_IF_TOUCHED:
+        if order.is_triggered:
+            return open_ * sign, True, False
+        touch = order.touch_price
+        assert touch is not None
+        price, at_open, _ = _limit(open_, low, touch * sign, sign, triggered=True)
+        return price, at_open, price is not None
     limit = order.limit_price * sign if order.limit_price is not None else 0.0
     stop = order.stop_price * sign if order.stop_price is not None else 0.0
     if kind is OrderType.LIMIT or (kind is OrderType.STOP_LIMIT and order.is_triggered):
@@ -102,6 +125,16 @@ def match_quote(order: Order, price: float) -> QuoteMatch:
     kind = order.type
     if kind is OrderType.MARKET:
         return price, False
+    if kind is OrderType.TRAILING_STOP_MARKET or kind is OrderType.TRAILING_STOP_LIMIT:
+        if order.stop_price is None:
+            return None, False  # its trail has not started: nothing to trigger at
+        kind = OrderType.STOP if kind is OrderType.TRAILING_STOP_MARKET else OrderType.STOP_LIMIT
+    elif kind is OrderType.MARKET_IF_TOUCHED:
+        touch = order.touch_price
+        assert touch is not None
+        if order.is_triggered or sign * (touch - price) >= 0:
+            return price, True
+        return None, False
     triggered = False
     if kind is not OrderType.LIMIT and not order.is_triggered:
         assert order.stop_price is not None
@@ -116,6 +149,20 @@ def match_quote(order: Order, price: float) -> QuoteMatch:
     if sign * (order.limit_price - price) >= 0:
         return price, triggered
     return None, triggered
+
+
+def trailed_stop(order: Order, price: float) -> float | None:
+    """Where a trailing stop moves once the market has traded at ``price`` (a bar's close, a
+    quote's mark): its distance from ``price``, below for a sell and above for a buy, if that
+    is tighter than its current stop (or it has none yet); None when it stays. It never
+    loosens."""
+    distance = trail_distance(order, price)
+    current = order.stop_price
+    if order.side.sign > 0:
+        stop = price + distance
+        return stop if current is None or stop < current else None
+    stop = price - distance
+    return stop if current is None or stop > current else None
 
 
 def worse_first(orders_and_prices: list[tuple[Order, float]]) -> tuple[Order, float]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import math
+from typing import TypedDict
 
 import attrs
 
@@ -25,12 +26,24 @@ QTY_EPSILON = 1e-9
 
 
 class OrderType(enum.Enum):
-    """How an order is priced; derived from which of ``limit`` and ``stop`` are given."""
+    """How an order is priced; derived from the prices and offsets it is sent with.
+
+    ``limit`` and ``stop`` give the first four; ``trail`` or ``trail_percent`` a trailing
+    stop (with ``limit_offset``, a trailing stop-limit); ``touch`` a market-if-touched order.
+    """
 
     MARKET = "market"
     LIMIT = "limit"
     STOP = "stop"
     STOP_LIMIT = "stop_limit"
+    TRAILING_STOP_MARKET = "trailing_stop_market"
+    TRAILING_STOP_LIMIT = "trailing_stop_limit"
+    MARKET_IF_TOUCHED = "market_if_touched"
+
+    @property
+    def is_trailing(self) -> bool:
+        """True for the trailing stops, whose stop price follows the market."""
+        return self in TRAILING_TYPES
 
 
 class TimeInForce(enum.Enum):
@@ -82,6 +95,7 @@ class OrderStatus(enum.Enum):
 
 #: A tuple, not a set: ``in`` compares enum members by identity in C, while hashing an enum
 #: member calls Python code.
+TRAILING_TYPES = (OrderType.TRAILING_STOP_MARKET, OrderType.TRAILING_STOP_LIMIT)
 OPEN_STATUSES = (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED)
 
 
@@ -99,6 +113,26 @@ class PendingChange:
     stop_price: float | None = None
 
 
+@attrs.frozen(slots=True, kw_only=True)
+class TriggerTerms:
+    """What makes an order a trailing stop or a market-if-touched order (checked by
+    :func:`check_trigger_terms`): a trailing distance, as a price offset or a fraction of the
+    price, with a limit offset for a trailing stop-limit; or a touch price."""
+
+    trail_offset: float | None = None
+    trail_percent: float | None = None
+    limit_offset: float | None = None
+    touch_price: float | None = None
+
+    @property
+    def type(self) -> OrderType:
+        if self.touch_price is not None:
+            return OrderType.MARKET_IF_TOUCHED
+        if self.limit_offset is not None:
+            return OrderType.TRAILING_STOP_LIMIT
+        return OrderType.TRAILING_STOP_MARKET
+
+
 @attrs.define(slots=True, kw_only=True, eq=False)
 class Order:
     """A working or finished order. Owned and mutated by the broker; strategies only read it.
@@ -108,6 +142,14 @@ class Order:
     entry (they work only once the entry has filled, for the quantity it filled);
     ``oco_id`` links the members of a one-cancels-other group. ``reason`` says why an order
     was rejected, cancelled or expired.
+
+    A trailing stop has its offset in ``trail_offset`` (a price distance) or
+    ``trail_percent`` (a fraction of the price) and its current stop in ``stop_price`` (None
+    until the trail starts, when the order reaches the market); a trailing stop-limit also
+    has ``limit_offset``, and its ``limit_price`` follows the stop at that distance (below
+    it for a sell, above it for a buy). A market-if-touched order triggers at
+    ``touch_price``. These four are kept together in ``trigger_terms``, None for every other
+    order: one field, so that orders without them cost no more to create and keep.
     """
 
     order_id: int
@@ -118,6 +160,7 @@ class Order:
     type: OrderType = OrderType.MARKET
     limit_price: float | None = None
     stop_price: float | None = None
+    trigger_terms: TriggerTerms | None = None
     tif: TimeInForce = TimeInForce.GTC
     ts_submitted: int
     ts_active: int = 0
@@ -132,6 +175,30 @@ class Order:
     oco_id: int | None = None
     reason: str = ""
     pending: list[PendingChange] = attrs.Factory(list)
+
+    @property
+    def trail_offset(self) -> float | None:
+        """A trailing stop's distance from the price it trails, as a price offset."""
+        terms = self.trigger_terms
+        return None if terms is None else terms.trail_offset
+
+    @property
+    def trail_percent(self) -> float | None:
+        """A trailing stop's distance as a fraction of the price it trails (0.02: 2 %)."""
+        terms = self.trigger_terms
+        return None if terms is None else terms.trail_percent
+
+    @property
+    def limit_offset(self) -> float | None:
+        """How far beyond its stop a trailing stop-limit's limit is."""
+        terms = self.trigger_terms
+        return None if terms is None else terms.limit_offset
+
+    @property
+    def touch_price(self) -> float | None:
+        """The price a market-if-touched order triggers at."""
+        terms = self.trigger_terms
+        return None if terms is None else terms.touch_price
 
     @property
     def leaves_qty(self) -> float:
@@ -179,6 +246,127 @@ def order_type_for(limit: float | None, stop: float | None) -> OrderType:
     if limit is None:
         return OrderType.MARKET if stop is None else OrderType.STOP
     return OrderType.LIMIT if stop is None else OrderType.STOP_LIMIT
+
+
+class TriggerOptions(TypedDict, total=False):
+    """The keyword arguments of ``Strategy.buy`` / ``sell`` that make a trailing stop
+    (``trail`` or ``trail_percent``, with ``limit_offset`` a trailing stop-limit) or a
+    market-if-touched order (``touch``); see :func:`check_trigger_terms`."""
+
+    trail: float | None
+    trail_percent: float | None
+    limit_offset: float | None
+    touch: float | None
+
+
+def trigger_terms_of(
+    caller: str,
+    options: TriggerOptions,
+    *,
+    limit: float | None,
+    stop: float | None,
+    tif: TimeInForce | str,
+) -> TriggerTerms | None:
+    """:func:`check_trigger_terms` of keyword arguments gathered as ``options`` by ``caller``
+    (TypeError for a name it does not take, as Python would raise)."""
+    for name in options:
+        if name not in TriggerOptions.__optional_keys__:
+            raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}")
+    return check_trigger_terms(
+        limit=limit,
+        stop=stop,
+        trail=options.get("trail"),
+        trail_percent=options.get("trail_percent"),
+        limit_offset=options.get("limit_offset"),
+        touch=options.get("touch"),
+        tif=TimeInForce.parse(tif),
+    )
+
+
+def check_trigger_terms(
+    *,
+    limit: float | None,
+    stop: float | None,
+    trail: float | None,
+    trail_percent: float | None,
+    limit_offset: float | None,
+    touch: float | None,
+    tif: TimeInForce,
+) -> TriggerTerms | None:
+    """The terms of a trailing stop (``trail`` or ``trail_percent``, with ``limit_offset`` a
+    trailing stop-limit; ``stop`` is then its first stop price) or a market-if-touched order
+    (``touch``); None when none of them is given. ValueError for a combination that makes no
+    order: both offsets, an offset with a limit, a touch price with anything else, a
+    trailing or touched order with ``ioc``/``fok``."""
+    if trail is None and trail_percent is None and limit_offset is None and touch is None:
+        return None
+    if touch is not None:
+        extra = [
+            f"{name}="
+            for name, value in (
+                ("limit", limit),
+                ("stop", stop),
+                ("trail", trail),
+                ("trail_percent", trail_percent),
+                ("limit_offset", limit_offset),
+            )
+            if value is not None
+        ]
+        if extra:
+            raise ValueError(
+                "a market-if-touched order (touch=) is a market order once touched: it takes "
+                f"no {', '.join(extra)}"
+            )
+        touch = check_price("touch", touch)
+    else:
+        if trail is not None and trail_percent is not None:
+            raise ValueError(
+                "give trail= (a price offset) or trail_percent= (a fraction), not both"
+            )
+        if trail is None and trail_percent is None:
+            raise ValueError(
+                "limit_offset= makes a trailing stop-limit: it needs trail= or trail_percent="
+            )
+        if limit is not None:
+            raise ValueError(
+                "a trailing stop-limit's limit follows its stop: give limit_offset=, not limit="
+            )
+        if trail is not None:
+            trail = float(trail)
+            if not (trail > 0 and math.isfinite(trail)):
+                raise ValueError(f"trail must be a positive finite price offset, got {trail!r}")
+        if trail_percent is not None:
+            trail_percent = float(trail_percent)
+            if not 0 < trail_percent < 1:
+                raise ValueError(
+                    "trail_percent is a fraction of the price (0.02 for 2%) between 0 and 1, "
+                    f"got {trail_percent!r}"
+                )
+        if limit_offset is not None:
+            limit_offset = float(limit_offset)
+            if not (limit_offset >= 0 and math.isfinite(limit_offset)):
+                raise ValueError(
+                    f"limit_offset must be a finite price distance >= 0, got {limit_offset!r}"
+                )
+    if tif is TimeInForce.IOC or tif is TimeInForce.FOK:
+        what = "market-if-touched orders" if touch is not None else "trailing stops"
+        raise ValueError(f"{tif.value} applies to market and limit orders, not to {what}")
+    return TriggerTerms(
+        trail_offset=trail,
+        trail_percent=trail_percent,
+        limit_offset=limit_offset,
+        touch_price=touch,
+    )
+
+
+def trail_distance(order: Order, price: float) -> float:
+    """How far a trailing stop stays from ``price``: its offset, or its fraction of it."""
+    terms = order.trigger_terms
+    assert terms is not None
+    if terms.trail_offset is not None:
+        return terms.trail_offset
+    assert terms.trail_percent is not None
+    return price * terms.trail_percent
 
 
 def check_quantity(qty: float) -> float:

@@ -45,7 +45,7 @@ from .._errors import RecordingCorrupted, RecordingError
 from .._events import Event, OrderFilled, OrderSide, TradingHalted, TradingResumed
 from ..portfolio import Portfolio
 from ..recording import Durability, RecordingWriter, RecordKind, read_recording
-from ._orders import Order, OrderStatus, OrderType, PendingChange, TimeInForce
+from ._orders import Order, OrderStatus, OrderType, PendingChange, TimeInForce, TriggerTerms
 from ._simulated_broker import SimulatedBroker
 
 #: ``meta["kind"]`` of a paper journal's header.
@@ -359,8 +359,19 @@ def _copy(order: Order) -> Order:
     return attrs.evolve(order, pending=list(order.pending))
 
 
+#: The trigger terms of trailing stops and market-if-touched orders, by journal key: written
+#: only when set, so an ordinary order's record is as before, and optional on read, so a
+#: journal written before they existed loads.
+_TRIGGER_KEYS = (
+    ("trail", "trail_offset"),
+    ("trail_percent", "trail_percent"),
+    ("limit_offset", "limit_offset"),
+    ("touch", "touch_price"),
+)
+
+
 def _order_to_json(order: Order) -> dict[str, Any]:
-    return {
+    data = {
         "id": order.order_id,
         "strategy": order.strategy_id,
         "symbol": order.symbol,
@@ -384,10 +395,17 @@ def _order_to_json(order: Order) -> dict[str, Any]:
         "reason": order.reason,
         "pending": [[c.at, c.cancel, c.qty, c.limit_price, c.stop_price] for c in order.pending],
     }
+    terms = order.trigger_terms
+    if terms is not None:
+        for key, name in _TRIGGER_KEYS:
+            value = getattr(terms, name)
+            if value is not None:
+                data[key] = value
+    return data
 
 
 def _order_from_json(data: dict[str, Any]) -> Order:
-    return Order(
+    order = Order(
         order_id=int(data["id"]),
         strategy_id=str(data["strategy"]),
         symbol=str(data["symbol"]),
@@ -414,6 +432,10 @@ def _order_from_json(data: dict[str, Any]) -> Order:
             for at, cancel, qty, lim, stp in data["pending"]
         ],
     )
+    terms = {name: float(data[key]) for key, name in _TRIGGER_KEYS if data.get(key) is not None}
+    if terms:
+        order.trigger_terms = TriggerTerms(**terms)
+    return order
 
 
 def _fill_to_json(fill: OrderFilled) -> dict[str, Any]:

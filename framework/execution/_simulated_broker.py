@@ -11,6 +11,8 @@ Per market event of a symbol with working orders, in this order:
 1. scheduled changes whose time has come, earliest first: activation after latency
    (:class:`~framework.OrderAccepted`), cancels and modifications in flight, ``day`` expiry;
 2. matching by the fill rules of :mod:`._fill_models` (exact rules: docs/execution.md);
+   then the trailing stops of the symbol move with the bar's close or the quote's mark (only
+   for symbols that have one working: the others skip this step);
 3. the resulting events are journalled (when a :class:`PaperJournal` is attached) and then
    published on the bus, in the order they happened: subscribers get them in subscription
    order (listeners added before the run, then the strategies, each only its own orders'
@@ -58,18 +60,28 @@ from .._events import (
 from ..portfolio import Portfolio
 from ..portfolio._records import FLAG, FLOAT, INT, TEXT, RecordLayout, Records, one_of, sparse
 from ._costs import CommissionModel, NoCommission, NoSlippage, SlippageModel
-from ._fill_models import FillModel, match_bar, match_open, match_quote, worse_first
+from ._fill_models import (
+    FillModel,
+    match_bar,
+    match_open,
+    match_quote,
+    trailed_stop,
+    worse_first,
+)
 from ._orders import (
     OPEN_STATUSES,
     QTY_EPSILON,
+    TRAILING_TYPES,
     Bracket,
     Order,
     OrderStatus,
     OrderType,
     PendingChange,
     TimeInForce,
+    TriggerTerms,
     check_price,
     check_quantity,
+    check_trigger_terms,
     order_type_for,
     parse_side,
 )
@@ -97,6 +109,7 @@ ORDER_LAYOUT: RecordLayout[Order] = RecordLayout(
     type=one_of(OrderType),
     limit_price=sparse(),
     stop_price=sparse(),
+    trigger_terms=sparse(),
     tif=one_of(TimeInForce),
     ts_submitted=INT,
     ts_active=sparse(like="ts_submitted"),  # unless there is latency
@@ -195,6 +208,7 @@ class SimulatedBroker:
         "_sessions",
         "_slippage",
         "_touched",
+        "_trailing",
         "_transaction_hook",
         "_working",
         "config",
@@ -226,6 +240,9 @@ class SimulatedBroker:
         self._working: dict[str, list[Order]] = {}
         self._held: dict[int, list[Order]] = {}
         self._oco: dict[int, list[Order]] = {}
+        #: Symbols whose working orders include a trailing stop still to trail: only their
+        #: market events pay for moving stops.
+        self._trailing: set[str] = set()
         #: Where events go: the engine's bus once attached; until then a bus of its own, so
         #: a broker driven directly still tells its listeners.
         self._bus = EventBus()
@@ -322,6 +339,8 @@ class SimulatedBroker:
         """Send an order: market without prices, limit with ``limit``, stop with ``stop``,
         stop-limit with both. Returns it ACCEPTED (or SUBMITTED while latency runs), or
         REJECTED by a pre-trade check (an :class:`~framework.OrderRejected` says why).
+        Trailing stops and market-if-touched orders have their own methods
+        (:meth:`submit_trailing_stop`, :meth:`submit_if_touched`).
         """
         # Each check is skipped when the argument is already what it would return: a
         # backtest submits tens of thousands of orders, nearly all with typed arguments.
@@ -346,6 +365,110 @@ class SimulatedBroker:
         self._flush()
         return order
 
+    def submit_trailing_stop(
+        self,
+        strategy_id: str,
+        symbol: str,
+        side: OrderSide | str,
+        qty: float,
+        *,
+        trail: float | None = None,
+        trail_percent: float | None = None,
+        limit_offset: float | None = None,
+        stop: float | None = None,
+        tif: TimeInForce | str = TimeInForce.GTC,
+    ) -> Order:
+        """Send a trailing stop: its stop follows the price at ``trail`` (a price offset) or
+        ``trail_percent`` (a fraction of the price) and never loosens; with ``limit_offset``,
+        a trailing stop-limit whose limit is that far beyond the stop. ``stop`` is its first
+        stop; without it the trail starts from the last price when the order reaches the
+        market (and the order is rejected, ``no_price``, while the symbol has none). Returns
+        it as :meth:`submit` does. Rules: docs/execution.md, 2.4.
+        """
+        side = parse_side(side)
+        qty = check_quantity(qty)
+        stop = check_price("stop", stop)
+        tif = TimeInForce.parse(tif)
+        terms = check_trigger_terms(
+            limit=None,
+            stop=stop,
+            trail=trail,
+            trail_percent=trail_percent,
+            limit_offset=limit_offset,
+            touch=None,
+            tif=tif,
+        )
+        if terms is None:
+            raise ValueError("a trailing stop needs trail= or trail_percent=")
+        return self._submit_triggered(strategy_id, symbol, side, qty, stop, tif, terms)
+
+    def submit_if_touched(
+        self,
+        strategy_id: str,
+        symbol: str,
+        side: OrderSide | str,
+        qty: float,
+        *,
+        touch: float,
+        tif: TimeInForce | str = TimeInForce.GTC,
+    ) -> Order:
+        """Send a market-if-touched order: a market order once the price falls to ``touch``
+        (a sell: rises to it). Returns it as :meth:`submit` does. Rules: docs/execution.md,
+        2.4."""
+        side = parse_side(side)
+        qty = check_quantity(qty)
+        tif = TimeInForce.parse(tif)
+        terms = check_trigger_terms(
+            limit=None,
+            stop=None,
+            trail=None,
+            trail_percent=None,
+            limit_offset=None,
+            touch=touch,
+            tif=tif,
+        )
+        assert terms is not None
+        return self._submit_triggered(strategy_id, symbol, side, qty, None, tif, terms)
+
+    def _submit_triggered(
+        self,
+        strategy_id: str,
+        symbol: str,
+        side: OrderSide,
+        qty: float,
+        stop: float | None,
+        tif: TimeInForce,
+        terms: TriggerTerms,
+    ) -> Order:
+        """Place a checked trailing stop or market-if-touched order."""
+        order = self._make(strategy_id, symbol, side, qty, None, stop, tif)
+        self._give_terms(order, terms)
+        price = terms.touch_price if terms.touch_price is not None else order.limit_price
+        rejection = self._check(symbol, side.sign * qty, price if price is not None else stop)
+        trailing = terms.type in TRAILING_TYPES
+        if (
+            rejection is None
+            and trailing
+            and stop is None
+            and symbol not in self.portfolio.last_price
+        ):
+            # Even without require_price: the trail would have nothing to start from.
+            rejection = (
+                "no_price",
+                f"a trailing stop without stop= starts from the last price of {symbol}, "
+                "and there is none yet",
+            )
+        if rejection is None:
+            self._place(order)
+            if trailing:
+                self._trailing.add(symbol)
+                if order.status is OrderStatus.ACCEPTED and stop is None:
+                    self._start_trail(order)
+        else:
+            self._reject(order, rejection)
+        self._flush()
+        return order
+
     def submit_market(self, strategy_id: str, symbol: str, side: OrderSide, qty: float) -> Order:
         """Send a market order (``submit`` without prices)."""
         return self.submit(strategy_id, symbol, side, qty)
@@ -361,9 +484,13 @@ class SimulatedBroker:
         stop_loss: float,
         entry_limit: float | None = None,
         tif: TimeInForce | str = TimeInForce.GTC,
+        trail: float | None = None,
+        trail_percent: float | None = None,
     ) -> Bracket:
         """Send an entry (market, or limit at ``entry_limit``) with two exits on the other
         side: a limit at ``take_profit`` and a stop at ``stop_loss``, linked one-cancels-other.
+        With ``trail`` or ``trail_percent`` the stop-loss is a trailing stop that starts at
+        ``stop_loss``.
 
         The exits work only once the entry has filled, for the quantity it filled; they are
         ``gtc`` (``tif`` applies to the entry). An entry that ends without any fill cancels
@@ -386,6 +513,15 @@ class SimulatedBroker:
                 f"stop_loss={stop}, entry_limit={entry_limit}, take_profit={take}"
             )
         tif = TimeInForce.parse(tif)
+        trailing = check_trigger_terms(
+            limit=None,
+            stop=stop,
+            trail=trail,
+            trail_percent=trail_percent,
+            limit_offset=None,
+            touch=None,
+            tif=TimeInForce.GTC,
+        )
         exit_side = OrderSide.SELL if side is OrderSide.BUY else OrderSide.BUY
         entry = self._make(strategy_id, symbol, side, qty, entry_limit, None, tif)
         oco_id = self._new_oco_id()
@@ -414,6 +550,8 @@ class SimulatedBroker:
             ),
         ]
         entry.child_ids = (exits[0].order_id, exits[1].order_id)
+        if trailing is not None:
+            self._give_terms(exits[1], trailing)
         rejection = self._check(symbol, side.sign * qty, entry_limit, new_orders=3)
         if rejection is None:
             self._place(entry)
@@ -437,10 +575,13 @@ class SimulatedBroker:
         limit: float,
         stop: float,
         tif: TimeInForce | str = TimeInForce.GTC,
+        trail: float | None = None,
+        trail_percent: float | None = None,
     ) -> tuple[Order, Order]:
         """Send a limit and a stop on the same side for ``qty``, linked one-cancels-other:
         a fill of either reduces the other by the same quantity (so a complete fill cancels
         it), and cancelling or expiring either ends both. Returns (limit order, stop order).
+        With ``trail`` or ``trail_percent`` the stop is a trailing stop that starts at ``stop``.
         """
         side = parse_side(side)
         qty = check_quantity(qty)
@@ -449,11 +590,22 @@ class SimulatedBroker:
         tif = TimeInForce.parse(tif)
         if tif in _IMMEDIATE:
             raise ValueError("an OCO pair works until one fills: use day or gtc")
+        trailing = check_trigger_terms(
+            limit=None,
+            stop=stop_price,
+            trail=trail,
+            trail_percent=trail_percent,
+            limit_offset=None,
+            touch=None,
+            tif=tif,
+        )
         oco_id = self._new_oco_id()
         pair = [
             self._make(strategy_id, symbol, side, qty, limit_price, None, tif, oco_id=oco_id),
             self._make(strategy_id, symbol, side, qty, None, stop_price, tif, oco_id=oco_id),
         ]
+        if trailing is not None:
+            self._give_terms(pair[1], trailing)
         rejection = self._check(symbol, side.sign * qty, limit_price, new_orders=2)
         if rejection is None:
             rejection = self._check(symbol, side.sign * qty, stop_price, new_orders=2)
@@ -461,6 +613,8 @@ class SimulatedBroker:
             self._oco[oco_id] = list(pair)
             for order in pair:
                 self._place(order)
+            if trailing is not None:
+                self._trailing.add(symbol)
         else:
             for order in pair:
                 self._reject(order, rejection)
@@ -504,11 +658,14 @@ class SimulatedBroker:
     ) -> None:
         """Change a working order's quantity and/or prices.
 
-        Raises ValueError for a change the order cannot have (a limit price on an order
-        without one, the quantity of an OCO member, nothing to change). Everything else
-        answers with an event: :class:`~framework.OrderModified`, or
-        :class:`~framework.OrderModifyRejected` when the order is no longer open, the new
-        quantity is not above what has filled, or a risk check fails.
+        A trailing stop's ``stop`` moves its current stop (a trailing stop-limit's limit
+        follows); it trails on from there. Raises ValueError for a change the order cannot
+        have (a limit price on an order without one or on a trailing stop-limit, whose limit
+        follows its stop; a price of a market-if-touched order; the quantity of an OCO member;
+        nothing to change). Everything else answers with an event:
+        :class:`~framework.OrderModified`, or :class:`~framework.OrderModifyRejected` when the
+        order is no longer open, the new quantity is not above what has filled, or a risk
+        check fails.
         """
         if qty is None and limit is None and stop is None:
             raise ValueError("modify needs qty=, limit= or stop=")
@@ -518,10 +675,21 @@ class SimulatedBroker:
                 raise ValueError("the quantity of an OCO or bracket exit follows its group")
         limit = check_price("limit", limit)
         stop = check_price("stop", stop)
+        kind = order.type
+        if kind is OrderType.MARKET_IF_TOUCHED and (limit is not None or stop is not None):
+            raise ValueError(
+                f"order {order.order_id} is a market_if_touched order: only its quantity can "
+                "change (to move the touch price, cancel it and send a new one)"
+            )
+        if limit is not None and kind is OrderType.TRAILING_STOP_LIMIT:
+            raise ValueError(
+                f"order {order.order_id} is a trailing_stop_limit order: its limit follows its "
+                "stop at limit_offset; modify stop= instead"
+            )
         if limit is not None and order.limit_price is None:
-            raise ValueError(f"order {order.order_id} is a {order.type.value} order: no limit")
-        if stop is not None and order.stop_price is None:
-            raise ValueError(f"order {order.order_id} is a {order.type.value} order: no stop")
+            raise ValueError(f"order {order.order_id} is a {kind.value} order: no limit")
+        if stop is not None and order.stop_price is None and kind not in TRAILING_TYPES:
+            raise ValueError(f"order {order.order_id} is a {kind.value} order: no stop")
         now = self.now()
         change = PendingChange(at=now, qty=qty, limit_price=limit, stop_price=stop)
         rejection: Rejection | None = None
@@ -532,8 +700,12 @@ class SimulatedBroker:
             if grow or limit is not None or stop is not None:
                 new_qty = qty if qty is not None else order.qty
                 price = limit if limit is not None else stop
+                if stop is not None and order.limit_offset is not None:
+                    price = stop + order.side.sign * order.limit_offset  # the limit follows
                 if price is None:
                     price = order.limit_price if order.limit_price is not None else order.stop_price
+                if price is None:
+                    price = order.touch_price
                 rejection = self._check(
                     order.symbol, order.side.sign * grow, price, new_orders=0, value_qty=new_qty
                 )
@@ -586,13 +758,15 @@ class SimulatedBroker:
         *,
         linked: bool = False,
         bracket: bool = False,
+        terms: Sequence[TriggerTerms | None] = (),
     ) -> list[Order]:
         """Create the orders of ``legs`` (side, qty, limit, stop, tif each) and reject them
         all with ``rejection`` (reason, detail) without any check of the market: what a gate
         in front of the broker (the engine's warm-up) uses, so that ``on_order``, results and
         journals see refused orders as any other. ``linked`` puts them in one OCO group;
-        ``bracket`` makes the first the entry and the rest its exits. Arguments a broker would
-        refuse with ``ValueError`` still raise it."""
+        ``bracket`` makes the first the entry and the rest its exits; ``terms`` makes leg i a
+        trailing stop or market-if-touched order (:func:`check_trigger_terms`). Arguments a
+        broker would refuse with ``ValueError`` still raise it."""
         checked = [
             (parse_side(side), check_quantity(qty), check_price("limit", limit),
              check_price("stop", stop), TimeInForce.parse(tif))
@@ -615,6 +789,9 @@ class SimulatedBroker:
                     oco_id=oco_id if (child or not bracket) else None,
                 )
             )
+            leg_terms = terms[index] if index < len(terms) else None
+            if leg_terms is not None:
+                self._give_terms(orders[-1], leg_terms)
         if bracket:
             orders[0].child_ids = tuple(o.order_id for o in orders[1:])
         for order in orders:
@@ -753,6 +930,8 @@ class SimulatedBroker:
             if order.child_ids:
                 self._exits_in_entry_bar(order, bar, at_open)
         self._compact(working)
+        if self._trailing and bar.symbol in self._trailing:
+            self._trail(working, bar.symbol, bar.close, start)
         self._flush()
 
     def _match_group_on_bar(self, oco_id: int, bar: Bar) -> None:
@@ -794,7 +973,7 @@ class SimulatedBroker:
         # The entry filled inside the bar: the path after it is unknown. Pessimistic: the
         # stop-loss fills if the bar reached it; the take-profit waits for the next bar.
         for order in working:
-            if order.type is OrderType.STOP:
+            if order.type is OrderType.STOP or order.type is OrderType.TRAILING_STOP_MARKET:
                 price, _, _ = match_bar(order, bar.open, bar.high, bar.low)
                 if price is not None:
                     self._fill(order, order.leaves_qty, price, bar.ts_event, guess=True)
@@ -842,6 +1021,10 @@ class SimulatedBroker:
             if immediate and order.is_open:
                 self._end(order, OrderStatus.CANCELLED, "ioc", now)
         self._compact(working)
+        if self._trailing and quote.symbol in self._trailing:
+            mark = quote.mark_price
+            if mark is not None:
+                self._trail(working, quote.symbol, mark, now)
         self._flush()
 
     # -- state changes ---------------------------------------------------------------------
@@ -932,6 +1115,8 @@ class SimulatedBroker:
             if held is not None and order in held and entry.filled_qty > QTY_EPSILON:
                 held.remove(order)
                 self._working.setdefault(order.symbol, []).append(order)
+                if order.type in TRAILING_TYPES:
+                    self._trailing.add(order.symbol)
         if held is not None and not held:
             del self._held[entry.order_id]
 
@@ -998,7 +1183,7 @@ class SimulatedBroker:
         if change.limit_price is not None:
             order.limit_price = change.limit_price
         if change.stop_price is not None:
-            order.stop_price = change.stop_price
+            self._set_stop(order, change.stop_price)
         self._touch(order)
         self._modifications += 1
         if order.child_ids and order.filled_qty <= QTY_EPSILON:
@@ -1065,6 +1250,8 @@ class SimulatedBroker:
     def _activate(self, order: Order, ts: int) -> None:
         order.status = OrderStatus.ACCEPTED
         self._touch(order)
+        if order.stop_price is None and order.type in TRAILING_TYPES:
+            self._start_trail(order)
         self._emit(
             OrderAccepted(
                 order_id=order.order_id,
@@ -1146,6 +1333,48 @@ class SimulatedBroker:
                     ts_recv=now,
                 ),
             )
+
+    @staticmethod
+    def _give_terms(order: Order, terms: TriggerTerms) -> None:
+        """Make a new order a trailing stop or a market-if-touched order."""
+        order.type = terms.type
+        order.trigger_terms = terms
+        if order.stop_price is not None and terms.limit_offset is not None:
+            order.limit_price = order.stop_price + order.side.sign * terms.limit_offset
+
+    def _start_trail(self, order: Order) -> None:
+        """A trailing stop reaching the market without a first stop starts from the last price
+        (None only for a restored order whose symbol has none: the first bar or quote it sees
+        starts it)."""
+        price = self.portfolio.last_price.get(order.symbol)
+        if price is not None:
+            stop = trailed_stop(order, price)
+            assert stop is not None
+            self._set_stop(order, stop)
+
+    def _set_stop(self, order: Order, stop: float) -> None:
+        """Move a stop; a trailing stop-limit's limit follows it at its limit offset."""
+        order.stop_price = stop
+        terms = order.trigger_terms
+        if terms is not None and terms.limit_offset is not None:
+            order.limit_price = stop + order.side.sign * terms.limit_offset
+        self._touch(order)
+
+    def _trail(self, working: list[Order], symbol: str, price: float, now: int) -> None:
+        """Move the trailing stops of ``working`` that were active by ``now`` after the market
+        traded at ``price``; forget ``symbol`` once none is left to trail."""
+        waiting = False
+        for order in working:
+            if order.type not in TRAILING_TYPES or order.is_triggered or not order.is_open:
+                continue
+            waiting = True
+            if order.ts_active > now:
+                continue  # not at the market for this event
+            stop = trailed_stop(order, price)
+            if stop is not None:
+                self._set_stop(order, stop)
+        if not waiting:
+            self._trailing.discard(symbol)
 
     def _reject(self, order: Order, rejection: Rejection) -> None:
         reason, detail = rejection
@@ -1355,5 +1584,7 @@ class SimulatedBroker:
                 self._held.setdefault(parent.order_id, []).append(order)
             else:
                 self._working.setdefault(order.symbol, []).append(order)
+                if order.type in TRAILING_TYPES:
+                    self._trailing.add(order.symbol)
         self._ended = [o for o in by_id.values() if not o.is_open]
         self._file_finished()

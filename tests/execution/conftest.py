@@ -88,10 +88,18 @@ class Desk:
         return quote
 
     def buy(self, qty: float, symbol: str = "AAPL", **options: Any) -> Order:
-        return self.broker.submit("s", symbol, "buy", qty, **options)
+        return self.send("buy", qty, symbol, options)
 
     def sell(self, qty: float, symbol: str = "AAPL", **options: Any) -> Order:
-        return self.broker.submit("s", symbol, "sell", qty, **options)
+        return self.send("sell", qty, symbol, options)
+
+    def send(self, side: str, qty: float, symbol: str, options: dict[str, Any]) -> Order:
+        """The broker method for ``options``, as ``Strategy.buy`` / ``sell`` choose it."""
+        if options.keys() & {"trail", "trail_percent", "limit_offset"}:
+            return self.broker.submit_trailing_stop("s", symbol, side, qty, **options)
+        if "touch" in options:
+            return self.broker.submit_if_touched("s", symbol, side, qty, **options)
+        return self.broker.submit("s", symbol, side, qty, **options)
 
     @property
     def fills(self) -> list[OrderFilled]:

@@ -1,7 +1,8 @@
 """A deterministic paper session, and a child process that journals it until killed.
 
 ``Session(seed)`` drives a SimulatedBroker with seeded bars, quotes and commands (every order
-type, brackets, OCO pairs, cancels, modifications, the kill switch). Each step makes at most
+type, trailing stops and market-if-touched orders included, brackets, OCO pairs, cancels,
+modifications, the kill switch). Each step makes at most
 one broker transaction, so a journal cut anywhere ends on a step boundary.
 
 Run as ``python paper_journal_child.py PATH SEED``: it journals the session to PATH and, after
@@ -22,6 +23,7 @@ from framework import Bar, EventBus, Quote, SimulatedClock
 from framework.execution import (
     BrokerConfig,
     FillModel,
+    OrderType,
     PaperJournal,
     PerShareCommission,
     SimulatedBroker,
@@ -123,14 +125,31 @@ class Session:
         elif roll < 0.50:
             self.quote(symbol)
         elif roll < 0.68:
-            kind = rng.choice(["market", "limit", "stop", "stop_limit"])
+            kind = rng.choice(
+                ["market", "limit", "stop", "stop_limit", "trailing", "trailing_limit", "touched"]
+            )
             offset = round(rng.uniform(-2, 2), 2)
             options: dict[str, Any] = {"tif": rng.choice(["gtc", "gtc", "day"])}
             if kind in ("limit", "stop_limit"):
                 options["limit"] = max(0.5, price + offset)
             if kind in ("stop", "stop_limit"):
                 options["stop"] = max(0.5, price - offset)
-            broker.submit("s", symbol, side, qty, **options)
+            if kind in ("trailing", "trailing_limit"):
+                if rng.random() < 0.5:
+                    options["trail"] = round(rng.uniform(0.2, 2), 2)
+                else:
+                    options["trail_percent"] = rng.uniform(0.002, 0.02)
+                if rng.random() < 0.3:
+                    options["stop"] = max(0.5, price + sign * rng.uniform(0.5, 2))
+                if kind == "trailing_limit":
+                    options["limit_offset"] = round(rng.uniform(0, 0.5), 2)
+            if kind in ("trailing", "trailing_limit"):
+                broker.submit_trailing_stop("s", symbol, side, qty, **options)
+            elif kind == "touched":
+                touch = max(0.5, price - sign * abs(offset))
+                broker.submit_if_touched("s", symbol, side, qty, touch=touch, **options)
+            else:
+                broker.submit("s", symbol, side, qty, **options)
         elif roll < 0.76:
             entry = price - sign * 0.5 if rng.random() < 0.5 else None
             base = entry or price
@@ -151,7 +170,13 @@ class Session:
             broker.cancel(rng.choice(open_orders))
         elif roll < 0.97 and open_orders:
             order = rng.choice(open_orders)
-            if order.limit_price is not None:
+            if order.type.is_trailing:
+                broker.modify(
+                    order, stop=max(0.5, (order.stop_price or price) + rng.uniform(-1, 1))
+                )
+            elif order.type is OrderType.MARKET_IF_TOUCHED:
+                broker.modify(order, qty=order.qty + 1)
+            elif order.limit_price is not None:
                 broker.modify(order, limit=max(0.5, order.limit_price + rng.uniform(-1, 1)))
             elif order.stop_price is not None:
                 broker.modify(order, stop=max(0.5, order.stop_price + rng.uniform(-1, 1)))
