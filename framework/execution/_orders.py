@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import TypedDict
+from collections.abc import Callable
+from typing import Any, TypedDict
 
 import attrs
 
@@ -149,7 +150,7 @@ class Order:
     has ``limit_offset``, and its ``limit_price`` follows the stop at that distance (below
     it for a sell, above it for a buy). A market-if-touched order triggers at
     ``touch_price``. These four are kept together in ``trigger_terms``, None for every other
-    order: one field, so that orders without them cost no more to create and keep.
+    order: one field for every order to carry, not four.
     """
 
     order_id: int
@@ -230,6 +231,51 @@ class Order:
 
 
 _NEVER = 2**63 - 1
+
+
+def _order_constructor() -> Callable[..., Order]:
+    """``Order(...)``, generated without keyword-only parameters.
+
+    ``Order.__init__`` (attrs, ``kw_only``) keeps its defaults in a dict, and CPython looks
+    each one the caller leaves out up there: a new market order leaves out 18, nearly half
+    the cost of creating it. This function takes the same arguments (by keyword) with its
+    defaults in a tuple, and sets the same fields. Validators, converters and
+    ``__attrs_post_init__`` would not run: Order has none, and this refuses to be built if
+    it ever gets one.
+    """
+    fields = attrs.fields(Order)
+    if hasattr(Order, "__attrs_post_init__") or any(
+        f.validator is not None or f.converter is not None or not f.init for f in fields
+    ):
+        raise TypeError("Order's fields must stay plain for _order_constructor")
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": Order}
+    required = [f.name for f in fields if f.default is attrs.NOTHING]
+    optional = []
+    body = []
+    for field in fields:
+        name = field.name
+        default: Any = field.default
+        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            if default.takes_self:
+                raise TypeError(f"Order.{name}: a factory taking self is not supported")
+            # A fresh value per order, as attrs makes it; None stands for "not given".
+            namespace[f"factory_{name}"] = default.factory
+            optional.append(f"{name}=None")
+            body.append(f"    order.{name} = factory_{name}() if {name} is None else {name}")
+            continue
+        if default is not attrs.NOTHING:
+            namespace[f"default_{name}"] = default
+            optional.append(f"{name}=default_{name}")
+        body.append(f"    order.{name} = {name}")
+    header = f"def new_order({', '.join(required + optional)}):"
+    source = "\n".join([header, "    order = new(cls)", *body, "    return order", ""])
+    exec(compile(source, "<Order constructor>", "exec"), namespace)
+    constructor: Callable[..., Order] = namespace["new_order"]
+    return constructor
+
+
+#: Builds an Order from keyword arguments, as ``Order(...)`` does, faster (see above).
+new_order = _order_constructor()
 
 
 @attrs.frozen(slots=True)

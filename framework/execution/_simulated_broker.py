@@ -82,6 +82,7 @@ from ._orders import (
     check_price,
     check_quantity,
     check_trigger_terms,
+    new_order,
     order_type_for,
     parse_side,
 )
@@ -1276,14 +1277,14 @@ class SimulatedBroker:
         limit: float | None,
         stop: float | None,
         tif: TimeInForce,
-        *,
+        # Not keyword-only: CPython looks a keyword-only default up in a dict on every call.
         parent_id: int | None = None,
         oco_id: int | None = None,
     ) -> Order:
         if not isinstance(symbol, str) or not symbol:
             raise ValueError(f"symbol must be a non-empty string, got {symbol!r}")
         now = self.now()
-        order = Order(
+        order = new_order(
             order_id=self._next_id,
             strategy_id=strategy_id,
             symbol=symbol,

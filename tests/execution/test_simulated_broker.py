@@ -1,3 +1,4 @@
+import attrs
 import pytest
 from factories import MINUTE, T0, bar, quote
 
@@ -93,3 +94,27 @@ def test_non_positive_quantity_is_refused(qty):
     s = Script({0: [("buy", "AAPL", qty)]})
     with pytest.raises(ValueError, match="positive finite"):
         backtest(s, [ListFeed([bar(0, 10.0), bar(1, 10.0)])])
+
+
+def test_the_broker_builds_orders_equal_to_what_the_order_class_builds():
+    from framework.execution import Order, OrderStatus, TimeInForce
+    from framework.execution._orders import new_order
+
+    given = {
+        "order_id": 7,
+        "strategy_id": "s",
+        "symbol": "AAPL",
+        "side": OrderSide.SELL,
+        "qty": 3.0,
+        "tif": TimeInForce.DAY,
+        "ts_submitted": T0,
+        "ts_active": T0 + MINUTE,
+        "status": OrderStatus.SUBMITTED,
+    }
+    fast, plain = new_order(**given), Order(**given)
+    assert type(fast) is Order
+    assert attrs.asdict(fast, recurse=False) == attrs.asdict(plain, recurse=False)
+    assert fast.pending == [] and fast.pending is not new_order(**given).pending
+    everything = {f.name: getattr(plain, f.name) for f in attrs.fields(Order)}
+    everything.update(limit_price=9.5, pending=[], reason="x", child_ids=(8, 9))
+    assert attrs.asdict(new_order(**everything)) == attrs.asdict(Order(**everything))
