@@ -4,9 +4,17 @@ bars and quotes, their argument checks, modification, brackets and OCO pairs, re
 from __future__ import annotations
 
 import pytest
-from factories import MINUTE, T0
+from factories import MINUTE, T0, bar
 
-from framework import Bar, OrderCancelled, OrderModified, OrderRejected, Strategy
+from framework import (
+    Bar,
+    ListFeed,
+    OrderCancelled,
+    OrderModified,
+    OrderRejected,
+    Strategy,
+    backtest,
+)
 from framework.execution import BrokerConfig, FillModel, Order, OrderStatus, OrderType
 from framework.execution._paper_journal import _order_from_json, _order_to_json
 from framework.testing import StrategyHarness
@@ -450,3 +458,23 @@ def test_orders_sent_during_warm_up_are_refused_as_what_they_are():
     assert (orders[1].stop_price, orders[1].limit_price) == (11.0, 11.2)
     with pytest.raises(ValueError, match="takes no limit="):
         strategy.buy("TEST", 1, touch=9.0, limit=9.0)
+
+
+def test_results_list_them_with_their_type_and_last_stop():
+    strategy = _Protected()
+    result = backtest(
+        strategy,
+        [ListFeed([bar(i, c, high=c + 0.5, low=c - 0.5) for i, c in enumerate(CLOSES)])],
+    )
+    _, trailing, touched = strategy.sent
+    rows = {row["order_id"]: row for row in result.to_dict()["orders"]}
+    assert rows[trailing.order_id]["type"] == "trailing_stop_market"
+    assert rows[trailing.order_id]["stop_price"] == trailing.stop_price
+    assert rows[touched.order_id]["type"] == "market_if_touched"
+    assert rows[touched.order_id]["stop_price"] is None
+    table = result.arrow.orders.to_pylist()
+    assert [row["type"] for row in table] == [rows[r["order_id"]]["type"] for r in table]
+    assert all(row["status"] == "filled" for row in rows.values())
+
+
+CLOSES = [10.0, 10.0, 12.0, 11.5, 10.5, 9.0]
