@@ -62,8 +62,6 @@ _LAZY = {
     "Fault": _SIMULATOR,
     "FaultSpec": _SIMULATOR,
     "Hostile": _SIMULATOR,
-    # REST fault knobs of the simulated server. Not in __all__ yet: the pinned export list in
-    # tests/testing/test_plugin_api.py is updated with the next API review.
     "RestFault": _SIMULATOR,
     "RestFaultSpec": _SIMULATOR,
     "RestRequest": _SIMULATOR,
@@ -106,6 +104,9 @@ __all__ = [
     "FaultSpec",
     "GoldenFiles",
     "Hostile",
+    "RestFault",
+    "RestFaultSpec",
+    "RestRequest",
     "ServerStatistics",
     "SimConfig",
     "SimulatedServer",
