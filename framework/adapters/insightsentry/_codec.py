@@ -212,12 +212,16 @@ def _parse_each(
     by its index. Raises only when every one of a non-empty list fails, with the first reason."""
     parsed: list[_Parsed] = []
     rejected: list[DecodeError] = []
-    for index, raw in enumerate(raws):
+    for raw in raws:
         try:
             parsed.append(parse(raw, skew))
         except DecodeError as exc:
+            # Each earlier one was parsed or rejected: their count is this one's index.
+            index = len(parsed) + len(rejected)
             rejected.append(DecodeError(exc.reason, log_safe(f"[{index}] {exc.detail}")))
-    if rejected and not parsed:
+    if not rejected:
+        return tuple(parsed), ()
+    if not parsed:
         first = rejected[0]
         more = f" (and {len(rejected) - 1} more)" if len(rejected) > 1 else ""
         raise DecodeError(first.reason, log_safe(f"every {what} rejected: {first.detail}{more}"))

@@ -30,9 +30,9 @@ from ._wire_keys import (
 SingleBar = tuple[str, str, int, tuple[float, float, float, float, float], int, int]
 
 
-#: The values of a single-bar frame and of its point: with exactly as many keys as these
-#: name, a document that has them all has no other key.
-_FRAME_VALUES: Final = itemgetter(CODE, BAR_TYPE, BAR_END, LAST_UPDATE, SERIES)
+#: The values of a single-bar frame besides ``series``, and of its point. With the key counts
+#: checked first (5 and 6), a document that has all of these keys has no other.
+_FRAME_VALUES: Final = itemgetter(CODE, BAR_TYPE, BAR_END, LAST_UPDATE)
 _POINT_VALUES: Final = itemgetter(TIME, OPEN, HIGH, LOW, CLOSE, VOLUME)
 
 #: The number types the decoder accepts, the one the wire mostly carries first: ``in`` stops
@@ -57,16 +57,14 @@ def single_bar_values(doc: dict[str, Any]) -> SingleBar | None:
     # depth check and classification would find.
     if len(doc) != 5:
         return None
-    try:
-        code, label, bar_end, last_update, series = _FRAME_VALUES(doc)
-    except KeyError:
-        return None
+    series = doc.get(SERIES)
     if type(series) is not list or len(series) != 1:
         return None
     point = series[0]
     if type(point) is not dict or len(point) != 6:
         return None
     try:
+        code, label, bar_end, last_update = _FRAME_VALUES(doc)
         t, o, h, low, c, v = _POINT_VALUES(point)
     except KeyError:
         return None
