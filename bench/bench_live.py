@@ -2,9 +2,10 @@
 
     python bench/bench_live.py [--frames 100000] [--rate 5000]
 
-1. Ingest: a separate server process streams single-bar series frames over a real WebSocket on
-   127.0.0.1 as fast as it can; the client is the full live path (InsightSentryFeed → outbox
-   → engine → bus → a strategy's on_bar_update). Reports frames/s delivered with no loss, and
+1. Ingest: a separate server process streams single-bar series frames (written with the
+   adapter's encoder before the first send) over a real WebSocket on 127.0.0.1 as fast as it
+   can; the client is the full live path (InsightSentryFeed → outbox → engine → bus → a
+   strategy's on_bar_update). Reports frames/s delivered with no loss, and
    in the same run the rate of a bare trio-websocket receive loop (the transport's ceiling).
    Both also report the client's CPU time per frame, which a busy machine disturbs far less
    than the rates (on two cores the server and the client each want one).
@@ -30,18 +31,30 @@ import orjson
 import trio
 import trio_websocket
 
+from framework.adapters.insightsentry import (
+    HeartbeatFrame,
+    SeriesFrame,
+    SeriesPoint,
+    encode_frame,
+)
+
 T0 = 1_767_571_200  # 2026-01-05T00:00:00Z
+S = 1_000_000_000
 
 
 def frame(index: int, stamp: int) -> str:
     # A new 1m bar per frame (so each frame also finalises the previous one); volume carries
-    # the send time so the client can measure latency.
+    # the send time so the client can measure latency (an int: a float would round it).
     t = T0 + 60 * index
-    return (
-        f'{{"code":"BENCH:SYM","bar_type":"1m","bar_end":{t + 59}.0,"last_update":{t * 1000},'
-        f'"series":[{{"time":{t}.0,"open":100.0,"high":101.0,"low":99.0,"close":100.5,'
-        f'"volume":{stamp}}}]}}'
+    bar = SeriesPoint(time_ns=t * S, open=100.0, high=101.0, low=99.0, close=100.5, volume=stamp)
+    update = SeriesFrame(
+        code="BENCH:SYM",
+        bar_label="1m",
+        bar_end_ns=(t + 59) * S,
+        last_update_ns=t * S,
+        points=(bar,),
     )
+    return encode_frame(update)
 
 
 async def serve(port_file: str, frames: int, rate: float) -> None:
@@ -52,18 +65,23 @@ async def serve(port_file: str, frames: int, rate: float) -> None:
 
     async def stream(ws: trio_websocket.WebSocketConnection) -> None:
         await ws.get_message()  # the subscription
-        per_tick = max(1, int(rate / 1000)) if rate else 0
-        index = 0
-        while index < frames:
-            if rate:
+        if rate:
+            per_tick = max(1, int(rate / 1000))
+            index = 0
+            while index < frames:
                 for _ in range(per_tick):
                     await ws.send_message(frame(index, time.monotonic_ns()))
                     index += 1
                 await trio.sleep(per_tick / rate)
-            else:
-                await ws.send_message(frame(index, time.monotonic_ns()))
-                index += 1
-        await ws.send_message(f'{{"server_time": {(T0 + 60 * frames + 120) * 1000}}}')
+        else:
+            # Encoded before the first send, so the sending side costs one socket write per
+            # frame and the rate is the client's. Unpaced runs measure no latency: stamp 0.
+            texts = [frame(index, 0) for index in range(frames)]
+            for text in texts:
+                await ws.send_message(text)
+        await ws.send_message(
+            encode_frame(HeartbeatFrame(server_time_ns=(T0 + 60 * frames + 120) * S))
+        )
         await trio.sleep(30)
 
     async with trio.open_nursery() as nursery:
