@@ -16,9 +16,10 @@ validate: a record with a negative price is written as it is, which is how hosti
 made.
 
 So ``decode_frame(encode_frame(frame)) == frame`` for every frame the decoder can return,
-given times in whole microseconds (whole milliseconds for ``last_update``/``server_time``,
-whole seconds for a flat quote's ``lp_time``), log-safe texts and no ``rejected`` points or
-entries (those are what the decoder left out, so there is nothing to write).
+given times in whole microseconds before 2038 (float seconds hold every microsecond up to
+2**31 s; whole milliseconds for ``last_update``/``server_time``, whole seconds for a flat
+quote's ``lp_time``), log-safe texts and no ``rejected`` points or entries (those are what the
+decoder left out, so there is nothing to write).
 """
 
 from __future__ import annotations

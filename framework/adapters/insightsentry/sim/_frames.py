@@ -51,7 +51,20 @@ from .._frame_records import (
     StatusFrame,
 )
 from .._subscriptions import CODE_PATTERN
-from .._wire_keys import BAR_END, BAR_TYPE, CODE, DATA, LAST_UPDATE, SERIES, SERVER_TIME
+from .._wire_keys import (
+    CLOSE,
+    DATA,
+    HIGH,
+    LOW,
+    OPEN,
+    QUOTE_KEYS,
+    QUOTE_PRICES,
+    QUOTE_TEXTS,
+    SERIES,
+    SERVER_TIME,
+    TIME,
+    VOLUME,
+)
 from ._wire import bar_point, nested_series
 
 # -- encoding events -------------------------------------------------------------------------
@@ -276,19 +289,22 @@ def _deep(depth: int, shape: str) -> str:
 
 
 _NON_FINITE: Final = ("NaN", "Infinity", "-Infinity", "1e400", "-1e400", "nan", "inf")
-_PRICE_FIELDS: Final = ("open", "high", "low", "close")
+_PRICE_FIELDS: Final = (OPEN, HIGH, LOW, CLOSE)
+#: Quote keys by the values they take; sorted, so examples do not depend on set order.
+_QUOTE_PRICE_KEYS: Final = sorted(QUOTE_PRICES)
+_QUOTE_NUMBER_KEYS: Final = sorted(QUOTE_KEYS - QUOTE_TEXTS)
 _WRONG_VALUES: Final[tuple[object, ...]] = ("100.5", True, [], {}, "NaN")
 
 
 def _non_finite() -> st.SearchStrategy[str]:
     series = st.builds(
         lambda field, literal: _with_literal(encode_frame(_SERIES), field, literal),
-        st.sampled_from((*_PRICE_FIELDS, "volume", "time")),
+        st.sampled_from((*_PRICE_FIELDS, VOLUME, TIME)),
         st.sampled_from(_NON_FINITE),
     )
     quote = st.builds(
         lambda field, literal: _with_literal(_quote_with(**{field: 1.0}), field, literal),
-        st.sampled_from(("bid", "ask", "last_price", "bid_size", "volume")),
+        st.sampled_from(_QUOTE_NUMBER_KEYS),
         st.sampled_from(_NON_FINITE),
     )
     heartbeat = st.sampled_from(_NON_FINITE).map(
@@ -303,7 +319,7 @@ def _bad_prices() -> st.SearchStrategy[str]:
     series = negative.map(lambda p: _series_with(open=p, high=p, low=p, close=p))
     quote = st.builds(
         lambda field, p: _quote_with(**{field: p}),
-        st.sampled_from(("bid", "ask", "last_price", "open_price", "prev_close_price")),
+        st.sampled_from(_QUOTE_PRICE_KEYS),
         negative,
     )
     negative_size = st.floats(max_value=-1e-9, allow_nan=False, allow_infinity=False)
@@ -339,30 +355,26 @@ def _wrong_types() -> st.SearchStrategy[str]:
     wrong = st.sampled_from(_WRONG_VALUES)
     point = st.builds(
         lambda field, value: _series_with(**{field: value}),
-        st.sampled_from(("time", "close", "open", "volume")),
+        st.sampled_from((TIME, CLOSE, OPEN, VOLUME)),
         wrong,
     )
     code = st.sampled_from(("nasdaq:aapl", "AAPL", 5, None, "A:B:C", "")).map(
-        lambda c: _bent(_SERIES, **{CODE: c})
+        lambda c: _bent(_SERIES, code=c)
     )
     bar_type = st.sampled_from(("1x", "0m", "m1", 1, None, "1000000m")).map(
-        lambda label: _bent(_SERIES, **{BAR_TYPE: label})
+        lambda label: _bent(_SERIES, bar_type=label)
     )
-    points = st.sampled_from((1, "bar", None, [1, 2])).map(
-        lambda p: _bent(_SERIES, **{SERIES: [p]})
-    )
+    points = st.sampled_from((1, "bar", None, [1, 2])).map(lambda p: _bent(_SERIES, series=[p]))
     # Text is a valid status, so strings go to number fields only.
     quote_field = st.one_of(
         st.builds(
             lambda field, value: _quote_with(**{field: value}),
-            st.sampled_from(("bid", "ask", "volume", "status", "lp_time", "delay_seconds")),
+            st.sampled_from(sorted(QUOTE_KEYS)),
             st.sampled_from((True, [], {})),
         ),
-        st.sampled_from(("bid", "ask", "volume", "lp_time", "delay_seconds")).map(
-            lambda field: _quote_with(**{field: "12.5"})
-        ),
+        st.sampled_from(_QUOTE_NUMBER_KEYS).map(lambda field: _quote_with(**{field: "12.5"})),
     )
-    entries = st.sampled_from((1, "x", None, [])).map(lambda e: _bent(_QUOTES, **{DATA: [e]}))
+    entries = st.sampled_from((1, "x", None, [])).map(lambda e: _bent(_QUOTES, data=[e]))
     others = st.sampled_from(
         (
             _bent(_HEARTBEAT, server_time="now"),
@@ -385,9 +397,9 @@ def _bad_times() -> st.SearchStrategy[str]:
     return st.one_of(
         seconds.map(lambda s: _series_with(time=s)),
         seconds.map(lambda s: _quote_with(lp_time=s)),
-        millis.map(lambda ms: _bent(_HEARTBEAT, **{SERVER_TIME: ms})),
-        millis.map(lambda ms: _bent(_QUOTES, **{LAST_UPDATE: ms})),
-        seconds.map(lambda s: _bent(_SERIES, **{BAR_END: s})),
+        millis.map(lambda ms: _bent(_HEARTBEAT, server_time=ms)),
+        millis.map(lambda ms: _bent(_QUOTES, last_update=ms)),
+        seconds.map(lambda s: _bent(_SERIES, bar_end=s)),
     )
 
 
