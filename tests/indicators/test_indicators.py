@@ -285,11 +285,20 @@ def test_non_finite_input_is_rejected_and_leaves_state_unchanged(case: Case, bad
 
 def test_public_api() -> None:
     assert sorted(framework.indicators.__all__) == [
+        "ADX",
         "ATR",
         "BollingerBands",
+        "DonchianChannels",
         "EMA",
+        "KeltnerChannels",
+        "MACD",
+        "OBV",
+        "ROC",
         "RSI",
         "SMA",
+        "Stochastic",
+        "VWAP",
+        "WMA",
     ]
 
 
