@@ -118,6 +118,20 @@ class TimerQueue:
         timer.cancelled = True
         return True
 
+    def consume(self, owner: int, name: str) -> bool:
+        """Account for a firing that happened elsewhere: a recorded live firing replayed.
+
+        A one-shot timer is no longer pending; a repeating one stays pending. Returns whether
+        the timer was pending. The queue itself fires nothing by time for such timers.
+        """
+        timer = self._by_key.get((owner, name))
+        if timer is None:
+            return False
+        if timer.every is None:
+            del self._by_key[(owner, name)]
+            timer.cancelled = True
+        return True
+
     def pop_due(self, until: int) -> list[tuple[int, _Timer]]:
         """Remove and return timers due at or before ``until`` (repeating ones are re-armed)."""
         fired: list[tuple[int, _Timer]] = []

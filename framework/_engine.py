@@ -10,9 +10,14 @@ Replay feeds run in simulated time: the dispatcher merges them by ``ts_event`` (
 the feed listed first; :mod:`._feed_merge`), moves the :class:`SimulatedClock` to each event
 and fires due timers before it, so a run is a pure function of its input. Live feeds share
 one channel and are delivered in arrival order under the wall clock; timers then fire from the
-dispatcher, too, on wall time. So bar- and quote-driven decisions replay exactly from a
-recording, while a strategy whose orders depend on live timers sees them at event times in
-replay.
+dispatcher, too, on wall time, and a paper session records each firing with its position
+in the stream (the count of bars, bar updates and quotes dispatched before it); a replay of that recording
+fires the recorded timers of the session's strategies at those positions instead of by event
+time (:meth:`Engine.record_timers`), so timer-driven decisions replay exactly too.
+
+Restarts: a paper session resumed from its journal hands the engine the last bar it delivered
+per stream (:meth:`Engine.resume_after`) and the strategies' saved states
+(:meth:`Engine.load_states`); bars the session had delivered before are not delivered again.
 
 Shutdown paths:
 
@@ -37,7 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -48,7 +53,7 @@ from ._bus import EventBus
 from ._clock import NEVER, Clock, LiveClock, SimulatedClock, TimerQueue
 from ._collector import thresholds_for_a_run
 from ._errors import ConfigError, EngineError
-from ._events import Bar, BarUpdate, Event, Quote, WarmupCompleted, WarmupStarted
+from ._events import Bar, BarUpdate, Event, Quote, TimerFired, WarmupCompleted, WarmupStarted
 from ._failure import note_hook_failure, run_sync
 from ._feed_merge import FeedMerge
 from ._strategy import Strategy
@@ -102,6 +107,12 @@ class Engine:
         self.bus = EventBus()
         self.clock: Clock = clock or (LiveClock() if self.is_live else SimulatedClock())
         self.timers = TimerQueue()
+        #: Strategies whose timers a recording replays (fired where the recording says, never
+        #: by event time): their timers live in a queue of their own that nothing fires.
+        self._recorded_timer_ids: frozenset[str] = frozenset().union(
+            *(getattr(feed, "recorded_timer_strategies", ()) for feed in self.feeds)
+        )
+        self._replayed_timers = TimerQueue()
         self.broker = broker or SimulatedBroker(Portfolio(cash))
         #: Time of the market data dispatched so far. It is the strategies' clock in replay;
         #: live, strategies see the wall clock while the broker still works in event time, so
@@ -129,11 +140,22 @@ class Engine:
         self._counts = {"events": 0, "timers": 0}
         self._bars = 0
         self._quotes = 0
+        self._updates = 0
         self._started = False
+        #: Called after each live dispatch step (see add_step_listener).
+        self._step_listeners: list[Callable[[Sequence[Event]], None]] = []
+        #: Set by resume_after: the last bar delivered per (symbol, interval) before a restart,
+        #: and the market time the session had reached.
+        self._delivered: Mapping[tuple[str, str], int] | None = None
+        self._resume_ts = 0
+        self.skipped_on_resume = 0
+        self._saved_states: Mapping[str, dict[str, Any]] = {}
         #: The event being delivered when a handler raised, for the note on its exception.
         self._failed_event: Event | None = None
         #: Set once the dispatcher has closed its side of the feed channels.
         self._dispatch_closed = False
+        if self._recorded_timer_ids:
+            self.bus.subscribe(TimerFired, self._on_recorded_timer)
         for strategy in strategies:
             self.add_strategy(strategy)
 
@@ -159,7 +181,12 @@ class Engine:
             raise EngineError(
                 f"two strategies named {strategy.strategy_id!r}: set a distinct `name` on one"
             )
-        strategy._bind(self.bus, self.broker, self.clock, self.timers, self.interval_bars)
+        timers = (
+            self._replayed_timers
+            if strategy.strategy_id in self._recorded_timer_ids
+            else self.timers
+        )
+        strategy._bind(self.bus, self.broker, self.clock, timers, self.interval_bars)
         self.strategies.append(strategy)
 
     @property
@@ -175,6 +202,89 @@ class Engine:
         gate = bool(self._warming_up)
         for strategy in self.strategies:
             strategy._set_warming_up(gate)
+
+    # -- live sessions: steps, recorded timers, restarts -------------------------------------
+
+    @property
+    def market_events(self) -> int:
+        """Bars, bar updates and quotes dispatched so far: a position in the event stream."""
+        return self._bars + self._quotes + self._updates
+
+    def add_step_listener(self, listener: Callable[[Sequence[Event]], None]) -> None:
+        """Call ``listener(events)`` after each step of a live run: the start (no events),
+        each batch delivered, each round of timers fired (no events). A paper journal commits
+        there, so a crash leaves it at a step boundary."""
+        if not self.is_live:
+            raise EngineError("step listeners are for live runs; a replay has no restarts")
+        self._step_listeners.append(listener)
+
+    def record_timers(self, sink: Callable[[int, TimerFired], None]) -> None:
+        """Live: call ``sink(position, timer)`` for every timer firing, before the strategy
+        sees it, with :attr:`market_events` as the position (live timers fire between
+        batches). A recording that keeps these lets its replay fire them at the same place."""
+        if not self.is_live:
+            raise EngineError("only live timers are recorded; a replay fires them from events")
+
+        def record(event: TimerFired) -> None:
+            sink(self.market_events, event)
+
+        self.bus.subscribe(TimerFired, record)
+
+    def resume_after(self, delivered: Mapping[tuple[str, str], int], market_ts: int) -> None:
+        """Before a live run: the session restarts after one that had delivered, per
+        ``(symbol, interval)``, the bars up to the open time in ``delivered`` and reached
+        market time ``market_ts``. Such bars (a server re-sends recent bars on connect) are
+        not delivered again, nor bars of other series, updates or quotes at or before
+        ``market_ts``: no strategy sees them twice and no order fills against them. They are
+        counted in :attr:`skipped_on_resume`."""
+        if not self.is_live:
+            raise EngineError("only a live run resumes a session")
+        self._delivered = dict(delivered)
+        self._resume_ts = market_ts
+
+    def load_states(self, states: Mapping[str, dict[str, Any]]) -> None:
+        """Before a run: each strategy named in ``states`` gets its state through ``on_load``
+        right after ``on_start``."""
+        unknown = sorted(set(states) - {s.strategy_id for s in self.strategies})
+        if unknown:
+            log.warning("saved state of %s: no such strategy in this session", ", ".join(unknown))
+        self._saved_states = dict(states)
+
+    def _on_recorded_timer(self, event: TimerFired) -> None:
+        if event.strategy_id not in self._recorded_timer_ids:
+            return  # fired by event time, for a strategy the recording did not run
+        for strategy in self.strategies:
+            if strategy.strategy_id == event.strategy_id:
+                self._replayed_timers.consume(id(strategy), event.name)
+                self._counts["timers"] += 1
+                return
+
+    def _after_step(self, events: Sequence[Event]) -> None:
+        for listener in self._step_listeners:
+            listener(events)
+
+    def _already_delivered(self, batch: Sequence[Event]) -> list[Event]:
+        """The batch without what the session delivered before its restart."""
+        delivered = self._delivered
+        assert delivered is not None
+        resume_ts = self._resume_ts
+        kept: list[Event] = []
+        for event in batch:
+            cls = event.__class__
+            if cls is Bar:
+                last = delivered.get((event.symbol, event.interval))  # type: ignore[attr-defined]
+                if (
+                    event.ts_open <= last  # type: ignore[attr-defined]
+                    if last is not None
+                    else event.ts_event <= resume_ts
+                ):
+                    self.skipped_on_resume += 1
+                    continue
+            elif cls in _MARKET_DATA and event.ts_event <= resume_ts:
+                self.skipped_on_resume += 1
+                continue
+            kept.append(event)
+        return kept
 
     def add_observer(self, handler: Callable[[Event], None]) -> None:
         """Call ``handler`` with every event the dispatcher delivers, after the strategies."""
@@ -250,11 +360,18 @@ class Engine:
         except Exception as exc:
             note_hook_failure(exc, self.strategies, None, self.event_clock.now())
             raise
+        if self.skipped_on_resume:
+            log.info(
+                "%d bars, updates and quotes delivered before the restart were not delivered "
+                "again",
+                self.skipped_on_resume,
+            )
         return self.statistics()
 
     async def _dispatch(self, receivers: list[trio.MemoryReceiveChannel[EventBatch]]) -> None:
         if self.is_live:
             self._start_strategies()
+            self._after_step(())
             await self._dispatch_live(receivers[0])
         elif len(receivers) == 1:
             await self._dispatch_replay(receivers[0])
@@ -335,6 +452,9 @@ class Engine:
             strategy._listen_to_orders()
             strategy.on_start()
             strategy._subscribe_defaults()
+            state = self._saved_states.get(strategy.strategy_id)
+            if state is not None:
+                strategy.on_load(dict(state))
         for observer in self._observers:
             self.bus.subscribe(Event, observer)
 
@@ -350,8 +470,9 @@ class Engine:
         compile_route = self.bus.compile_route
         clock = self.event_clock
         now = clock.now()  # only this loop and the timers it fires move event time
+        # Live timers fire between batches; recorded ones arrive as events.
         timers = None if self.is_live else self.timers
-        bars = quotes = 0
+        bars = quotes = updates = 0
         event = None
         try:
             for event in batch:
@@ -366,6 +487,8 @@ class Engine:
                         bars += 1
                     elif cls is Quote:
                         quotes += 1
+                    else:
+                        updates += 1
                 catch_all, by_symbol = routes.get(cls) or compile_route(cls)
                 if by_symbol is not None:
                     catch_all = by_symbol.get(event.symbol, catch_all)  # type: ignore[attr-defined]
@@ -378,6 +501,7 @@ class Engine:
         self._counts["events"] += len(batch)
         self._bars += bars
         self._quotes += quotes
+        self._updates += updates
 
     async def _dispatch_replay(self, receive: trio.MemoryReceiveChannel[EventBatch]) -> None:
         async for batch in receive:
@@ -412,8 +536,9 @@ class Engine:
                         return
             if batch is None:
                 self._counts["timers"] += self.timers.fire_due(self.clock.now(), None)
+                self._after_step(())
                 continue
-            self._dispatch_batch(batch)
+            self._dispatch_live_batch(batch)
             # At high rates batches queue up while one is dispatched: take them without
             # a task switch each, until the queue is empty or a timer is due.
             while self.timers.due_hint > self.clock.now():
@@ -421,7 +546,13 @@ class Engine:
                     batch = receive.receive_nowait()
                 except (trio.WouldBlock, trio.EndOfChannel):
                     break
-                self._dispatch_batch(batch)
+                self._dispatch_live_batch(batch)
+
+    def _dispatch_live_batch(self, batch: Sequence[Event]) -> None:
+        if self._delivered is not None:
+            batch = self._already_delivered(batch)
+        self._dispatch_batch(batch)
+        self._after_step(batch)
 
 
 _MARKET_DATA = frozenset({Bar, BarUpdate, Quote})

@@ -169,6 +169,28 @@ class Strategy:
     def on_stop(self) -> None:
         """Called once after the last event when the run ends normally or by ``stop()``."""
 
+    # -- state across restarts -------------------------------------------------------------
+
+    def on_save(self) -> dict[str, Any]:
+        """Return the state a restarted paper session needs to carry on; default nothing.
+
+        A paper session with a journal (``tradewire paper --journal BOOK``) calls this after
+        every step it delivers (a batch of market data, a round of timers) and, when the
+        result changed, journals it with the book in the same record, so a session killed at
+        any moment restarts from a book and a state that belong together. The dict must be
+        JSON-serialisable (numbers, strings, booleans, None, lists, dicts with string keys).
+        Keep it small: it is written whenever it changes.
+        """
+        return {}
+
+    def on_load(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`on_save` returned before a restart.
+
+        Called right after ``on_start`` when the session's journal holds a state for this
+        strategy (by name), before any event. Bars the session had already delivered before
+        the restart do not reach ``on_bar`` again (docs/execution.md, "Restarts").
+        """
+
     # -- parameters ------------------------------------------------------------------------
 
     @classmethod

@@ -8,12 +8,21 @@ The journal is a ``.twrec`` recording (docs/recording-format.md) whose records a
 - ``{"type": "tx", …}`` once per broker transaction (a command, or the matching of one market
   event): the new state of every order it changed, its fills, the resulting position of
   each symbol that filled and the cash, the last price of each symbol it touched, and the
-  kill-switch state when it changed.
+  kill-switch state when it changed;
+- ``{"type": "step", …}`` once per step of a live engine the journal follows
+  (:meth:`PaperJournal.follow`): the step's transactions (as above), the last bar it
+  delivered per series (``bars``: ``[symbol, interval, ts_open]``), the market time reached
+  (``ts``) and each strategy's :meth:`~framework.Strategy.on_save` state that changed.
 
-A transaction is one record, and it is appended (one ``os.write``) **before** any of its
-events reaches a strategy, so a crash at any point leaves the journal at a transaction
-boundary. Restoring replays the fills into a fresh portfolio and checks the positions and
-cash each record states: a journal that disagrees with itself is refused, not guessed at.
+Without an engine to follow, a transaction is one record, appended (one ``os.write``)
+**before** any of its events reaches a strategy, so a crash leaves the journal at a
+transaction boundary. Following a live engine, a step is one record, appended after the
+strategies handled the step and before the next one: a crash leaves the journal at a step
+boundary, with the book, the bars delivered and the strategies' states all of the same
+moment; the step that was cut short had no effect outside the process (the broker is
+simulated) and is delivered again after the restart. Restoring replays the fills into a fresh
+portfolio and checks the positions and cash each record states: a journal that disagrees with
+itself is refused, not guessed at.
 
 Use::
 
@@ -21,7 +30,9 @@ Use::
     broker = SimulatedBroker(Portfolio(cash), config)
     journal.restore(broker)                        # no-op for a new journal
     journal.attach(broker)                         # journal from now on
+    journal.follow(engine)                         # live: one record per step, resume
     ...                                            # run the engine with this broker
+    journal.commit()                               # after a clean end: the last commands
     journal.close()
 
 A write error stops the session (the broker's command or market event raises
@@ -30,28 +41,37 @@ A write error stops the session (the broker's command or market event raises
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import orjson
 
 from .._closing import ClosesOnExit
 from .._errors import RecordingCorrupted, RecordingError
-from .._events import Event, OrderFilled, OrderSide, TradingHalted, TradingResumed
+from .._events import Bar, Event, OrderFilled, OrderSide, TradingHalted, TradingResumed
+from .._strategy import Strategy
 from ..portfolio import Portfolio
 from ..recording import Durability, RecordingWriter, RecordKind, read_recording
 from ._orders import Order, OrderStatus, OrderType, PendingChange, TimeInForce, TriggerTerms
 from ._simulated_broker import SimulatedBroker
 
+if TYPE_CHECKING:
+    from .._engine import Engine
+
+log = logging.getLogger(__name__)
+
 #: ``meta["kind"]`` of a paper journal's header.
 JOURNAL_KIND = "tradewire-paper-journal"
-#: Version of the JSON records described above.
-JOURNAL_VERSION = 1
+#: Version of the JSON records described above, written in the header: 2 added ``step``
+#: records. This code reads 1 and 2.
+JOURNAL_VERSION = 2
+_READABLE_VERSIONS = (1, 2)
 
 
 class PaperJournalError(RecordingError):
@@ -65,6 +85,9 @@ class PaperBook:
     ``start_cash`` is None for a journal that was never attached. ``orders`` are in their
     last journalled state; ``fills`` in the order they happened; ``marks`` the last price
     journalled per symbol; ``halted`` the kill-switch reason if it was tripped.
+    ``delivered`` is the open time of the last bar delivered per ``(symbol, interval)``,
+    ``market_ts`` the latest market time journalled (None before any), ``states`` the last
+    saved state of each strategy, by name.
     """
 
     start_cash: float | None
@@ -74,6 +97,9 @@ class PaperBook:
     halted: str | None
     records: int
     torn_tail_bytes: int
+    delivered: dict[tuple[str, str], int] = attrs.field(factory=dict)
+    market_ts: int | None = None
+    states: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -101,7 +127,12 @@ def read_paper_journal(path: str | os.PathLike[str]) -> PaperBook:
         if recording.meta.get("kind") != JOURNAL_KIND:
             raise PaperJournalError(f"{what}: not a paper journal (a recording of another kind)")
         version = recording.meta.get("version")
-        if version != JOURNAL_VERSION:
+        if isinstance(version, int) and version > JOURNAL_VERSION:
+            raise PaperJournalError(
+                f"{what}: journal version {version} was written by a newer tradewire (this one "
+                f"reads versions up to {JOURNAL_VERSION}); upgrade with `pip install -U tradewire`"
+            )
+        if version not in _READABLE_VERSIONS:
             raise PaperJournalError(f"{what}: journal version {version!r} is not supported")
         replay = _Replay(what)
         for record in recording:
@@ -127,6 +158,9 @@ def read_paper_journal(path: str | os.PathLike[str]) -> PaperBook:
         halted=replay.halted,
         records=recording.report.records,
         torn_tail_bytes=recording.report.torn_tail_bytes,
+        delivered=dict(replay.delivered),
+        market_ts=replay.market_ts,
+        states=dict(replay.states),
     )
 
 
@@ -139,6 +173,11 @@ class PaperJournal(ClosesOnExit):
         self._broker: SimulatedBroker | None = None
         self._started = not book.is_empty
         self._restored = book.is_empty
+        #: Following a live engine: the step's transactions, written when it ends.
+        self._engine: Engine | None = None
+        self._pending: list[dict[str, Any]] | None = None
+        self._savers: list[Strategy] = []
+        self._saved: dict[str, Any] = dict(book.states)
 
     @classmethod
     def open(
@@ -224,12 +263,82 @@ class PaperJournal(ClosesOnExit):
         self._broker = broker
         broker.set_transaction_hook(self._on_transaction)
 
+    def follow(self, engine: Engine) -> None:
+        """Journal a live ``engine`` step by step, and resume it where the book left off.
+
+        Call after :meth:`attach` with the engine that runs the attached broker, before it
+        runs. From then on each step (the start, a batch of market data, a round of timers)
+        is one record: its transactions, the last bar it delivered per series and the
+        strategies' changed :meth:`~framework.Strategy.on_save` states, written when the
+        step ends. A journal that holds a book makes the engine skip what was delivered before
+        (:meth:`~framework.Engine.resume_after`) and gives the strategies their states
+        (:meth:`~framework.Engine.load_states`). After a clean end call :meth:`commit` for
+        what ``on_stop`` did.
+        """
+        if self._broker is None or engine.broker is not self._broker:
+            raise PaperJournalError("follow(engine) needs the engine of the attached broker")
+        if self._engine is not None:
+            raise PaperJournalError("this journal already follows an engine")
+        book = self._book
+        if not book.is_empty:
+            market_ts = max(book.market_ts or 0, max((f.ts_event for f in book.fills), default=0))
+            engine.resume_after(book.delivered, market_ts)
+            engine.load_states(book.states)
+        engine.add_step_listener(self._commit_step)
+        self._engine = engine
+        self._pending = []
+        self._savers = [
+            s for s in engine.strategies if getattr(type(s), "on_save") is not Strategy.on_save
+        ]
+
+    def commit(self) -> None:
+        """Write what happened since the last step (``on_stop``'s orders, say) as one step."""
+        if self._engine is not None:
+            self._commit_step(())
+
+    def _commit_step(self, events: Sequence[Event]) -> None:
+        engine = self._engine
+        pending = self._pending
+        assert engine is not None and pending is not None
+        delivered: dict[tuple[str, str], int] = {}
+        for event in events:
+            if event.__class__ is Bar:
+                delivered[(event.symbol, event.interval)] = event.ts_open  # type: ignore[attr-defined]
+        states: dict[str, Any] = {}
+        for strategy in self._savers:
+            # A copy through JSON: what the journal will hold, and safe from later mutation of
+            # the dict the strategy returned.
+            state = _as_json(strategy, strategy.on_save())
+            if state != self._saved.get(strategy.strategy_id):
+                states[strategy.strategy_id] = state
+        if not (pending or delivered or states):
+            return
+        record: dict[str, Any] = {"type": "step", "ts": engine.event_clock.now(), "tx": pending}
+        if delivered:
+            record["bars"] = [[sym, interval, ts] for (sym, interval), ts in delivered.items()]
+        if states:
+            record["state"] = states
+        self._append(record)
+        self._pending = []
+        self._saved.update(states)
+
     def sync(self) -> None:
         """fsync what has been journalled (for ``GROUP`` durability when the session is idle)."""
         self._writer.sync()
 
     def close(self) -> None:
-        """Detach from the broker and close the file (fsynced unless ``PROCESS``). Idempotent."""
+        """Detach from the broker and close the file (fsynced unless ``PROCESS``). Idempotent.
+
+        Following an engine, transactions of a step that never ended (the run failed) are
+        not written: after a restart that step is delivered again."""
+        if self._pending:
+            log.warning(
+                "%s: %d transactions of an unfinished step not journalled; a restart delivers "
+                "that step again",
+                self.path,
+                len(self._pending),
+            )
+        self._engine = self._pending = None
         if self._broker is not None:
             self._broker.set_transaction_hook(None)
             self._broker = None
@@ -262,7 +371,10 @@ class PaperJournal(ClosesOnExit):
                 record["halted"] = event.reason
             elif isinstance(event, TradingResumed):
                 record["halted"] = None
-        self._append(record)
+        if self._pending is not None:
+            self._pending.append(record)
+        else:
+            self._append(record)
 
     def _append(self, record: dict[str, Any]) -> None:
         self._writer.append(
@@ -281,6 +393,9 @@ class _Replay:
         self.fills: list[OrderFilled] = []
         self.marks: dict[str, float] = {}
         self.halted: str | None = None
+        self.delivered: dict[tuple[str, str], int] = {}
+        self.market_ts: int | None = None
+        self.states: dict[str, dict[str, Any]] = {}
 
     def apply(self, seq: int, payload: bytes) -> None:
         try:
@@ -293,6 +408,8 @@ class _Replay:
                 self._portfolio = Portfolio(self.start_cash)
             elif kind == "tx":
                 self._transaction(record)
+            elif kind == "step":
+                self._step(record)
             else:
                 raise ValueError(f"unknown record type {kind!r}")
         except PaperJournalError:
@@ -304,10 +421,26 @@ class _Replay:
                 f"{self._what}: record {seq} disagrees with the fills before it: {exc}"
             ) from None
 
+    def _step(self, record: dict[str, Any]) -> None:
+        for transaction in record["tx"]:
+            self._transaction(transaction)
+        for symbol, interval, ts_open in record.get("bars", ()):
+            self.delivered[(str(symbol), str(interval))] = int(ts_open)
+        for name, state in record.get("state", {}).items():
+            if not isinstance(state, dict):
+                raise ValueError(f"state of {name!r} is not an object")
+            self.states[str(name)] = state
+        self._reached(int(record["ts"]))
+
+    def _reached(self, ts: int) -> None:
+        if self.market_ts is None or ts > self.market_ts:
+            self.market_ts = ts
+
     def _transaction(self, record: dict[str, Any]) -> None:
         portfolio = self._portfolio
         if portfolio is None:
             raise ValueError("a transaction before the start record")
+        self._reached(int(record["ts"]))
         for data in record["orders"]:
             order = _order_from_json(data)
             self.orders[order.order_id] = order
@@ -349,6 +482,19 @@ class _Replay:
 
 class _Mismatch(Exception):
     pass
+
+
+def _as_json(strategy: Strategy, state: object) -> dict[str, Any]:
+    """``state`` as the journal will hold it (through JSON); a clear error naming the hook if
+    it is not a dict JSON can hold."""
+    where = f"{type(strategy).__name__}.on_save() (strategy {strategy.strategy_id!r})"
+    if not isinstance(state, dict):
+        raise PaperJournalError(f"{where} must return a dict, got {type(state).__name__}")
+    try:
+        copy: dict[str, Any] = orjson.loads(orjson.dumps(state))
+    except orjson.JSONEncodeError as exc:
+        raise PaperJournalError(f"{where} returned a state JSON cannot hold: {exc}") from None
+    return copy
 
 
 def _close(a: float, b: float) -> bool:

@@ -13,10 +13,12 @@ QUICK = LiveFeedConfig(close_timeout=0.3, backoff=BackoffPolicy(initial=0.05, ca
 class BuyOnEveryTenthBar(Strategy):
     def on_start(self) -> None:
         self.seen = 0
+        self.opens: list[int] = []
         self.start_qty = self.position("NASDAQ:AAPL").qty
 
     def on_bar(self, bar: Bar) -> None:
         self.seen += 1
+        self.opens.append(bar.ts_open)
         if self.seen % 10 == 0:
             self.buy(bar.symbol, 1)
 
@@ -27,8 +29,9 @@ async def test_a_restarted_session_resumes_the_same_book(tmp_path):
     subs = [Subscription(code="NASDAQ:AAPL", bars=30)]
     with trio.fail_after(30):
         async with open_simulated_server(config) as server:
+            first_strategy = BuyOnEveryTenthBar()
             first = await paper_trade(
-                [BuyOnEveryTenthBar()],
+                [first_strategy],
                 subs,
                 api_key=DEFAULT_API_KEY,
                 url=server.url,
@@ -42,7 +45,7 @@ async def test_a_restarted_session_resumes_the_same_book(tmp_path):
                 subs,
                 api_key=DEFAULT_API_KEY,
                 url=server.url,
-                duration=1.0,
+                duration=2.5,
                 journal=book,
                 config=QUICK,
             )
@@ -50,6 +53,8 @@ async def test_a_restarted_session_resumes_the_same_book(tmp_path):
     assert held >= 3
     # The second session started from the first one's position, then added to it.
     assert second_strategy.start_qty == held
+    # The server re-sends recent bars on connect; the journal knows they were delivered.
+    assert second_strategy.opens and min(second_strategy.opens) > max(first_strategy.opens)
     restored = [(f.order_id, f.price, f.qty) for f in second.fills[: len(first.fills)]]
     assert restored == [(f.order_id, f.price, f.qty) for f in first.fills]
     assert len(second.fills) > len(first.fills)

@@ -8,21 +8,29 @@ were journalled: warm-up answers between their ``warmup_started``/``warmup_compl
 the same holes (the processor finds them again: a recording whose header says ``backfill``
 replays with hole detection on), and ``history`` answers (``tradewire history --out x.twrec``)
 as plain final bars. A recording that ends with a backfill unanswered (the session was killed)
-drops the bars held behind it, as the session never delivered them. It runs in simulated time,
+drops the bars held behind it, as the session never delivered them. A paper session's timer
+firings are replayed where they happened (:mod:`framework.feeds._recorded_timers`). It runs in simulated time,
 as fast as possible or paced (``speed=1`` is real time, ``speed=10`` ten times faster).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 from typing import Any
 
 import trio
 
-from ..._errors import SubscriptionError
+from ..._errors import RecordingError, SubscriptionError
 from ..._events import Event
 from ...feeds._feed import REPLAY_BATCH_SIZE, EventBatch
+from ...feeds._recorded_timers import (
+    TimerPlayback,
+    header_meta,
+    read_recorded_timers,
+    recorded_timer_strategies,
+)
 from ...recording import RecordKind, read_recording
 from ._history import (
     BACKFILL_REQUESTED,
@@ -59,6 +67,15 @@ class RecordingFeed:
     def statistics(self) -> ProcessorStatistics:
         return self._processor.statistics()
 
+    @functools.cached_property
+    def recorded_timer_strategies(self) -> frozenset[str]:
+        """The strategies of the recorded paper session, whose timers this replay fires where
+        the session did (the engine then never fires them by event time)."""
+        try:
+            return recorded_timer_strategies(header_meta(self.path))
+        except (OSError, RecordingError):
+            return frozenset()  # run() reports what is wrong with the file
+
     async def run(
         self,
         send: trio.MemorySendChannel[EventBatch],
@@ -81,6 +98,9 @@ class RecordingFeed:
                     None, source=self.name, updates=self.updates, backfill=True
                 )
             task_status.started()
+            timers = TimerPlayback(
+                read_recorded_timers(recording) if self.recorded_timer_strategies else ()
+            )
             processor = self._processor
             process = processor.process_events
             inbound = RecordKind.INBOUND
@@ -98,7 +118,8 @@ class RecordingFeed:
                             batch = []
                         await trio.sleep_until(due)
                 if kind is inbound:
-                    batch += process(payload.decode("utf-8"), ts)
+                    events = process(payload.decode("utf-8"), ts)
+                    batch += timers.place(events) if timers else events
                 elif kind is RecordKind.OUTBOUND:
                     self._follow_subscriptions(payload)
                 elif kind is RecordKind.CONNECTION:
@@ -106,12 +127,15 @@ class RecordingFeed:
                     if event is not None:
                         batch.append(event)
                 elif kind is RecordKind.REST:
-                    batch.extend(self._replay_rest(payload, ts))
+                    events = self._replay_rest(payload, ts)
+                    batch += timers.place(events) if timers else events
                 elif kind is RecordKind.MARKER:
-                    batch.extend(self._replay_marker(payload, ts))
+                    events = self._replay_marker(payload, ts)
+                    batch += timers.place(events) if timers else events
                 if len(batch) >= REPLAY_BATCH_SIZE:
                     await send.send(batch)
                     batch = []
+            batch += timers.rest()
             if batch:
                 await send.send(batch)
 

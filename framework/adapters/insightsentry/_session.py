@@ -15,20 +15,23 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
+import orjson
 import trio
 
 from ... import __version__
 from ..._engine import Engine
+from ..._events import TimerFired
 from ..._secret import Secret, as_secret, secret_filter
 from ..._strategy import Strategy
 from ...execution import BrokerConfig, PaperJournal, SimulatedBroker
 from ...portfolio import Portfolio
-from ...recording import Durability, open_recording_writer
+from ...recording import AsyncRecordingWriter, Durability, RecordKind, open_recording_writer
 from ...results import RunResult
 from ._live_feed import DEFAULT_URL, InsightSentryFeed, LiveFeedConfig
 from ._rest import DEFAULT_REST_URL, RestConfig, open_history_client
@@ -62,6 +65,40 @@ async def open_live_feed(
     block ends, whatever the outcome. While the block runs, log output is scrubbed of the key
     (:func:`~framework._secret.secret_filter`); nothing is left on the loggers afterwards.
     """
+    async with _open_session(
+        subscriptions,
+        api_key=api_key,
+        url=url,
+        record=record,
+        durability=durability,
+        config=config,
+        ssl_context=ssl_context,
+        rest_url=rest_url,
+        rest_config=rest_config,
+        warmup_bars=warmup_bars,
+        backfill=backfill,
+    ) as (feed, _):
+        yield feed
+
+
+@contextlib.asynccontextmanager
+async def _open_session(
+    subscriptions: Sequence[Subscription],
+    *,
+    api_key: Secret | str,
+    url: str,
+    record: str | Path | None,
+    durability: Durability,
+    config: LiveFeedConfig | None,
+    ssl_context: ssl.SSLContext | None,
+    rest_url: str | None,
+    rest_config: RestConfig | None,
+    warmup_bars: int,
+    backfill: bool,
+    timer_strategies: Sequence[str] = (),
+) -> AsyncIterator[tuple[InsightSentryFeed, AsyncRecordingWriter | None]]:
+    """:func:`open_live_feed`, and the recording's writer (None without ``record``).
+    ``timer_strategies`` names the strategies whose timer firings the session records."""
     secret = as_secret(api_key, name=API_KEY_NAME)
     config = config or LiveFeedConfig()
     async with contextlib.AsyncExitStack() as stack:
@@ -92,11 +129,16 @@ async def open_live_feed(
                 # Tells the replay to look for holes as this session did.
                 "backfill": history is not None and backfill,
             }
+            if timer_strategies:
+                # Tells the replay to fire these strategies' timers where the session did.
+                meta["timer_strategies"] = list(timer_strategies)
             writer = await stack.enter_async_context(
                 open_recording_writer(Path(record), meta=meta, durability=durability)
             )
             journal = writer.append_nowait
-        yield InsightSentryFeed(
+        else:
+            writer = None
+        feed = InsightSentryFeed(
             subscriptions,
             api_key=secret,
             url=url,
@@ -107,6 +149,7 @@ async def open_live_feed(
             warmup_bars=warmup,
             backfill=backfill,
         )
+        yield feed, writer
 
 
 async def paper_trade(
@@ -135,9 +178,15 @@ async def paper_trade(
     Stopping is graceful: the feed stops reading, every frame already journalled is still
     delivered, then ``on_stop`` runs. Terminal feed errors propagate as FeedError.
 
-    ``journal`` keeps the paper book (orders, fills, positions, cash) crash-safely: a new file
-    starts a book with ``cash``; an existing one is restored first, so a restarted session
-    resumes the same book, or fails with :class:`~framework.RecordingError` saying why not.
+    ``journal`` keeps the paper book (orders, fills, positions, cash) crash-safely, one
+    record per step with the bars delivered and the strategies' saved states
+    (:meth:`~framework.Strategy.on_save`): a new file starts a book with ``cash``; an existing
+    one is restored first, so a restarted session resumes the same book and states and does
+    not deliver again the bars it had delivered, or fails with
+    :class:`~framework.RecordingError` saying why not.
+
+    With ``record``, every timer firing is recorded with its place in the event stream, so
+    the replay of the recording fires the strategies' timers where this session did.
 
     With a REST API (``rest_url``, ``rest_config``: see :func:`open_live_feed`), ``warmup``
     fetches the largest :meth:`~framework.Strategy.warmup_bars` of the strategies before the
@@ -145,7 +194,7 @@ async def paper_trade(
     :class:`~framework.HistoryError`) and ``backfill`` fills holes in the bar streams.
     """
     needed = max((s.warmup_bars() for s in strategies), default=0) if warmup else 0
-    async with open_live_feed(
+    async with _open_session(
         subscriptions,
         api_key=api_key,
         url=url,
@@ -157,7 +206,8 @@ async def paper_trade(
         rest_config=rest_config,
         warmup_bars=needed,
         backfill=backfill,
-    ) as feed:
+        timer_strategies=[s.strategy_id for s in strategies],
+    ) as (feed, writer):
         broker = SimulatedBroker(Portfolio(cash), broker_config)
         with contextlib.ExitStack() as stack:
             if journal is not None:
@@ -167,6 +217,10 @@ async def paper_trade(
                 book.restore(broker)
                 book.attach(broker)
             engine = Engine(feeds=[feed], strategies=list(strategies), broker=broker)
+            if journal is not None:
+                book.follow(engine)
+            if writer is not None:
+                engine.record_timers(_timer_recorder(writer))
             if on_engine is not None:
                 on_engine(engine, feed)
             async with trio.open_nursery() as nursery:
@@ -174,7 +228,29 @@ async def paper_trade(
                     nursery.start_soon(_stop_after, engine, duration)
                 await engine.run()
                 nursery.cancel_scope.cancel()
+            if journal is not None:
+                book.commit()
     return RunResult.from_engine(engine)
+
+
+def _timer_recorder(writer: AsyncRecordingWriter) -> Callable[[int, TimerFired], None]:
+    """A TIMER record per firing: after how many bars and quotes it fired, and which timer
+    (``RecordingFeed`` replays it there)."""
+
+    def record(position: int, timer: TimerFired) -> None:
+        payload = orjson.dumps(
+            {
+                "after": position,
+                "strategy": timer.strategy_id,
+                "name": timer.name,
+                "due": timer.ts_event,
+            }
+        )
+        writer.append_nowait(
+            RecordKind.TIMER, payload, time.time_ns(), int(trio.current_time() * 1e9)
+        )
+
+    return record
 
 
 async def _stop_after(engine: Engine, seconds: float) -> None:
