@@ -10,11 +10,17 @@ full specification, with the recovery rules and the versioning policy, is
 
 The CRC sits right after the sync marker so that it covers one contiguous run of bytes, the
 length field included: a damaged length is caught by the CRC instead of being trusted.
+
+Versions: this code writes :data:`FORMAT_VERSION` and reads every version in
+:data:`KINDS_BY_VERSION`, which also says which record kinds a file of each version may hold.
+A file of a newer version is refused before its header JSON is read ("written by a newer
+tradewire"): its layout may have changed.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import struct
 import zlib
 from collections.abc import Mapping
@@ -30,7 +36,7 @@ from .._errors import RecordingCorrupted, RecordingError
 MAGIC = b"TWREC\x00"
 
 #: The format version this code writes, and the newest it reads.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: Every record starts with these four bytes. ``0xA5`` is a UTF-8 continuation byte and ``T``
 #: is ASCII, so the marker can never occur inside valid UTF-8 text (inbound and outbound frames).
@@ -80,10 +86,38 @@ class RecordKind(enum.IntEnum):
     #: A REST answer (or failure) used by a feed: one JSON header line, ``\n``, the body
     #: exactly as received (redacted). The header's ``purpose`` says why it was fetched.
     REST = 6
+    #: A live timer firing as a JSON object, written by the engine so that a replay fires the
+    #: timer at the same position in the event stream. Format version 2 and later.
+    TIMER = 7
 
 
-#: Kind byte -> member, for the reader's hot loop (a dict lookup beats ``RecordKind(b)``).
-KINDS: dict[int, RecordKind] = {kind.value: kind for kind in RecordKind}
+def _kinds(*kinds: RecordKind) -> dict[int, RecordKind]:
+    return {kind.value: kind for kind in kinds}
+
+
+_VERSION_1_KINDS = (
+    RecordKind.INBOUND,
+    RecordKind.OUTBOUND,
+    RecordKind.CONNECTION,
+    RecordKind.MARKER,
+    RecordKind.ORDER,
+    RecordKind.REST,
+)
+
+#: Format version -> the record kinds a file of that version may hold, as kind byte -> member
+#: (the reader's hot loop looks kinds up in its file's table: a dict lookup beats
+#: ``RecordKind(b)``). The keys are the versions this code reads. Version 1 holds kinds 1-6:
+#: ORDER and REST were added to it without a bump, so version-1 files of earlier releases may
+#: hold them. Version 2 adds TIMER.
+KINDS_BY_VERSION: Mapping[int, Mapping[int, RecordKind]] = {
+    1: _kinds(*_VERSION_1_KINDS),
+    2: _kinds(*_VERSION_1_KINDS, RecordKind.TIMER),
+}
+
+
+def first_version_with(kind: RecordKind) -> int:
+    """The oldest format version whose files may hold ``kind``."""
+    return min(v for v, kinds in KINDS_BY_VERSION.items() if kind.value in kinds)
 
 
 class Durability(enum.Enum):
@@ -108,8 +142,9 @@ class Durability(enum.Enum):
 class RecordingHeader:
     """The decoded file header.
 
-    ``meta`` is the caller's free-form JSON object (subscriptions, redaction policy, ...);
-    ``first_seq`` is the sequence number the first record must carry.
+    ``version`` is the file's format version (a key of :data:`KINDS_BY_VERSION`: what the
+    file may hold); ``meta`` is the caller's free-form JSON object (subscriptions, redaction
+    policy, ...); ``first_seq`` is the sequence number the first record must carry.
     """
 
     version: int
@@ -182,7 +217,8 @@ def make_record(
 
 
 def encode_header(header: RecordingHeader) -> bytes:
-    """Serialise ``header``; raises ``TypeError`` if ``meta`` is not JSON-serialisable."""
+    """Serialise ``header`` at ``header.version`` (not checked: tests write other versions);
+    raises ``TypeError`` if ``meta`` is not JSON-serialisable."""
     document = {
         "session_id": header.session_id,
         "created_wall_ns": header.created_wall_ns,
@@ -217,19 +253,45 @@ def header_json_length(preamble: bytes, source: str) -> int:
     magic, version, length = _PREAMBLE.unpack_from(preamble)
     if magic != MAGIC:
         raise RecordingError(f"{source}: not a tradewire recording (bad magic {magic!r})")
-    if version != FORMAT_VERSION:
-        raise RecordingError(
-            f"{source}: recording format version {version} is not supported "
-            f"(this tradewire reads version {FORMAT_VERSION})"
-        )
+    if version not in KINDS_BY_VERSION:
+        raise RecordingError(_unreadable_version(source, version))
     if length > MAX_HEADER_JSON_BYTES:
         raise RecordingError(f"{source}: header length {length} is implausible")
     return int(length)
 
 
+@functools.cache
+def tradewire_version() -> str:
+    """The installed tradewire's version, as a header records it (``"unknown"`` if none)."""
+    import importlib.metadata  # only when a recording is written or refused: light imports
+
+    try:
+        return importlib.metadata.version("tradewire")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _unreadable_version(source: str, version: int) -> str:
+    readable = f"versions {min(KINDS_BY_VERSION)} to {FORMAT_VERSION}"
+    if version > FORMAT_VERSION:
+        return (
+            f"{source}: written by a newer tradewire: recording format version {version}, "
+            f"and this tradewire ({tradewire_version()}) reads {readable}; upgrade tradewire "
+            f"(pip install -U tradewire) to read it"
+        )
+    return (
+        f"{source}: recording format version {version} was never written by tradewire "
+        f"(this tradewire reads {readable}); the file is damaged or not a tradewire recording"
+    )
+
+
 def decode_header(data: bytes, source: str) -> RecordingHeader:
-    """Decode a complete header (``header_size(n)`` bytes from the start of the file)."""
+    """Decode a complete header (``header_size(n)`` bytes from the start of the file).
+
+    ``version`` is the file's own format version, one of :data:`KINDS_BY_VERSION`.
+    """
     length = header_json_length(data, source)
+    version = _PREAMBLE.unpack_from(data)[1]
     end = PREAMBLE_SIZE + length
     if len(data) < end + _U32.size:
         raise RecordingError(f"{source}: truncated header ({len(data)} bytes)")
@@ -239,7 +301,7 @@ def decode_header(data: bytes, source: str) -> RecordingHeader:
     try:
         document = orjson.loads(data[PREAMBLE_SIZE:end])
         header = RecordingHeader(
-            version=FORMAT_VERSION,
+            version=version,
             session_id=_typed(document, "session_id", str),
             created_wall_ns=_typed(document, "created_wall_ns", int),
             tradewire_version=_typed(document, "tradewire_version", str),

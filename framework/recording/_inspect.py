@@ -145,7 +145,8 @@ def format_summary(summary: RecordingSummary) -> str:
     lines = [
         f"recording  {summary.path} ({summary.file_size:,} bytes)",
         f"session    {header.session_id}, created {iso_from_nanos(header.created_wall_ns)}, "
-        f"tradewire {header.tradewire_version}, durability {header.durability.value}",
+        f"tradewire {header.tradewire_version}, format version {header.version}, "
+        f"durability {header.durability.value}",
     ]
     if summary.first_wall_ns is not None and summary.last_wall_ns is not None:
         seconds = (summary.last_wall_ns - summary.first_wall_ns) / 1e9

@@ -11,8 +11,12 @@ starts a complete record with a good CRC:
   :class:`RecordingCorrupted` is raised, unless ``salvage=True`` asks to skip the damaged span
   and go on (every skipped span is reported).
 
-A well-formed record whose sequence number is not the previous one plus one is corruption too.
-A damaged *last* record cannot be told from a torn write, so it is reported as a torn tail.
+A well-formed record whose sequence number is not the previous one plus one is corruption too,
+and so is a well-formed record of a kind the file's format version cannot hold (a writer that
+follows the format never writes one: a new kind comes with a new version, and an older file is
+never given one), wherever it is - even last, it is never taken for a torn write and
+truncated. Any other damaged *last* record cannot be told from a torn write, so it is reported
+as a torn tail.
 
 Files are read in :data:`READ_CHUNK_BYTES` chunks; memory use is one chunk plus the largest
 record, whatever the file size.
@@ -32,7 +36,7 @@ from .._closing import ClosesOnExit
 from .._errors import RecordingCorrupted, RecordingError
 from ._format import (
     CRC_START,
-    KINDS,
+    KINDS_BY_VERSION,
     MAX_PAYLOAD_BYTES,
     PREAMBLE_SIZE,
     RECORD_HEAD,
@@ -44,6 +48,7 @@ from ._format import (
     RecordingHeader,
     RecordKind,
     decode_header,
+    first_version_with,
     header_json_length,
     header_size,
     make_record,
@@ -121,6 +126,9 @@ class _Scan:
         self._file = file
         self._source = source
         self._first_seq = header.first_seq
+        self._version = header.version
+        # The kinds this file's version may hold: the hot loop's only kind check.
+        self._kinds = KINDS_BY_VERSION[header.version]
         self._salvage = salvage
         self._end = end
         self._buf = b""
@@ -151,7 +159,7 @@ class _Scan:
     def records(self, shape: int = _RECORDS) -> Iterator[Any]:
         unpack = RECORD_HEAD.unpack_from
         crc32 = zlib.crc32
-        kinds = KINDS
+        kinds = self._kinds
         head_size = RECORD_HEAD_SIZE
         marker = SYNC_MARKER_INT
         max_payload = MAX_PAYLOAD_BYTES
@@ -226,7 +234,20 @@ class _Scan:
                     if crc32(view[rel + CRC_START : end]) != crc:
                         reason = "checksum mismatch"
                     elif kind_byte not in kinds:
-                        reason = f"unknown record kind {kind_byte}"
+                        # Well-formed, so not a torn write: corruption even at the end.
+                        damage = Corruption(
+                            offset=pos,
+                            last_good_seq=expected - 1,
+                            reason=self._foreign_kind(kind_byte, seq),
+                            length=head_size + length,
+                            resumed_seq=None,
+                        )
+                        if not self._record_corruption(damage):
+                            return
+                        pos += head_size + length
+                        rel = end
+                        resynced = True
+                        continue
             if reason:
                 resume = self._damage(pos, reason, expected - 1)
                 if resume is None:
@@ -273,6 +294,19 @@ class _Scan:
             pos += head_size + length
             self._valid_bytes = pos
             rel = end
+
+    def _foreign_kind(self, kind_byte: int, seq: int) -> str:
+        """Why record ``seq``, of a kind this file's version cannot hold, is corruption."""
+        try:
+            what = f"is a {RecordKind(kind_byte).name} record (kind {kind_byte}, from format "
+            what += f"version {first_version_with(RecordKind(kind_byte))})"
+        except ValueError:
+            what = f"has unknown record kind {kind_byte}"
+        return (
+            f"record seq {seq} {what}, which a version-{self._version} recording cannot hold "
+            f"(it holds kinds {min(self._kinds)}-{max(self._kinds)}): the file was not written "
+            f"by a tradewire that follows the format"
+        )
 
     def _damage(self, pos: int, reason: str, last_good_seq: int) -> int | None:
         """Classify damage at ``pos``; return the offset to go on from (salvage only)."""
@@ -328,7 +362,7 @@ class _Scan:
             return False
         rel = pos - self._base
         _, crc, length, _, _, _, kind_byte = RECORD_HEAD.unpack_from(self._buf, rel)
-        if length > MAX_PAYLOAD_BYTES or kind_byte not in KINDS:
+        if length > MAX_PAYLOAD_BYTES or kind_byte not in self._kinds:
             return False
         if not self._fill(pos, RECORD_HEAD_SIZE + length):
             return False
@@ -399,6 +433,9 @@ class Recording(RecordingFile):
         self._header = header
         self._report = report
         self._salvage = salvage
+        # Verification stopped after the last accepted record, or after records a salvage
+        # dropped past it (a stale seq or a foreign kind at the end): iteration reads as far.
+        self._end = max([report.valid_bytes, *(c.offset + c.length for c in report.skipped)])
 
     @property
     def meta(self) -> Mapping[str, Any]:
@@ -420,7 +457,7 @@ class Recording(RecordingFile):
         return self._scan(_ENTRIES)
 
     def _scan(self, shape: int) -> Iterator[Any]:
-        with _FileScan(self._path, salvage=self._salvage, end=self._report.valid_bytes) as opened:
+        with _FileScan(self._path, salvage=self._salvage, end=self._end) as opened:
             yield from opened.scan.records(shape)
             again = opened.scan.report()
         if again.records != self._report.records or again.skipped != self._report.skipped:
@@ -513,7 +550,8 @@ def _read_exactly(file: BinaryIO, size: int) -> bytes:
 
 
 def _corrupted(path: Path, damage: Corruption) -> RecordingCorrupted:
+    follows = "; valid records follow" if damage.resumed_seq is not None else ""
     return RecordingCorrupted(
         f"{path}: corrupted record at offset {damage.offset} after seq {damage.last_good_seq}: "
-        f"{damage.reason}; valid records follow (read with salvage=True to skip the damage)"
+        f"{damage.reason}{follows} (read with salvage=True to skip the damage)"
     )

@@ -38,12 +38,15 @@ from .._closing import ClosesOnExit
 from .._errors import RecordingError
 from ._format import (
     FORMAT_VERSION,
+    KINDS_BY_VERSION,
     Durability,
     RecordingFile,
     RecordingHeader,
     RecordKind,
     encode_header,
     encode_record,
+    first_version_with,
+    tradewire_version,
 )
 from ._reader import _repair
 
@@ -60,16 +63,6 @@ SYNC_REQUESTS_CHANNEL_SIZE = 1
 
 _FILE_MODE = 0o600
 _DIR_MODE = 0o700
-
-
-@functools.cache
-def _tradewire_version() -> str:
-    import importlib.metadata  # only when a recording is written: keeps imports light
-
-    try:
-        return importlib.metadata.version("tradewire")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -108,6 +101,9 @@ class RecordingWriter(RecordingFile, ClosesOnExit):
         self._fd = fd
         self._path = path
         self._header = header
+        # The kinds this file's version may hold: a resumed older file stays readable by the
+        # release that wrote it.
+        self._kinds = KINDS_BY_VERSION[header.version]
         self._durability = header.durability
         self._last_seq = next_seq - 1
         self._durable_seq = 0
@@ -137,7 +133,7 @@ class RecordingWriter(RecordingFile, ClosesOnExit):
         group_interval_ns: int = DEFAULT_GROUP_INTERVAL_NS,
         group_records: int = DEFAULT_GROUP_RECORDS,
     ) -> RecordingWriter:
-        """Create a new recording at ``path`` and write its header.
+        """Create a new recording at ``path`` and write its header, at :data:`FORMAT_VERSION`.
 
         The file is created ``0600`` with ``O_EXCL``: an existing file is never overwritten
         (:class:`RecordingError`). Missing parent directories are created ``0700``. ``meta``
@@ -151,7 +147,7 @@ class RecordingWriter(RecordingFile, ClosesOnExit):
             version=FORMAT_VERSION,
             session_id=session_id if session_id is not None else uuid.uuid4().hex,
             created_wall_ns=created_wall_ns if created_wall_ns is not None else time.time_ns(),
-            tradewire_version=_tradewire_version(),
+            tradewire_version=tradewire_version(),
             durability=durability,
             first_seq=1,
             meta=dict(meta),
@@ -203,6 +199,11 @@ class RecordingWriter(RecordingFile, ClosesOnExit):
         Runs :func:`repair_recording` first (a torn tail is truncated and logged); a file with
         mid-file corruption raises :class:`RecordingCorrupted` and is never appended to again -
         start a new file instead. ``durability`` defaults to the level in the file's header.
+
+        The file keeps its format version (``header.version``; the header is never rewritten),
+        so the release that wrote it can still read it: :meth:`append` refuses a kind that
+        version cannot hold. A file written by a newer tradewire raises
+        :class:`RecordingError` and is left untouched.
         """
         _check_group(group_interval_ns, group_records)
         path = Path(path)
@@ -277,8 +278,10 @@ class RecordingWriter(RecordingFile, ClosesOnExit):
         pending. The sync writer has no timer: an owner that may go quiet should call
         :meth:`sync` when idle, or use :func:`open_recording_writer`.
 
-        A payload over ``MAX_PAYLOAD_BYTES`` raises :class:`RecordingError` and writes nothing;
-        an I/O error raises :class:`RecordingError` and stops the writer for good.
+        A payload over ``MAX_PAYLOAD_BYTES``, or a ``kind`` the file's format version cannot
+        hold (a ``TIMER`` record in a resumed version-1 file), raises :class:`RecordingError`
+        and writes nothing, and the writer goes on; an I/O error raises
+        :class:`RecordingError` and stops the writer for good.
         """
         seq = self._write(kind, payload, recv_wall_ns, recv_mono_ns)
         if self._inline_sync and self._durability is not Durability.PROCESS:
@@ -298,8 +301,8 @@ class RecordingWriter(RecordingFile, ClosesOnExit):
 
     def _write(self, kind: RecordKind, payload: bytes, recv_wall_ns: int, recv_mono_ns: int) -> int:
         self._check_usable()
-        if type(kind) is not RecordKind:
-            raise TypeError(f"kind must be a RecordKind, got {kind!r}")
+        if self._kinds.get(kind) is not kind:
+            raise self._refuse(kind)
         seq = self._last_seq + 1
         data = encode_record(seq, recv_wall_ns, recv_mono_ns, kind, payload)
         try:
@@ -310,6 +313,17 @@ class RecordingWriter(RecordingFile, ClosesOnExit):
         self._records += 1
         self._bytes_written += len(data)
         return seq
+
+    def _refuse(self, kind: object) -> Exception:
+        if type(kind) is not RecordKind:
+            return TypeError(f"kind must be a RecordKind, got {kind!r}")
+        version = self._header.version
+        return RecordingError(
+            f"{self._path}: a version-{version} recording cannot hold {kind.name} records "
+            f"(kind {kind.value}, from format version {first_version_with(kind)}): a tradewire "
+            f"that reads only version {version} would take one for damage; write them to a new "
+            f"recording"
+        )
 
     def sync(self) -> None:
         """fsync everything appended so far; afterwards ``durable_seq == last_seq`` as of the call.

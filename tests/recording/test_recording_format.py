@@ -108,14 +108,15 @@ def test_a_file_that_is_not_a_recording_is_refused_clearly(tmp_path: Path) -> No
         read_recording(path)
 
 
-def test_an_unsupported_format_version_is_refused_clearly(
+def test_a_format_version_tradewire_never_wrote_is_refused_clearly(
     sample_recording: tuple[Path, list[int]],
 ) -> None:
+    # Newer versions: test_format_versions.py.
     path = sample_recording[0]
     data = bytearray(path.read_bytes())
-    struct.pack_into("<H", data, len(MAGIC), 2)
+    struct.pack_into("<H", data, len(MAGIC), 0)
     path.write_bytes(bytes(data))
-    with pytest.raises(RecordingError, match="version 2 is not supported"):
+    with pytest.raises(RecordingError, match="version 0 was never written by tradewire"):
         read_recording(path)
 
 
