@@ -311,7 +311,10 @@ class Strategy:
         """Fire ``on_timer`` at time ``at``, or ``after`` ns from now, repeating ``every`` ns.
 
         A timer with the same name replaces the old one. With only ``every``, the first firing
-        is one interval from now.
+        is one interval from now. Time is the strategy's clock: event time in a backtest or a
+        replay, wall time live. A paper session with ``--record`` records each firing with its
+        place among the market events, and a replay of that recording fires this strategy's
+        timers there (not by event time), so its orders and fills are the session's.
         """
         timers = self._require(self._timers)
         now = self.clock.now()
