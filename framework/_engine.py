@@ -10,10 +10,10 @@ Replay feeds run in simulated time: the dispatcher merges them by ``ts_event`` (
 the feed listed first; :mod:`._feed_merge`), moves the :class:`SimulatedClock` to each event
 and fires due timers before it, so a run is a pure function of its input. Live feeds share
 one channel and are delivered in arrival order under the wall clock; timers then fire from the
-dispatcher, too, on wall time, and a paper session records each firing with its position
-in the stream (the count of bars, bar updates and quotes dispatched before it); a replay of that recording
-fires the recorded timers of the session's strategies at those positions instead of by event
-time (:meth:`Engine.record_timers`), so timer-driven decisions replay exactly too.
+dispatcher, too, on wall time, and a paper session records each firing with its position in
+the stream (the count of bars, bar updates and quotes dispatched before it); a replay of that
+recording fires the recorded timers of the session's strategies at those positions instead of
+by event time (:meth:`Engine.record_timers`), so timer-driven decisions replay exactly too.
 
 Restarts: a paper session resumed from its journal hands the engine the last bar it delivered
 per stream (:meth:`Engine.resume_after`) and the strategies' saved states
@@ -362,8 +362,7 @@ class Engine:
             raise
         if self.skipped_on_resume:
             log.info(
-                "%d bars, updates and quotes delivered before the restart were not delivered "
-                "again",
+                "%d bars, updates and quotes delivered before the restart were not delivered again",
                 self.skipped_on_resume,
             )
         return self.statistics()

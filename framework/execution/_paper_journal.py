@@ -45,9 +45,9 @@ import logging
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 import orjson
@@ -55,14 +55,40 @@ import orjson
 from .._closing import ClosesOnExit
 from .._errors import RecordingCorrupted, RecordingError
 from .._events import Bar, Event, OrderFilled, OrderSide, TradingHalted, TradingResumed
-from .._strategy import Strategy
 from ..portfolio import Portfolio
 from ..recording import Durability, RecordingWriter, RecordKind, read_recording
 from ._orders import Order, OrderStatus, OrderType, PendingChange, TimeInForce, TriggerTerms
 from ._simulated_broker import SimulatedBroker
 
-if TYPE_CHECKING:
-    from .._engine import Engine
+
+class Saving(Protocol):
+    """What the journal needs of a strategy (the strategy module imports this package)."""
+
+    @property
+    def strategy_id(self) -> str: ...
+
+    def on_save(self) -> dict[str, Any]: ...
+
+
+class Engine(Protocol):
+    """What :meth:`PaperJournal.follow` needs of :class:`framework.Engine` (named here
+    structurally: the engine imports this package)."""
+
+    @property
+    def broker(self) -> SimulatedBroker: ...
+
+    @property
+    def strategies(self) -> Sequence[Saving]: ...
+
+    @property
+    def event_clock(self) -> Any: ...
+
+    def add_step_listener(self, listener: Callable[[Sequence[Event]], None]) -> None: ...
+
+    def resume_after(self, delivered: Mapping[tuple[str, str], int], market_ts: int) -> None: ...
+
+    def load_states(self, states: Mapping[str, dict[str, Any]]) -> None: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +202,7 @@ class PaperJournal(ClosesOnExit):
         #: Following a live engine: the step's transactions, written when it ends.
         self._engine: Engine | None = None
         self._pending: list[dict[str, Any]] | None = None
-        self._savers: list[Strategy] = []
+        self._savers: Sequence[Saving] = ()
         self._saved: dict[str, Any] = dict(book.states)
 
     @classmethod
@@ -287,9 +313,7 @@ class PaperJournal(ClosesOnExit):
         engine.add_step_listener(self._commit_step)
         self._engine = engine
         self._pending = []
-        self._savers = [
-            s for s in engine.strategies if getattr(type(s), "on_save") is not Strategy.on_save
-        ]
+        self._savers = engine.strategies
 
     def commit(self) -> None:
         """Write what happened since the last step (``on_stop``'s orders, say) as one step."""
@@ -303,13 +327,14 @@ class PaperJournal(ClosesOnExit):
         delivered: dict[tuple[str, str], int] = {}
         for event in events:
             if event.__class__ is Bar:
-                delivered[(event.symbol, event.interval)] = event.ts_open  # type: ignore[attr-defined]
+                delivered[(event.symbol, event.interval)] = event.ts_open
         states: dict[str, Any] = {}
         for strategy in self._savers:
             # A copy through JSON: what the journal will hold, and safe from later mutation of
             # the dict the strategy returned.
             state = _as_json(strategy, strategy.on_save())
-            if state != self._saved.get(strategy.strategy_id):
+            saved = self._saved.get(strategy.strategy_id)
+            if state != saved and (state or saved is not None):  # nothing saved, nothing written
                 states[strategy.strategy_id] = state
         if not (pending or delivered or states):
             return
@@ -484,7 +509,7 @@ class _Mismatch(Exception):
     pass
 
 
-def _as_json(strategy: Strategy, state: object) -> dict[str, Any]:
+def _as_json(strategy: Saving, state: object) -> dict[str, Any]:
     """``state`` as the journal will hold it (through JSON); a clear error naming the hook if
     it is not a dict JSON can hold."""
     where = f"{type(strategy).__name__}.on_save() (strategy {strategy.strategy_id!r})"

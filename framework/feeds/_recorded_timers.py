@@ -1,14 +1,14 @@
 """Timer firings of a live session, put back where they happened when its recording replays.
 
 A live engine fires timers on wall time, between batches; a paper session records each firing
-as a ``TIMER`` record: after how many bars, bar updates and quotes it fired, which strategy's timer, and
-when it was due (:meth:`framework.Engine.record_timers`). The record lands in the file after
-the frames it follows (the engine dispatches behind the feed's journal), so a replay reads the
-firings first (:func:`read_recorded_timers`), then :class:`TimerPlayback` slips each one into
-the replayed events just before the next market event after its position: the strategy sees
-the same ``TimerFired`` between the same market events, at the same event time, and its orders
-fill as they did live. (A replay that leaves bar updates out, as ``inspect`` and ``export``
-do, counts differently; those run no strategies.)
+as a ``TIMER`` record: after how many bars, bar updates and quotes it fired, which strategy's
+timer, and when it was due (:meth:`framework.Engine.record_timers`). The record lands in the
+file after the frames it follows (the engine dispatches behind the feed's journal), so a replay
+reads the firings first (:func:`read_recorded_timers`), then :class:`TimerPlayback` slips each
+one into the replayed events just before the next market event after its position: the
+strategy sees the same ``TimerFired`` between the same market events, at the same event
+time, and its orders fill as they did live. (A replay that leaves bar updates out, as
+``inspect`` and ``export`` do, counts differently; those run no strategies.)
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any
 
 import orjson
 
-from .._events import Bar, BarUpdate, Event, Quote, TimerFired
 from .._errors import RecordingError
+from .._events import Bar, BarUpdate, Event, Quote, TimerFired
 from ..recording import Recording, RecordKind
 from ..recording._format import PREAMBLE_SIZE, decode_header, header_json_length, header_size
 
@@ -112,6 +112,6 @@ class TimerPlayback:
 
     def rest(self) -> list[Event]:
         """The firings after the last market event, for the end of the replay."""
-        events = [event for _, event in self._pending]
+        events: list[Event] = [event for _, event in self._pending]
         self._pending.clear()
         return events

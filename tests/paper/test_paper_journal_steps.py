@@ -13,8 +13,8 @@ import trio
 from factories import bar
 
 from framework import Engine, EngineError, ListFeed, Strategy, run
-from framework.execution import PaperJournal, PaperJournalError, SimulatedBroker, read_paper_journal
 from framework._failure import run_sync
+from framework.execution import PaperJournal, PaperJournalError, SimulatedBroker, read_paper_journal
 from framework.portfolio import Portfolio
 from framework.recording import RecordingWriter, RecordKind, read_recording
 

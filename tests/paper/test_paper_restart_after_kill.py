@@ -8,6 +8,7 @@ here a backtest over the same market bars (taken from the two sessions' recordin
 hold everything the server sent).
 """
 
+import itertools
 import os
 import signal
 import subprocess
@@ -71,7 +72,7 @@ async def _kill_and_restart(tmp_path: Path, book: Path, first_rec: Path, second_
     config = SimConfig(seed=11, speed=600.0, trade_interval=0.01, heartbeat_interval=0.2)
     with trio.fail_after(120):
         async with open_simulated_server(config) as server:
-            with open(tmp_path / "first.err", "wb") as errors:
+            with (tmp_path / "first.err").open("wb") as errors:
                 first = await trio.lowlevel.open_process(
                     _paper_args(server.url, book, first_rec),
                     env=env,
@@ -111,7 +112,7 @@ def test_sigkilled_session_resumes_book_and_state_and_trades_as_if_uninterrupted
 
     bars = _market_bars(first_rec, second_rec)
     opens = [bar.ts_open for bar in bars]
-    assert all(b - a == MINUTE for a, b in zip(opens, opens[1:], strict=False)), (
+    assert all(b - a == MINUTE for a, b in itertools.pairwise(opens)), (
         "a bar is missing: the downtime outlasted the server's burst"
     )
     assert min(opens) <= min(ts for ts in before.delivered.values())

@@ -9,8 +9,9 @@ the same holes (the processor finds them again: a recording whose header says ``
 replays with hole detection on), and ``history`` answers (``tradewire history --out x.twrec``)
 as plain final bars. A recording that ends with a backfill unanswered (the session was killed)
 drops the bars held behind it, as the session never delivered them. A paper session's timer
-firings are replayed where they happened (:mod:`framework.feeds._recorded_timers`). It runs in simulated time,
-as fast as possible or paced (``speed=1`` is real time, ``speed=10`` ten times faster).
+firings are replayed where they happened (:mod:`framework.feeds._recorded_timers`). It runs
+in simulated time, as fast as possible or paced (``speed=1`` is real time, ``speed=10`` ten
+times faster).
 """
 
 from __future__ import annotations
