@@ -105,6 +105,7 @@ def test_python_dash_m_framework_and_list_command():
         [sys.executable, "-m", "framework", "list"], capture_output=True, text=True, check=True
     )
     assert "sma_cross" in listed.stdout and "bollinger_reversion" in listed.stdout
+    assert "trend_pullback" in listed.stdout
 
 
 def test_list_shows_the_built_in_feeds(capsys):
