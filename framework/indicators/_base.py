@@ -92,3 +92,46 @@ class Indicator:
             f"{type(self).__name__}(period={self._period}, count={self.count}, "
             f"value={self._value!r})"
         )
+
+
+class Bands(Indicator):
+    """An indicator with a middle line (its ``value``) and an upper and a lower band around it.
+
+    Subclasses set ``_value``, ``_upper``, ``_lower`` and ``_width`` together in ``update``;
+    the class docstring of each says how its bands are drawn.
+    """
+
+    __slots__ = ("_lower", "_upper", "_width")
+
+    _upper: float | None
+    _lower: float | None
+    _width: float | None
+
+    def __init__(self, period: int, warmup: int) -> None:
+        super().__init__(period, warmup)
+        self._upper = self._lower = self._width = None
+
+    @property
+    def middle(self) -> float | None:
+        """The middle line (also :attr:`value`), or None while warming up."""
+        return self._value
+
+    @property
+    def upper(self) -> float | None:
+        """The upper band, or None while warming up."""
+        return self._upper
+
+    @property
+    def lower(self) -> float | None:
+        """The lower band, or None while warming up."""
+        return self._lower
+
+    @property
+    def width(self) -> float | None:
+        """``upper - lower``, or None while warming up."""
+        return self._width
+
+    def reset(self) -> None:
+        """Forget every input, as if newly constructed with the same parameters."""
+        super().reset()
+        self._upper = self._lower = self._width = None

@@ -6,10 +6,10 @@ from itertools import chain
 from math import fsum, sqrt
 
 from .._errors import ConfigError
-from ._base import _INF, _NEG_INF, Indicator, check_period, reject_input
+from ._base import _INF, _NEG_INF, Bands, check_period, reject_input
 
 
-class BollingerBands(Indicator):
+class BollingerBands(Bands):
     """Bollinger bands over the last ``period`` inputs.
 
     ``middle`` is the simple moving average of the window, ``sigma`` its population standard
@@ -34,14 +34,11 @@ class BollingerBands(Indicator):
     __slots__ = (
         "_i",
         "_k",
-        "_lower",
         "_shift",
         "_sq",
         "_sq_comp",
         "_sum",
         "_sum_comp",
-        "_upper",
-        "_width",
         "_window",
     )
 
@@ -58,34 +55,11 @@ class BollingerBands(Indicator):
         self._sum_comp = 0.0
         self._sq = 0.0
         self._sq_comp = 0.0
-        self._upper: float | None = None
-        self._lower: float | None = None
-        self._width: float | None = None
 
     @property
     def k(self) -> float:
         """The band half-width in standard deviations."""
         return self._k
-
-    @property
-    def middle(self) -> float | None:
-        """The simple moving average of the window, or None while warming up."""
-        return self._value
-
-    @property
-    def upper(self) -> float | None:
-        """``middle + k * sigma``, or None while warming up."""
-        return self._upper
-
-    @property
-    def lower(self) -> float | None:
-        """``middle - k * sigma``, or None while warming up."""
-        return self._lower
-
-    @property
-    def width(self) -> float | None:
-        """``upper - lower == 2 * k * sigma``, or None while warming up."""
-        return self._width
 
     def update(self, x: float) -> float | None:
         """Add one input; return the new middle band, or None while warming up."""
@@ -168,6 +142,3 @@ class BollingerBands(Indicator):
         self._sum_comp = 0.0
         self._sq = 0.0
         self._sq_comp = 0.0
-        self._upper = None
-        self._lower = None
-        self._width = None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ._base import _INF, _NEG_INF, Indicator, check_period, reject_input
+from ._base import _INF, _NEG_INF, Bands, check_period, reject_input
 from ._extremes import WindowExtremes
 
 
-class DonchianChannels(Indicator):
+class DonchianChannels(Bands):
     """Donchian channels over the last ``period`` bars.
 
     ``upper`` is the highest high and ``lower`` the lowest low of the window, ``middle`` their
@@ -22,35 +22,12 @@ class DonchianChannels(Indicator):
     :class:`~framework.ConfigError`.
     """
 
-    __slots__ = ("_extremes", "_lower", "_upper", "_width")
+    __slots__ = ("_extremes",)
 
     def __init__(self, period: int = 20) -> None:
         period = check_period("DonchianChannels", period)
         super().__init__(period, warmup=period)
         self._extremes = WindowExtremes(period)
-        self._upper: float | None = None
-        self._lower: float | None = None
-        self._width: float | None = None
-
-    @property
-    def middle(self) -> float | None:
-        """``(upper + lower) / 2``, or None while warming up."""
-        return self._value
-
-    @property
-    def upper(self) -> float | None:
-        """The highest high of the window, or None while warming up."""
-        return self._upper
-
-    @property
-    def lower(self) -> float | None:
-        """The lowest low of the window, or None while warming up."""
-        return self._lower
-
-    @property
-    def width(self) -> float | None:
-        """``upper - lower``, or None while warming up."""
-        return self._width
 
     def update(self, high: float, low: float) -> float | None:
         """Add one bar; return the new middle band, or None while warming up."""
@@ -71,6 +48,3 @@ class DonchianChannels(Indicator):
         """Forget every input, as if newly constructed with the same period."""
         super().reset()
         self._extremes.clear()
-        self._upper = None
-        self._lower = None
-        self._width = None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from .._errors import ConfigError
 from ._atr import ATR
-from ._base import _INF, _NEG_INF, Indicator, check_period, reject_input
+from ._base import _INF, _NEG_INF, Bands, check_period, reject_input
 from ._ema import EMA
 
 
-class KeltnerChannels(Indicator):
+class KeltnerChannels(Bands):
     """Keltner channels: ``middle = EMA(close)``, ``upper/lower = middle ± k * ATR``.
 
     ``middle`` is this package's :class:`EMA` of the closes over ``period`` bars and the band
@@ -27,7 +27,7 @@ class KeltnerChannels(Indicator):
     :class:`~framework.ConfigError`.
     """
 
-    __slots__ = ("_atr", "_ema", "_k", "_lower", "_upper", "_width")
+    __slots__ = ("_atr", "_ema", "_k")
 
     def __init__(self, period: int = 20, k: float = 2.0, atr_period: int = 10) -> None:
         period = check_period("KeltnerChannels", period)
@@ -38,9 +38,6 @@ class KeltnerChannels(Indicator):
         self._k = float(k)
         self._ema = EMA(period)
         self._atr = ATR(atr_period)
-        self._upper: float | None = None
-        self._lower: float | None = None
-        self._width: float | None = None
 
     @property
     def k(self) -> float:
@@ -51,26 +48,6 @@ class KeltnerChannels(Indicator):
     def atr_period(self) -> int:
         """The period of the average true range."""
         return self._atr.period
-
-    @property
-    def middle(self) -> float | None:
-        """The EMA of the closes, or None while warming up."""
-        return self._value
-
-    @property
-    def upper(self) -> float | None:
-        """``middle + k * ATR``, or None while warming up."""
-        return self._upper
-
-    @property
-    def lower(self) -> float | None:
-        """``middle - k * ATR``, or None while warming up."""
-        return self._lower
-
-    @property
-    def width(self) -> float | None:
-        """``upper - lower == 2 * k * ATR``, or None while warming up."""
-        return self._width
 
     def update(self, high: float, low: float, close: float) -> float | None:
         """Add one bar; return the new middle band, or None while warming up."""
@@ -96,6 +73,3 @@ class KeltnerChannels(Indicator):
         super().reset()
         self._ema.reset()
         self._atr.reset()
-        self._upper = None
-        self._lower = None
-        self._width = None
