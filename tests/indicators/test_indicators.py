@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import framework.indicators
 from framework import ConfigError, DataError
 from framework.indicators import ATR, EMA, RSI, SMA, BollingerBands
 
@@ -282,24 +281,6 @@ def test_non_finite_input_is_rejected_and_leaves_state_unchanged(case: Case, bad
     for x in good[4:]:
         assert feed(checked, x) == feed(reference, x)
 
-
-def test_public_api() -> None:
-    assert sorted(framework.indicators.__all__) == [
-        "ADX",
-        "ATR",
-        "BollingerBands",
-        "DonchianChannels",
-        "EMA",
-        "KeltnerChannels",
-        "MACD",
-        "OBV",
-        "ROC",
-        "RSI",
-        "SMA",
-        "Stochastic",
-        "VWAP",
-        "WMA",
-    ]
 
 
 # -- indicator-specific behaviour --------------------------------------------------------------
