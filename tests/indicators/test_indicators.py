@@ -282,7 +282,6 @@ def test_non_finite_input_is_rejected_and_leaves_state_unchanged(case: Case, bad
         assert feed(checked, x) == feed(reference, x)
 
 
-
 # -- indicator-specific behaviour --------------------------------------------------------------
 
 
