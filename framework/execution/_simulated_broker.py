@@ -88,6 +88,7 @@ from ._orders import (
 )
 from ._risk import OrderIntent, Rejection, RiskLimits, SessionLoss, check_entry
 from ._sessions import DailySessions
+from ._sizing import LotSizes
 
 OrderEventHandler = Callable[[Event], None]
 #: What the broker publishes: the events of orders, and the kill switch's halt and resume.
@@ -144,7 +145,8 @@ class BrokerConfig:
 
     ``latency_ms``: an order (and a cancel or modification) reaches the market this long
     after it was sent, in event time. ``sessions`` decides when ``day`` orders expire and when
-    the daily loss limit resets.
+    the daily loss limit resets. ``lots`` is the quantity step of sized orders
+    (``order_target_percent``, ``buy(size=...)``; docs/execution.md, section 8).
     """
 
     commission: CommissionModel = attrs.field(factory=NoCommission)
@@ -153,6 +155,7 @@ class BrokerConfig:
     fill_model: FillModel = attrs.field(factory=FillModel)
     latency_ms: float = attrs.field(default=0.0, converter=float, validator=_non_negative_ms)
     sessions: DailySessions = attrs.field(factory=DailySessions)
+    lots: LotSizes = attrs.field(factory=LotSizes)
 
 
 @attrs.frozen(slots=True, kw_only=True)
