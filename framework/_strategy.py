@@ -15,7 +15,7 @@ for bars of another interval, built from finer bars or quotes (:mod:`._aggregati
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar, overload
 
 from ._clock import Clock, TimerQueue
 from ._errors import EngineError, ParameterError
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ._bus import EventBus
     from .execution import Bracket, Order, SimulatedBroker, TimeInForce
     from .execution._orders import TriggerOptions, TriggerTerms
+    from .execution._sizing import SizeOptions
     from .portfolio import Portfolio, Position
 
 _T = TypeVar("_T")
@@ -336,10 +337,12 @@ class Strategy:
     # (quantity <= 0, a limit on a market order, bracket prices on the wrong sides, a trailing
     # offset with a touch price).
     #
-    # ``buy`` and ``sell`` gather ``trail``, ``trail_percent``, ``limit_offset`` and ``touch``
-    # in ``**trigger`` rather than naming them: every keyword-only default costs each call a
-    # dictionary look-up, and four more named ones made every market order measurably slower.
+    # ``buy`` and ``sell`` gather ``trail``, ``trail_percent``, ``limit_offset``, ``touch``
+    # and ``size`` in ``**options`` rather than naming them: every keyword-only default costs
+    # each call a dictionary look-up, and four more named ones made every market order
+    # measurably slower.
 
+    @overload
     def buy(
         self,
         symbol: str,
@@ -349,8 +352,37 @@ class Strategy:
         stop: float | None = None,
         tif: TimeInForce | str = "gtc",
         **trigger: Unpack[TriggerOptions],
-    ) -> Order:
+    ) -> Order: ...
+
+    @overload
+    def buy(
+        self,
+        symbol: str,
+        *,
+        size: float,
+        limit: float | None = None,
+        stop: float | None = None,
+        tif: TimeInForce | str = "gtc",
+        **trigger: Unpack[TriggerOptions],
+    ) -> Order | None: ...
+
+    def buy(
+        self,
+        symbol: str,
+        # The overloads above type it. Without size=, a qty left out reaches the broker's
+        # check as None, which says so: the path of every market order stays as it was.
+        qty: Any = None,
+        *,
+        limit: float | None = None,
+        stop: float | None = None,
+        tif: TimeInForce | str = "gtc",
+        **trigger: Unpack[SizeOptions],
+    ) -> Order | None:
         """Buy ``qty`` of ``symbol``: at market, or with a ``limit`` and/or ``stop`` price.
+
+        ``size=`` instead of ``qty`` buys that fraction of equity (0 < size <= 1: 0.95 is
+        95 %) at the symbol's last price, in whole lots and within the available cash
+        (docs/execution.md, section 8); it returns None when that comes to less than a lot.
 
         ``trail=`` (a price offset) or ``trail_percent=`` (a fraction of the price: 0.02 is
         2 %) makes a trailing stop: its stop follows the price down at that distance (from
@@ -371,6 +403,7 @@ class Strategy:
             self.strategy_id, symbol, OrderSide.BUY, qty, limit=limit, stop=stop, tif=tif
         )
 
+    @overload
     def sell(
         self,
         symbol: str,
@@ -380,11 +413,37 @@ class Strategy:
         stop: float | None = None,
         tif: TimeInForce | str = "gtc",
         **trigger: Unpack[TriggerOptions],
-    ) -> Order:
+    ) -> Order: ...
+
+    @overload
+    def sell(
+        self,
+        symbol: str,
+        *,
+        size: float,
+        limit: float | None = None,
+        stop: float | None = None,
+        tif: TimeInForce | str = "gtc",
+        **trigger: Unpack[TriggerOptions],
+    ) -> Order | None: ...
+
+    def sell(
+        self,
+        symbol: str,
+        # The overloads above type it. Without size=, a qty left out reaches the broker's
+        # check as None, which says so: the path of every market order stays as it was.
+        qty: Any = None,
+        *,
+        limit: float | None = None,
+        stop: float | None = None,
+        tif: TimeInForce | str = "gtc",
+        **trigger: Unpack[SizeOptions],
+    ) -> Order | None:
         """Sell ``qty`` of ``symbol`` (selling short if flat); options as for :meth:`buy`,
         mirrored: a trailing stop follows the price up and sells when it falls back by the
         offset (a trailing stop-limit's limit is below the stop); a market-if-touched order
-        sells once the price rises to ``touch``."""
+        sells once the price rises to ``touch``. ``size=`` sells that fraction of equity
+        (not limited by cash: a short sale's proceeds are cash)."""
         if trigger:
             return self._send_triggered(OrderSide.SELL, symbol, qty, limit, stop, tif, trigger)
         if self._warming_up:
@@ -398,16 +457,22 @@ class Strategy:
         self,
         side: OrderSide,
         symbol: str,
-        qty: float,
+        qty: float | None,
         limit: float | None,
         stop: float | None,
         tif: TimeInForce | str,
-        trigger: TriggerOptions,
-    ) -> Order:
-        """:meth:`buy` / :meth:`sell` with trailing or touch keyword arguments."""
-        from .execution._orders import trigger_terms_of
+        trigger: SizeOptions,
+    ) -> Order | None:
+        """:meth:`buy` / :meth:`sell` with trailing, touch or size keyword arguments."""
+        from .execution._orders import check_quantity, trigger_terms_of
 
+        if "size" in trigger:
+            trigger = trigger.copy()
+            size = trigger.pop("size")
+            if size is not None:
+                return self._send_sized(side, symbol, qty, size, limit, stop, tif, trigger)
         terms = trigger_terms_of(side.value, trigger, limit=limit, stop=stop, tif=tif)
+        qty = check_quantity(qty)
         if self._warming_up:
             return self._refused(symbol, [(side, qty, limit, stop, tif)], terms=[terms])[0]
         broker = self._broker or self._unbound()
@@ -429,6 +494,84 @@ class Strategy:
             stop=stop,
             tif=tif,
         )
+
+    def _send_sized(
+        self,
+        side: OrderSide,
+        symbol: str,
+        qty: float | None,
+        size: float,
+        limit: float | None,
+        stop: float | None,
+        tif: TimeInForce | str,
+        trigger: TriggerOptions,
+    ) -> Order | None:
+        """:meth:`buy` / :meth:`sell` with ``size=``: the quantity from
+        :mod:`.execution._sizing`."""
+        from .execution._sizing import fraction_order
+
+        if qty is not None:
+            raise ParameterError(
+                f"{side.value}() takes a quantity or size= (a fraction of equity), not both: "
+                f"got qty={qty!r} and size={size!r}"
+            )
+        sized = fraction_order(self._broker or self._unbound(), symbol, side, size)
+        if not sized:
+            return None
+        send = self.buy if side is OrderSide.BUY else self.sell
+        return send(symbol, sized, limit=limit, stop=stop, tif=tif, **trigger)
+
+    def order_target_qty(self, symbol: str, qty: float) -> Order | None:
+        """Send the market order that takes the position in ``symbol`` to ``qty`` (signed:
+        negative is short); None when it is there already.
+
+        The position counts the unfilled part of the account's open market orders in the
+        symbol, so calling this on every bar sends one order, not one per bar while the
+        first is in flight; orders with a price condition (limit, stop, trailing, touched,
+        bracket exits) are not counted. ``qty`` is used as given: neither rounded to lots
+        nor limited by cash. Rules: docs/execution.md, section 8.
+        """
+        from .execution._sizing import target_qty_order
+
+        return self._send_signed(
+            symbol, target_qty_order(self._broker or self._unbound(), symbol, qty)
+        )
+
+    def order_target_value(self, symbol: str, value: float) -> Order | None:
+        """Send the market order that moves the value of the position in ``symbol`` toward
+        ``value`` (in account currency; negative is short); None when no whole lot would.
+
+        Sized at the symbol's last price (what the portfolio marks with); the quantity is the
+        difference of values over that price, rounded toward zero to whole lots (so the
+        position never passes the target), a buy limited by the available cash; 0 closes the
+        whole position. The position counts open market orders as in
+        :meth:`order_target_qty`. :class:`~framework.ConfigError` while the symbol has no
+        price. Rules: docs/execution.md, section 8.
+        """
+        from .execution._sizing import target_value_order
+
+        return self._send_signed(
+            symbol, target_value_order(self._broker or self._unbound(), symbol, value)
+        )
+
+    def order_target_percent(self, symbol: str, fraction: float) -> Order | None:
+        """Send the market order that moves the position in ``symbol`` toward ``fraction`` of
+        equity (cash plus positions at their last prices; -1 <= fraction <= 1, negative is
+        short: 0.9 is 90 % long); None when no whole lot would. As backtrader's
+        ``order_target_percent``: :meth:`order_target_value` of ``fraction`` × equity.
+        """
+        from .execution._sizing import target_percent_order
+
+        return self._send_signed(
+            symbol, target_percent_order(self._broker or self._unbound(), symbol, fraction)
+        )
+
+    def _send_signed(self, symbol: str, qty: float) -> Order | None:
+        if qty > 0:
+            return self.buy(symbol, qty)
+        if qty < 0:
+            return self.sell(symbol, -qty)
+        return None
 
     def close(self, symbol: str) -> Order | None:
         """Submit a market order that flattens the position in ``symbol``; None if flat."""

@@ -19,6 +19,7 @@ from typing import Any, TypedDict
 
 import attrs
 
+from .._errors import ParameterError
 from .._events import OrderSide
 
 #: Quantities closer than this count as equal: fills are floats, and ``qty - filled`` must
@@ -415,8 +416,14 @@ def trail_distance(order: Order, price: float) -> float:
     return price * terms.trail_percent
 
 
-def check_quantity(qty: float) -> float:
-    """Return ``qty`` as a float, or raise ValueError unless it is finite and positive."""
+def check_quantity(qty: float | None) -> float:
+    """Return ``qty`` as a float, or raise ValueError unless it is finite and positive
+    (:class:`~framework.ParameterError` when it is missing: ``Strategy.buy(symbol)``)."""
+    if qty is None:
+        raise ParameterError(
+            "order quantity missing: give a quantity, or size= (a fraction of equity) to "
+            "buy and sell"
+        )
     value = float(qty)
     if not (value > 0 and math.isfinite(value)):
         raise ValueError(f"order quantity must be a positive finite number, got {qty!r}")
