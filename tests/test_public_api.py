@@ -107,6 +107,7 @@ PUBLIC_API: dict[str, set[str]] = {
         "FixedCommission",
         "JOURNAL_KIND",
         "KILL_SWITCH_OWNER",
+        "LotSizes",
         "NoCommission",
         "NoSlippage",
         "Order",

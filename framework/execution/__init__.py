@@ -1,5 +1,5 @@
-"""Orders, the simulated broker that fills them, fill rules, costs, risk checks and the paper
-journal. The exact rules are documented in docs/execution.md."""
+"""Orders, the simulated broker that fills them, fill rules, costs, risk checks, sizing and
+the paper journal. The exact rules are documented in docs/execution.md."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from ._simulated_broker import KILL_SWITCH_OWNER as KILL_SWITCH_OWNER
 from ._simulated_broker import BrokerConfig as BrokerConfig
 from ._simulated_broker import BrokerStatistics as BrokerStatistics
 from ._simulated_broker import SimulatedBroker as SimulatedBroker
+from ._sizing import LotSizes as LotSizes
 
 if TYPE_CHECKING:
     from ._paper_journal import JOURNAL_KIND as JOURNAL_KIND
@@ -76,6 +77,7 @@ __all__ = [
     "DailySessions",
     "FillModel",
     "FixedCommission",
+    "LotSizes",
     "NoCommission",
     "NoSlippage",
     "Order",
