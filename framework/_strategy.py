@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from ._aggregation import IntervalBars
     from ._bus import EventBus
+    from ._plots import PlotRecorder
     from .execution import Bracket, Order, SimulatedBroker, TimeInForce
     from .execution._orders import TriggerOptions, TriggerTerms
     from .execution._sizing import SizeOptions
@@ -111,6 +112,8 @@ class Strategy:
         self._history: BarHistory | None = None
         #: Set by the engine between WarmupStarted and WarmupCompleted (see warmup_bars).
         self._warming_up = False
+        #: Where ``plot`` records, in a run that keeps plots; None: ``plot`` does nothing.
+        self._plots: PlotRecorder | None = None
         self.validate()
 
     def validate(self) -> None:
@@ -329,6 +332,28 @@ class Strategy:
     def cancel_timer(self, name: str) -> bool:
         """Cancel a pending timer; returns whether it was pending."""
         return self._require(self._timers).cancel(id(self), name)
+
+    # -- plots -----------------------------------------------------------------------------
+
+    def plot(
+        self, name: str, value: float | None, panel: str = "price", symbol: str | None = None
+    ) -> None:
+        """Record ``value`` of the series ``name`` now (on the strategy's clock), for the report.
+
+        ``panel="price"`` draws the series over ``symbol``'s candles; any other name draws it
+        in a panel of that name below them (``self.plot("rsi", rsi, panel="rsi")``), one
+        panel per name. ``symbol`` picks the symbol's chart; without it the series goes on
+        every symbol's chart, which is right for a strategy that trades one. ``None`` leaves
+        a gap; a second value at the same time replaces the first; a series keeps the panel
+        of its first call.
+
+        Recorded only in runs that keep plots (``backtest(..., plots=True)``, the default;
+        the values end up in :attr:`RunResult.plots`); elsewhere it returns at once. See
+        docs/reports.md.
+        """
+        plots = self._plots
+        if plots is not None:
+            plots.record(name, value, panel, symbol, (self._clock or self._unbound()).now())
 
     # -- orders and positions --------------------------------------------------------------
     #
@@ -785,6 +810,14 @@ class Strategy:
             bracket=bracket,
             terms=terms or (),
         )
+
+    def _keep_plots(self) -> PlotRecorder:
+        """Before a run that keeps plots: make :meth:`plot` record (see framework/_plots.py)."""
+        from ._plots import PlotRecorder
+
+        if self._plots is None:
+            self._plots = PlotRecorder(self.strategy_id)
+        return self._plots
 
     def _set_warming_up(self, warming_up: bool) -> None:
         """Called by the engine on WarmupStarted / WarmupCompleted."""
