@@ -255,7 +255,7 @@ VALUE_TARGETS = {
 def test_order_target_value_matches_backtrader(name, rows):
     calls, fills = compare(name, "value", every(7, VALUE_TARGETS[name]), rows[name])
     sent = [qty for _, qty in calls if qty is not None]
-    assert len(sent) > 200
+    assert len(fills) == len(sent) > 200
     assert min(sent) < 0 < max(sent)
 
 
