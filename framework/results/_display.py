@@ -16,6 +16,7 @@ Undefined figures (None) read ``n/a``. The text is plain: callers writing HTML e
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
@@ -37,15 +38,29 @@ STATISTIC_LABELS: dict[str, StatisticLabel] = {
     "final_equity": StatisticLabel("Final equity", "money"),
     "total_return": StatisticLabel("Total return", "percent"),
     "annualized_return": StatisticLabel("Annualised return", "percent"),
+    "buy_and_hold_return": StatisticLabel("Buy & hold return", "percent"),
+    "buy_and_hold_by_symbol": StatisticLabel("Buy & hold by symbol", "percent"),
     "volatility": StatisticLabel("Volatility (annualised)", "percent"),
     "sharpe": StatisticLabel("Sharpe ratio", "ratio"),
     "sortino": StatisticLabel("Sortino ratio", "ratio"),
+    "calmar": StatisticLabel("Calmar ratio", "ratio"),
     "max_drawdown": StatisticLabel("Max drawdown", "percent"),
     "max_drawdown_duration_s": StatisticLabel("Max drawdown duration", "duration"),
     "trades": StatisticLabel("Trades", "count"),
     "win_rate": StatisticLabel("Win rate", "percent"),
     "profit_factor": StatisticLabel("Profit factor", "ratio"),
+    "sqn": StatisticLabel("SQN", "ratio"),
+    "expectancy": StatisticLabel("Expectancy (mean trade return)", "percent"),
     "avg_trade_pnl": StatisticLabel("Average trade PnL", "money"),
+    "avg_win": StatisticLabel("Average winning trade", "money"),
+    "avg_loss": StatisticLabel("Average losing trade", "money"),
+    "best_trade": StatisticLabel("Best trade", "percent"),
+    "worst_trade": StatisticLabel("Worst trade", "percent"),
+    "best_trade_pnl": StatisticLabel("Best trade PnL", "money"),
+    "worst_trade_pnl": StatisticLabel("Worst trade PnL", "money"),
+    "max_consecutive_losses": StatisticLabel("Most losing trades in a row", "count"),
+    "avg_trade_duration_s": StatisticLabel("Average trade duration", "duration"),
+    "max_trade_duration_s": StatisticLabel("Longest trade", "duration"),
     "exposure_time": StatisticLabel("Exposure time", "percent"),
     "fills": StatisticLabel("Fills", "count"),
     "commissions": StatisticLabel("Commissions", "money"),
@@ -54,6 +69,10 @@ STATISTIC_LABELS: dict[str, StatisticLabel] = {
     "orders_rejected": StatisticLabel("Orders rejected", "count"),
     "orders_cancelled": StatisticLabel("Orders cancelled", "count"),
     "orders_expired": StatisticLabel("Orders expired", "count"),
+    "benchmark": StatisticLabel("Benchmark", "number"),
+    "benchmark_return": StatisticLabel("Benchmark return (buy & hold)", "percent"),
+    "alpha": StatisticLabel("Alpha vs benchmark (annualised)", "percent"),
+    "beta": StatisticLabel("Beta vs benchmark", "ratio"),
 }
 
 
@@ -72,6 +91,8 @@ def format_statistic(name: str, value: Any) -> str:
     """``value`` of the statistic ``name`` as text, in the statistic's unit."""
     if value is None:
         return "n/a"
+    if isinstance(value, Mapping):  # one figure per key: the buy & hold of each symbol
+        return ", ".join(f"{key} {format_statistic(name, v)}" for key, v in value.items())
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     unit = statistic_label(name).unit

@@ -34,6 +34,7 @@ from .._events import OrderFilled
 from .._time import NANOS_PER_SECOND, iso_from_nanos
 from ..execution import Order, OrderStatus
 from ..portfolio import Portfolio, Records, Trade, compute_statistics
+from ..portfolio._benchmark import BenchmarkPrices
 from ._display import format_statistic as _stat
 from ._display import statistic_label
 from ._equity_svg import equity_svg
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     import polars
 
     from .._engine import Engine, EngineStatistics
+    from .._plots import PlotSeries
     from ._tables import ResultTables
 
 _NANOS_PER_DAY = 86_400 * NANOS_PER_SECOND
@@ -111,6 +113,8 @@ class RunResult:
 
     #: Each strategy's own result when the run had several (see :attr:`strategies`).
     per_strategy: Mapping[str, RunResult] = attrs.field(factory=dict, eq=False)
+    #: What the strategies drew with ``Strategy.plot``, for the report (not in the JSON).
+    plots: Sequence[PlotSeries] = attrs.field(default=(), eq=False)
 
     @property
     def strategies(self) -> Mapping[str, RunResult]:
@@ -122,7 +126,15 @@ class RunResult:
         return self.per_strategy or {self.strategy: self}
 
     @classmethod
-    def from_engine(cls, engine: Engine, *, data_issues: dict[str, Any] | None = None) -> RunResult:
+    def from_engine(
+        cls,
+        engine: Engine,
+        *,
+        data_issues: dict[str, Any] | None = None,
+        benchmark: BenchmarkPrices | None = None,
+    ) -> RunResult:
+        """The result of ``engine``'s finished run; with ``benchmark``, its statistics hold
+        the benchmark's return and the strategy's alpha and beta against it."""
         counts = engine.statistics()
         orders = engine.broker.order_records()
         first = engine.strategies[0] if engine.strategies else None
@@ -132,7 +144,13 @@ class RunResult:
                 sid = strategy.strategy_id
                 own = [order for order in orders if order.strategy_id == sid]
                 per_strategy[sid] = cls._of_book(
-                    engine.books.books[sid], own, counts, sid, strategy.params, data_issues
+                    engine.books.books[sid],
+                    own,
+                    counts,
+                    sid,
+                    strategy.params,
+                    data_issues,
+                    benchmark=benchmark,
                 )
         return cls._of_book(
             engine.portfolio,
@@ -142,6 +160,7 @@ class RunResult:
             first.params if first else {},
             data_issues,
             per_strategy,
+            benchmark=benchmark,
         )
 
     @classmethod
@@ -154,6 +173,8 @@ class RunResult:
         params: dict[str, Any],
         data_issues: dict[str, Any] | None,
         per_strategy: dict[str, RunResult] | None = None,
+        *,
+        benchmark: BenchmarkPrices | None = None,
     ) -> RunResult:
         times, values = portfolio.equity_curve
         fills = portfolio.fills.snapshot()
@@ -167,6 +188,9 @@ class RunResult:
             commissions=portfolio.commissions,
             open_trade_entries=portfolio.trades.open_entry_times(),
             drawdown=portfolio.drawdown(),
+            first_prices=portfolio.first_price,
+            last_prices=portfolio.last_price,
+            benchmark=benchmark,
         )
         stats["orders"] = len(orders)
         statuses = (
@@ -339,9 +363,11 @@ class RunResult:
                 if s.get("annualized_return") is not None
                 else ""
             ),
+            *_buy_and_hold_lines(s),
             f"volatility     {_stat('volatility', s.get('volatility'))} annualised",
             f"sharpe         {_stat('sharpe', s.get('sharpe'))}",
             f"sortino        {_stat('sortino', s.get('sortino'))}",
+            f"calmar         {_stat('calmar', s.get('calmar'))}",
             f"max drawdown   {_stat('max_drawdown', s['max_drawdown'])}"
             + (
                 f" (longest {_stat('max_drawdown_duration_s', s['max_drawdown_duration_s'])})"
@@ -350,7 +376,17 @@ class RunResult:
             ),
             f"win rate       {_stat('win_rate', s.get('win_rate'))}",
             f"profit factor  {_stat('profit_factor', s.get('profit_factor'))}",
-            f"average trade  {_stat('avg_trade_pnl', s.get('avg_trade_pnl'))}",
+            f"average trade  {_stat('avg_trade_pnl', s.get('avg_trade_pnl'))}"
+            f" (win {_stat('avg_win', s.get('avg_win'))},"
+            f" loss {_stat('avg_loss', s.get('avg_loss'))})",
+            f"expectancy     {_stat('expectancy', s.get('expectancy'))} per trade"
+            f" (best {_stat('best_trade', s.get('best_trade'))},"
+            f" worst {_stat('worst_trade', s.get('worst_trade'))})",
+            f"sqn            {_stat('sqn', s.get('sqn'))}",
+            f"trade duration {_stat('avg_trade_duration_s', s.get('avg_trade_duration_s'))} average"
+            f" ({_stat('max_trade_duration_s', s.get('max_trade_duration_s'))} longest)",
+            f"losing streak  {_stat('max_consecutive_losses', s.get('max_consecutive_losses'))}"
+            " trades at most",
             f"exposure time  {_stat('exposure_time', s.get('exposure_time'))}",
             f"commissions    {_stat('commissions', s.get('commissions', 0.0))}",
         ]
@@ -379,6 +415,13 @@ class RunResult:
             f"max_drawdown={_stat('max_drawdown', s.get('max_drawdown'))}",
             f"sharpe={_stat('sharpe', s.get('sharpe'))}",
         ]
+        if "benchmark" in s:
+            figures += [
+                f"benchmark={_SHORT_REPR.repr(s['benchmark'])}",
+                f"benchmark_return={_stat('benchmark_return', s.get('benchmark_return'))}",
+                f"alpha={_stat('alpha', s.get('alpha'))}",
+                f"beta={_stat('beta', s.get('beta'))}",
+            ]
         return f"RunResult({', '.join(figures)})"
 
     def _repr_html_(self) -> str:
@@ -688,6 +731,24 @@ def _require(module: str, method: str) -> Any:
         raise ImportError(
             f"RunResult.{method}() needs {module}: pip install 'tradewire[frames]'"
         ) from exc
+
+
+def _buy_and_hold_lines(stats: dict[str, Any]) -> list[str]:
+    """The buy-and-hold line of the summary, and the benchmark's when the run has one."""
+    symbols = stats.get("buy_and_hold_by_symbol") or {}
+    held = next(iter(symbols)) if len(symbols) == 1 else f"equal weight of {len(symbols)} symbols"
+    lines = [
+        f"buy & hold     {_stat('buy_and_hold_return', stats.get('buy_and_hold_return'))}"
+        + (f" ({held})" if symbols else "")
+    ]
+    if "benchmark" in stats:
+        lines.append(
+            f"benchmark      {stats['benchmark']}"
+            f" {_stat('benchmark_return', stats.get('benchmark_return'))}"
+            f" (alpha {_stat('alpha', stats.get('alpha'))},"
+            f" beta {_stat('beta', stats.get('beta'))})"
+        )
+    return lines
 
 
 def _order_outcomes(stats: dict[str, Any]) -> str:
