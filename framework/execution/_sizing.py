@@ -29,17 +29,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from decimal import ROUND_FLOOR, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 
 from .._errors import ConfigError, ParameterError
 from .._events import OrderSide
-from ._orders import QTY_EPSILON, OrderType, TriggerOptions
-
-if TYPE_CHECKING:
-    from ..portfolio import Portfolio
-    from ._simulated_broker import SimulatedBroker
+from ..portfolio import Portfolio
+from ._orders import QTY_EPSILON, Order, OrderType, TriggerOptions
 
 
 def _check_lot(where: str, lot: Any) -> float | None:
@@ -82,6 +79,25 @@ class LotSizes:
     def of(self, symbol: str) -> float | None:
         """The lot size of ``symbol``."""
         return self.symbols.get(symbol, self.default)
+
+
+class _Configured(Protocol):
+    @property
+    def lots(self) -> LotSizes: ...
+
+
+class SizingBroker(Protocol):
+    """What sizing reads of a broker (a :class:`SimulatedBroker`): its portfolio, its lot
+    sizes and its open orders. A Protocol, so the broker, whose configuration holds
+    :class:`LotSizes`, and this module do not import each other."""
+
+    @property
+    def portfolio(self) -> Portfolio: ...
+
+    @property
+    def config(self) -> _Configured: ...
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]: ...
 
 
 class SizeOptions(TriggerOptions, total=False):
@@ -127,7 +143,7 @@ def _finite(name: str, value: Any) -> float:
     return number
 
 
-def pending_qty(broker: SimulatedBroker, symbol: str) -> float:
+def pending_qty(broker: SizingBroker, symbol: str) -> float:
     """Signed unfilled quantity of the account's open market orders in ``symbol``."""
     pending = 0.0
     for order in broker.open_orders(symbol):
@@ -136,7 +152,7 @@ def pending_qty(broker: SimulatedBroker, symbol: str) -> float:
     return pending
 
 
-def available_cash(broker: SimulatedBroker) -> float:
+def available_cash(broker: SizingBroker) -> float:
     """The portfolio's cash once every open market order has filled at its symbol's last
     price (buys spend, sells bring in; an order for a symbol without a price is left out)."""
     last = broker.portfolio.last_price
@@ -175,13 +191,13 @@ def lots_worth(
     return float((qty / step).to_integral_value(rounding=ROUND_FLOOR) * step)
 
 
-def _current(broker: SimulatedBroker, symbol: str) -> float:
+def _current(broker: SizingBroker, symbol: str) -> float:
     """The position in ``symbol`` with the account's open market orders."""
     position = broker.portfolio.positions.get(symbol)
     return (0.0 if position is None else position.qty) + pending_qty(broker, symbol)
 
 
-def target_qty_order(broker: SimulatedBroker, symbol: str, qty: float) -> float:
+def target_qty_order(broker: SizingBroker, symbol: str, qty: float) -> float:
     """Signed quantity that takes the position (with open market orders) to ``qty``:
     exactly, neither rounded nor limited by cash (the quantity is the caller's)."""
     target = _finite("order_target_qty's qty", qty)
@@ -189,7 +205,7 @@ def target_qty_order(broker: SimulatedBroker, symbol: str, qty: float) -> float:
     return 0.0 if abs(delta) <= QTY_EPSILON else delta
 
 
-def target_value_order(broker: SimulatedBroker, symbol: str, value: float) -> float:
+def target_value_order(broker: SizingBroker, symbol: str, value: float) -> float:
     """Signed quantity that moves the position's value (with open market orders, at the
     sizing price) toward ``value``: the difference, rounded toward zero to whole lots, a buy
     limited by the available cash. A target of zero closes the whole position."""
@@ -197,7 +213,7 @@ def target_value_order(broker: SimulatedBroker, symbol: str, value: float) -> fl
     return _toward_value(broker, symbol, target)
 
 
-def target_percent_order(broker: SimulatedBroker, symbol: str, fraction: float) -> float:
+def target_percent_order(broker: SizingBroker, symbol: str, fraction: float) -> float:
     """:func:`target_value_order` of ``fraction`` × equity (cash plus positions at their
     last prices); ``fraction`` within [-1, 1]."""
     target = check_fraction(
@@ -211,7 +227,7 @@ def target_percent_order(broker: SimulatedBroker, symbol: str, fraction: float) 
     return 0.0 if equity <= 0 else _toward_value(broker, symbol, target * equity)
 
 
-def _toward_value(broker: SimulatedBroker, symbol: str, target: float) -> float:
+def _toward_value(broker: SizingBroker, symbol: str, target: float) -> float:
     current = _current(broker, symbol)
     if target == 0:
         return 0.0 if abs(current) <= QTY_EPSILON else -current
@@ -225,7 +241,7 @@ def _toward_value(broker: SimulatedBroker, symbol: str, target: float) -> float:
     return -lots_worth(-delta, price, lot)
 
 
-def fraction_order(broker: SimulatedBroker, symbol: str, side: OrderSide, size: float) -> float:
+def fraction_order(broker: SizingBroker, symbol: str, side: OrderSide, size: float) -> float:
     """Quantity of a ``side`` order worth ``size`` × equity at the sizing price, in whole
     lots, a buy limited by the available cash; ``size`` within (0, 1]."""
     fraction = check_fraction("size", size, low=0, high=1, low_open=True)
