@@ -140,8 +140,8 @@ class Catalog:
         ``time`` is the open time, a timestamp with a zone. Each symbol's bars of one size
         must be in strictly increasing time; a bad table is a :class:`~framework.BarTableError`
         naming row, column and reason. Rows already stored are skipped if identical; anything
-        that would change or interleave stored bars is refused (see the module docstring) with
-        a :class:`~framework.DataError`. Either way nothing is written.
+        that would change or interleave stored bars is refused (docs/catalog.md) with a
+        :class:`~framework.DataError`. Either way nothing is written.
         """
         source = source_label(data)
         table = bar_table(data, symbol=symbol, interval=interval, source=source)

@@ -82,6 +82,7 @@ class BarScanner:
         return [part.key for part in self._partitions]
 
     def statistics(self) -> ScanStatistics:
+        """What this query reads, decided from the files' footers before any row is read."""
         files = [f for part in self._partitions for f in part.files]
         return ScanStatistics(
             partitions=len(self._partitions),

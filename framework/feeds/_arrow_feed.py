@@ -81,7 +81,7 @@ MIN_CHUNK_ROWS = 128
 
 
 class ArrowFeed:
-    """A replay feed over bars in Arrow form (see the module docstring for the rules).
+    """A replay feed over bars in Arrow form, read by the bar file's rules (docs/data.md).
 
     ``source`` is a pandas or polars DataFrame, a pyarrow Table, RecordBatch or
     RecordBatchReader (anything with ``__arrow_c_stream__``), or a path to a ``.parquet``,
@@ -164,6 +164,11 @@ class ArrowFeed:
         *,
         task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
     ) -> None:
+        """Read the data and send its bars in batches, then close ``send`` (the
+        :class:`~framework.Feed` contract). A bad row raises
+        :class:`~framework.BarTableError` (or is skipped and counted with
+        ``skip_bad_rows``); a ``RecordBatchReader`` read by an earlier run raises
+        :class:`~framework.ConfigError`, since it can be read only once."""
         async with send:
             self._runs += 1
             if self._one_pass and self._runs > 1:

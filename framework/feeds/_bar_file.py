@@ -158,6 +158,7 @@ class BarFileFeed:
         return min(handle.buffer.tell(), self._size), self._size
 
     def statistics(self) -> BarFileStatistics:
+        """What the feed has read so far: bars delivered, rows skipped and why."""
         return BarFileStatistics.of(
             str(self.path), self._bars, self._rejections, self._ignored, self._unit
         )
@@ -168,6 +169,10 @@ class BarFileFeed:
         *,
         task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
     ) -> None:
+        """Read the file and send its bars in batches, then close ``send`` (the
+        :class:`~framework.Feed` contract). A bad row raises
+        :class:`~framework.BarFileError` naming the file and line, or is skipped and counted
+        with ``skip_bad_rows``; a file that cannot be opened raises it before ``started()``."""
         async with send:
             try:
                 handle = self.path.open(newline="", encoding="utf-8")

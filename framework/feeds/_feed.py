@@ -29,9 +29,15 @@ REPLAY_BATCH_SIZE = 1024
 
 @runtime_checkable
 class Feed(Protocol):
-    """A source of events; see the module docstring for the contract."""
+    """A source of events: any object with a ``name``, an ``is_live`` flag and :meth:`run`.
 
+    Replay feeds (``is_live = False``) run in simulated time and the engine merges several of
+    them deterministically by ``ts_event``; live feeds are delivered in arrival order.
+    """
+
+    #: Names the feed in errors, statistics and data issues.
     name: str
+    #: True for a feed of the wall clock's present; False for a replay in simulated time.
     is_live: bool
 
     async def run(
@@ -39,7 +45,17 @@ class Feed(Protocol):
         send: trio.MemorySendChannel[EventBatch],
         *,
         task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
-    ) -> None: ...
+    ) -> None:
+        """Send the feed's events to ``send`` in batches, then close it.
+
+        Calls ``task_status.started()`` once ready (the engine starts feeds with
+        ``nursery.start``), sends lists of events in ``ts_event`` order (batches, so the
+        channel is crossed once per batch rather than once per event) and closes ``send`` when
+        it has no more data. Backpressure: the channel is bounded, so ``send`` waits while the
+        engine is behind. Cancelled, it stops where it is and closes ``send``. It raises only
+        tradewire errors (:class:`~framework.FeedError`, :class:`~framework.DataError`).
+        """
+        ...
 
 
 class ListFeed:
@@ -57,6 +73,8 @@ class ListFeed:
         *,
         task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
     ) -> None:
+        """Send the events in the order given, :data:`REPLAY_BATCH_SIZE` to a batch, then
+        close ``send`` (the :class:`Feed` contract)."""
         async with send:
             task_status.started()
             for start in range(0, len(self._events), REPLAY_BATCH_SIZE):

@@ -3,17 +3,8 @@
 A backend takes jobs and returns their rows in job order; it does not rank or sort. Both run
 the same :func:`~._jobs.run_job`, so the same grid gives the same rows on either.
 
-- :class:`LocalBackend`: a ``ProcessPoolExecutor`` with the *spawn* start method (safe with
-  Trio and threads in the parent; the same on Linux, macOS and Windows), ``workers`` processes
-  (default: every core).
-- :class:`RayBackend`: one Ray task per job (``num_cpus=1``). Connects to ``address``, else to
-  ``RAY_ADDRESS``, else starts a local Ray instance for the sweep and stops it after. If Ray is
-  already initialised in this process (a notebook, a test session), that instance is used and
-  left running. The driver reads each data source once and puts its bars in the object store
-  as an Arrow table; tasks replay that table instead of reading the file
-  (:mod:`._shared_data`, which also says what stays a path). Workers must be able to import
-  tradewire and the strategy, and to read the data paths that stay paths (on a cluster: the
-  same paths on every node, or a shared file system).
+:class:`LocalBackend` runs them in processes of this machine, :class:`RayBackend` as Ray
+tasks; their docstrings say how.
 """
 
 from __future__ import annotations
@@ -29,11 +20,15 @@ from ._jobs import SweepJob, SweepRow, run_job
 
 
 class Backend(Protocol):
-    """Runs jobs; returns rows in job order. ``on_row`` is called as each row arrives."""
+    """Where sweep jobs run: :class:`LocalBackend`, :class:`RayBackend`, or your own."""
 
     def run(
         self, jobs: Sequence[SweepJob], on_row: Callable[[SweepRow], None] | None = None
-    ) -> list[SweepRow]: ...
+    ) -> list[SweepRow]:
+        """Run every job and return their rows in job order (unranked); ``on_row`` is called
+        with each row as it arrives, in whatever order they finish. A job's own error
+        (:class:`~framework.sweeps.JobFailed`) propagates as itself."""
+        ...
 
 
 def default_workers() -> int:
@@ -45,7 +40,9 @@ def default_workers() -> int:
 
 
 class LocalBackend:
-    """Jobs in ``workers`` spawned processes on this machine."""
+    """Jobs in ``workers`` processes on this machine (default: every core this process may
+    use): a ``ProcessPoolExecutor`` with the *spawn* start method, safe with Trio and threads
+    in the parent and the same on Linux, macOS and Windows."""
 
     def __init__(self, workers: int | None = None) -> None:
         if workers is not None and workers < 1:
@@ -55,6 +52,7 @@ class LocalBackend:
     def run(
         self, jobs: Sequence[SweepJob], on_row: Callable[[SweepRow], None] | None = None
     ) -> list[SweepRow]:
+        """Run the jobs, several to a hand-off; rows as :meth:`Backend.run` says."""
         if not jobs:
             return []
         workers = min(self.workers, len(jobs))
@@ -71,7 +69,17 @@ class LocalBackend:
 
 
 class RayBackend:
-    """Jobs as Ray tasks (see the module docstring for how the cluster is found)."""
+    """Jobs as Ray tasks, one per job (``num_cpus=1``).
+
+    Connects to ``address``, else to ``RAY_ADDRESS``, else starts a local Ray instance of
+    ``workers`` CPUs for the sweep and stops it after. If Ray is already initialised in this
+    process (a notebook, a test session), that instance is used and left running. The driver
+    reads each data source once and puts its bars in the object store as an Arrow table;
+    tasks replay that table instead of reading the file (:mod:`._shared_data`, which also says
+    what stays a path). Workers must be able to import tradewire and the strategy, and to read
+    the data paths that stay paths (on a cluster: the same paths on every node, or a shared
+    file system). Ray is optional (``pip install 'tradewire[ray]'``).
+    """
 
     def __init__(self, address: str | None = None, workers: int | None = None) -> None:
         self.address = address
@@ -80,6 +88,8 @@ class RayBackend:
     def run(
         self, jobs: Sequence[SweepJob], on_row: Callable[[SweepRow], None] | None = None
     ) -> list[SweepRow]:
+        """Run the jobs as Ray tasks; rows as :meth:`Backend.run` says. Without Ray installed,
+        a :class:`~framework.ConfigError` says how to install it."""
         try:
             import ray
         except ImportError as exc:

@@ -51,6 +51,7 @@ class Grid:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The parameter names of the axes, in grid order."""
         return tuple(name for name, _ in self.axes)
 
     def spec(self, name: str) -> str:

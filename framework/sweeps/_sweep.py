@@ -1,13 +1,7 @@
 """Parameter sweeps and walk-forward analysis.
 
 :func:`sweep` runs one backtest per grid combination on a backend and ranks the rows by a
-statistic. Ranking is a total order — the statistic (higher is better, except for the
-drawdown, volatility and cost figures in :data:`LOWER_IS_BETTER`), rows without it after rows
-with it, then grid order — so the same grid gives the same table on any backend and any number
-of workers. Combinations the strategy rejects (``ParameterError``: fast >= slow, say) are
-found before anything runs and reported as skipped rows after the ranked ones. A grid that
-cannot give a single backtest is an error, raised before anything runs: a value of the wrong
-type on an axis (``fast=5-20`` for an int parameter) or every combination rejected.
+statistic, in a total order (its docstring says which).
 
 :func:`walk_forward` guards against overfitting: on each window it sweeps the grid over the
 train part, takes the best row, and backtests those parameters on the test part that follows.
@@ -51,10 +45,12 @@ class SweepResult:
 
     @property
     def ranked(self) -> list[SweepRow]:
+        """The rows that ran, best first."""
         return [row for row in self.rows if row.status == OK]
 
     @property
     def skipped(self) -> list[SweepRow]:
+        """The combinations the strategy rejected, in grid order; nothing ran for them."""
         return [row for row in self.rows if row.status == SKIPPED]
 
     def best(self) -> SweepRow | None:
@@ -233,7 +229,16 @@ def sweep(
     on_row: Callable[[SweepRow], None] | None = None,
 ) -> SweepResult:
     """Backtest ``strategy`` (a STRATEGY spec) with every combination of ``grid`` (on top of
-    the fixed ``params``) over ``data``; rank by ``rank_by``. See the module docstring."""
+    the fixed ``params``) over ``data``; rank by ``rank_by``.
+
+    Ranking is a total order — the statistic (higher is better, except for the drawdown,
+    volatility and cost figures in :data:`LOWER_IS_BETTER`), rows without it after rows with
+    it, then grid order — so the same grid gives the same table on any backend and any number
+    of workers. Combinations the strategy rejects (``ParameterError``: fast >= slow, say) are
+    found before anything runs and reported as skipped rows after the ranked ones. A grid that
+    cannot give a single backtest is an error, raised before anything runs: a value of the
+    wrong type on an axis (``fast=5-20`` for an int parameter) or every combination rejected.
+    """
     spec, names = _prepare(strategy, grid, params)
     slices = tuple(DataSlice(path=str(Path(p).resolve())) for p in _existing(data))
     jobs = _jobs(spec, grid, params, slices, cash, feed_options, backtest_options)

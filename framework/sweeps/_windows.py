@@ -1,10 +1,6 @@
 """Walk-forward windows over bar files, and a feed that replays one window of a file.
 
-Windows are cut on the timeline of the first data file: ``--train 5000 --test 1000`` counts
-its distinct bar times, ``--train 30D --test 5D`` measures from its first bar. Window *k*
-trains on ``[k·test, k·test + train)`` and tests on the ``test`` bars right after, so test
-windows follow each other without overlap; the last one may be shorter. Every data file is cut
-at the same times.
+Windows are cut as :func:`plan_windows` says.
 
 The files are indexed once (bar time → byte offset of its row), so a job reads only the bytes
 of its window: a sweep of many windows over a 1M-bar file costs each worker its window, not the
@@ -54,6 +50,7 @@ class DataSlice:
 
     @property
     def is_whole(self) -> bool:
+        """True for the whole file: neither a byte range nor a row range."""
         return self.byte_range is None and self.row_range is None
 
 
@@ -69,6 +66,8 @@ class WalkWindow:
     test_data: tuple[DataSlice, ...]
 
     def describe(self) -> dict[str, str]:
+        """The window's four bounds as ISO-8601 UTC text, keyed ``train_start`` ...
+        ``test_end``."""
         return {
             "train_start": iso_from_nanos(self.train[0]),
             "train_end": iso_from_nanos(self.train[1]),
@@ -233,8 +232,15 @@ def plan_windows(
     tz: str | _dt.tzinfo | None = None,
     time_unit: str | None = None,
 ) -> list[WalkWindow]:
-    """Cut walk-forward windows over ``data`` (see the module docstring); ``tz`` and
-    ``time_unit`` read the times as the feeds do.
+    """Cut walk-forward windows over ``data``; ``tz`` and ``time_unit`` read the times as the
+    feeds do.
+
+    Windows are cut on the timeline of the first data file: a :class:`WindowSize` in bars
+    (``--train 5000 --test 1000``) counts its distinct bar times, one in time
+    (``--train 30D --test 5D``) measures from its first bar. Window *k*
+    trains on ``[k·test, k·test + train)`` and tests on the ``test`` bars right after, so test
+    windows follow each other without overlap; the last one may be shorter. Every data file is
+    cut at the same times.
 
     Windows are cut in bar files, Parquet and Feather files; a directory or a recording is
     refused with a ConfigError saying so (a whole-data sweep reads it)."""
@@ -329,6 +335,8 @@ class BarFileWindowFeed(BarFileFeed):
         *,
         task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED,
     ) -> None:
+        """Send the bars of the byte range in batches, then close ``send``; times are read by
+        the rules the file's first row sets, so every window of a file reads them alike."""
         async with send:
             with open(self.path, "rb") as handle:  # noqa: ASYNC230 - local file, as BarFileFeed
                 task_status.started()

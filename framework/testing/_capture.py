@@ -74,22 +74,27 @@ class CapturedEvents:
 
     @property
     def bars(self) -> list[Bar]:
+        """The final bars delivered, in delivery order."""
         return self.of_type(Bar)
 
     @property
     def quotes(self) -> list[Quote]:
+        """The quotes delivered, in delivery order."""
         return self.of_type(Quote)
 
     @property
     def bar_updates(self) -> list[BarUpdate]:
+        """The in-progress bar updates delivered, in delivery order."""
         return self.of_type(BarUpdate)
 
     @property
     def fills(self) -> list[OrderFilled]:
+        """The fills delivered, in delivery order."""
         return self.of_type(OrderFilled)
 
     @property
     def timers(self) -> list[TimerFired]:
+        """The timer firings delivered, in delivery order."""
         return self.of_type(TimerFired)
 
 

@@ -169,6 +169,7 @@ class StrategyHarness:
 
     @property
     def clock(self) -> SimulatedClock:
+        """The simulated clock the strategy reads; the harness moves it with each event."""
         clock = self._engine.clock
         assert isinstance(clock, SimulatedClock)
         return clock
@@ -190,6 +191,7 @@ class StrategyHarness:
 
     @property
     def fills(self) -> list[OrderFilled]:
+        """Every fill so far, oldest first."""
         return list(self._engine.portfolio.fills)
 
     @property
@@ -199,6 +201,7 @@ class StrategyHarness:
 
     @property
     def portfolio(self) -> Portfolio:
+        """The account: cash, positions, trades and equity."""
         return self._engine.portfolio
 
     def position(self, symbol: str | None = None) -> Position:

@@ -1,26 +1,8 @@
 """A seeded synthetic market: deterministic trades, bars and quotes, with no I/O.
 
 :class:`SyntheticMarket` is the data source behind the vendor adapters' simulated servers, and
-it is usable on its own in tests. It is a pure function of its seed and of simulated time:
-
-* Trades happen on a fixed grid of simulated time, ``start_ns + k * trade_step_ns`` for
-  ``k = 1, 2, ...``; every tracked code trades once per step. Each code walks multiplicatively
-  (``price *= exp(volatility * N(0, 1))``) from a random generator seeded by ``(seed, code)``,
-  so prices stay positive and a code's trades do not depend on which other codes are tracked,
-  or on when it started being tracked (a code or bar size tracked late replays its trades
-  from ``start_ns``).
-* Bars of every tracked ``(code, interval)`` aggregate those trades. Open times are aligned to
-  the interval on the UTC epoch (weeks start on Monday). Minute and longer bars exist for every
-  period, trades or not: a period without trades gets a flat zero-volume bar at the previous
-  close, as the live service pushes a bar at each new period. Second bars exist only for
-  seconds that had trades.
-* History before ``start_ns`` is synthesised bar by bar, walking backwards from the starting
-  price with its own ``(seed, code, interval)`` generator, so a burst of 1000 daily bars does
-  not need 1000 days of trades. It is deterministic and the same however far back it is read.
-* Quotes derive from the latest trade: ``bid < last < ask`` always, session volume, open, high,
-  low and change against a fixed previous close.
-
-Time is integer UTC nanoseconds throughout; prices are floats rounded to cents.
+it is usable on its own in tests. It is a pure function of its seed and of simulated time;
+its docstring says how.
 """
 
 from __future__ import annotations
@@ -99,10 +81,12 @@ class SyntheticQuote:
 
     @property
     def change(self) -> float:
+        """``last_price - prev_close_price``, in cents."""
         return round(self.last_price - self.prev_close_price, 2)
 
     @property
     def change_percent(self) -> float:
+        """The change as a percentage of ``prev_close_price``, to 4 decimals."""
         return round(100.0 * (self.last_price - self.prev_close_price) / self.prev_close_price, 4)
 
 
@@ -351,12 +335,31 @@ class _CodeState:
 
 
 class SyntheticMarket:
-    """Deterministic random-walk market; see the module docstring.
+    """Deterministic random-walk market: a pure function of its seed and of simulated time.
 
     Call :meth:`track` for each code (and bar size) of interest, :meth:`advance_to` as
     simulated time passes, then read :meth:`bars`, :meth:`current_bar`, :meth:`quote` and
     :meth:`trades_after`. Everything is synchronous and allocation-bounded: completed bars and
     recent trades are kept up to ``history_limit`` per series.
+
+    - Trades happen on a fixed grid of simulated time, ``start_ns + k * trade_step_ns`` for
+      ``k = 1, 2, ...``; every tracked code trades once per step. Each code walks
+      multiplicatively (``price *= exp(volatility * N(0, 1))``) from a random generator seeded
+      by ``(seed, code)``, so prices stay positive and a code's trades do not depend on which
+      other codes are tracked, or on when it started being tracked (a code or bar size tracked
+      late replays its trades from ``start_ns``).
+    - Bars of every tracked ``(code, interval)`` aggregate those trades. Open times are aligned to
+      the interval on the UTC epoch (weeks start on Monday). Minute and longer bars exist for every
+      period, trades or not: a period without trades gets a flat zero-volume bar at the previous
+      close, as the live service pushes a bar at each new period. Second bars exist only for seconds
+      that had trades.
+    - History before ``start_ns`` is synthesised bar by bar, walking backwards from the starting
+      price with its own ``(seed, code, interval)`` generator, so a burst of 1000 daily bars does
+      not need 1000 days of trades. It is deterministic and the same however far back it is read.
+    - Quotes derive from the latest trade: ``bid < last < ask`` always, session volume, open, high,
+      low and change against a fixed previous close.
+
+    Time is integer UTC nanoseconds throughout; prices are floats rounded to cents.
     """
 
     def __init__(
@@ -390,6 +393,7 @@ class SyntheticMarket:
 
     @property
     def start_ns(self) -> int:
+        """The time trading starts: the first trade is one step after it."""
         return self._start_ns
 
     @property
@@ -404,6 +408,7 @@ class SyntheticMarket:
 
     @property
     def history_limit(self) -> int:
+        """Completed bars and recent trades kept per series."""
         return self._limit
 
     def base_price(self, code: str) -> float:

@@ -151,6 +151,8 @@ class FaultSpec:
             raise ConfigError(f"size must be positive, got {self.size!r}")
 
     def applies_to(self, connection_id: int) -> bool:
+        """Whether the fault hits connection ``connection_id`` (all do when ``connections``
+        is None)."""
         return self.connections is None or connection_id in self.connections
 
 

@@ -273,6 +273,7 @@ class SimulatedServer:
         return [conn.statistics() for conn in self._connections]
 
     def statistics(self) -> ServerStatistics:
+        """Totals over every connection so far: opened, still open, frames and messages."""
         stats = self.connections()
         return ServerStatistics(
             connections_total=len(stats),
