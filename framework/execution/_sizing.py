@@ -3,9 +3,8 @@
 The strategy's ``order_target_qty``, ``order_target_value``, ``order_target_percent`` and
 ``buy``/``sell(size=...)`` are thin callers of :func:`target_qty_order`,
 :func:`target_value_order`, :func:`target_percent_order` and :func:`fraction_order`, which
-return the signed quantity to
-send (+ buy, − sell; 0.0 when there is nothing to send). The rules, in docs/execution.md,
-section 8:
+return the signed quantity to send (+ buy, − sell; 0.0 when there is nothing to send). The
+rules, in docs/execution.md, section 8:
 
 - **Price.** The symbol's last price, the one the portfolio marks with (its last bar's close,
   its last quote's trade price else mid, or its first fill): :func:`sizing_price`. Without
@@ -27,6 +26,7 @@ section 8:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Protocol
@@ -39,10 +39,15 @@ from ..portfolio import Portfolio
 from ._orders import QTY_EPSILON, Order, OrderType, TriggerOptions
 
 
+def _is_number(value: Any) -> bool:
+    """A real number (numpy's too), not a bool: True is not a quantity."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _check_lot(where: str, lot: Any) -> float | None:
     if lot is None:
         return None
-    if isinstance(lot, bool) or not isinstance(lot, int | float):
+    if not _is_number(lot):
         raise ConfigError(f"{where}: a lot size is a number > 0 or None, got {lot!r}")
     value = float(lot)
     if not (value > 0 and math.isfinite(value)):
@@ -121,7 +126,7 @@ def sizing_price(portfolio: Portfolio, symbol: str) -> float:
 
 def check_fraction(name: str, value: Any, *, low: float, high: float, low_open: bool) -> float:
     """``value`` as a float within [low, high] (``low_open``: (low, high]); ParameterError."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not _is_number(value):
         raise ParameterError(f"{name} is a fraction of equity (0.5 = 50 %), got {value!r}")
     fraction = float(value)
     inside = low < fraction <= high if low_open else low <= fraction <= high
@@ -135,7 +140,7 @@ def check_fraction(name: str, value: Any, *, low: float, high: float, low_open: 
 
 
 def _finite(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not _is_number(value):
         raise ParameterError(f"{name} must be a number, got {value!r}")
     number = float(value)
     if not math.isfinite(number):

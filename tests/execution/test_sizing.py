@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 from factories import bar
 
@@ -446,6 +447,16 @@ def test_sizing_a_symbol_without_a_price_is_a_config_error_naming_it(call):
 def test_target_qty_and_closing_need_no_price():
     s, _ = run({0: lambda s, b: (s.order_target_qty("MSFT", 0), s.order_target_percent("MSFT", 0))})
     assert s.returned[0] == (None, None)
+
+
+def test_numpy_numbers_are_numbers():
+    script: dict[int, Action] = {
+        0: lambda s, b: s.order_target_qty("AAPL", np.int64(3)),
+        1: lambda s, b: s.buy("AAPL", size=np.float64(0.1)),
+    }
+    s, _ = run(script)
+    assert sent(s.returned[0]) == ("buy", 3.0)
+    assert sent(s.returned[1]) == ("buy", 10.0)
 
 
 def test_parameter_errors_are_value_errors():
