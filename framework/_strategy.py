@@ -2,9 +2,10 @@
 
 Hooks are plain ``def`` methods, called by the engine's one dispatcher task in event order; they
 must not block. Order entry (``buy``, ``sell``, ``close``, ``bracket``, ``oco``, ``cancel``,
-``modify``; rules in docs/execution.md), positions and the clock are set up when the engine
-registers the strategy, so the same class runs in a backtest, over a recording
-and live, and can be unit-tested by feeding it events directly.
+``modify``, and sizing: ``order_target_percent``, ``order_target_value``,
+``order_target_qty``, ``size=``; rules in docs/execution.md), positions and the clock are set
+up when the engine registers the strategy, so the same class runs in a backtest, over a
+recording and live, and can be unit-tested by feeding it events directly.
 
 By default a strategy receives every :class:`Bar` and :class:`Quote` of the run. Calling
 :meth:`Strategy.subscribe` in ``on_start`` narrows that to the types and symbols named, or asks
@@ -363,7 +364,7 @@ class Strategy:
     # offset with a touch price).
     #
     # ``buy`` and ``sell`` gather ``trail``, ``trail_percent``, ``limit_offset``, ``touch``
-    # and ``size`` in ``**options`` rather than naming them: every keyword-only default costs
+    # and ``size`` in ``**trigger`` rather than naming them: every keyword-only default costs
     # each call a dictionary look-up, and four more named ones made every market order
     # measurably slower.
 
