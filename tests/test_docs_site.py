@@ -169,8 +169,8 @@ def test_every_public_name_has_an_entry_in_the_api_reference(site):
 
 
 def test_the_api_reference_links_the_names_its_docstrings_mention(site):
-    # The reST roles of the docstrings became links: Bar's docstring names InvalidEvent, the
-    # indicators name DataError, and VWAP names its own inherited count.
+    # The reST roles of the docstrings became links: the events' docstring names InvalidEvent,
+    # the indicators name DataError, and VWAP names its own inherited count.
     events = page(site, "api/events")
     assert 'href="#framework.InvalidEvent"' in events or "errors/#framework.InvalidEvent" in events
     indicators = page(site, "api/indicators")
@@ -178,6 +178,8 @@ def test_the_api_reference_links_the_names_its_docstrings_mention(site):
     assert 'href="../errors/#framework.DataError"' in vwap
     assert 'href="#framework.indicators.VWAP.count"' in vwap
     assert ":class:" not in plain(vwap)
+    # A guide a docstring names by its path is a link to its page.
+    assert '<a href="../../indicators/">docs/indicators.md</a>' in indicators
 
 
 def test_attrs_classes_show_their_fields_as_the_signature(site):

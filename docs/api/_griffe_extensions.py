@@ -15,6 +15,9 @@ docstring is rewritten once, when griffe has loaded the package:
   fails with a warning that names the identifier and the docstring.
 - ``~`` keeps the last component of the target, as in Sphinx; ``title <target>`` the title.
 - ``text::`` followed by an indented block becomes ``text:`` and a fenced code block.
+- A guide named by its path, ``docs/execution.md``, becomes a link to that page (the API
+  pages are in docs/api/), so a docstring naming a guide that does not exist fails the
+  strict build too.
 
 ``AttrsSignatures`` gives attrs classes their signature. griffe reads source, and an attrs
 class has no ``__init__`` in its source, so its entry would show no parameters; this imports
@@ -40,6 +43,7 @@ ROLE = re.compile(
     r":(?:py:)?(?P<role>class|func|meth|attr|data|exc|mod|obj|const):`(?P<body>[^`]+)`"
 )
 EXPLICIT_TITLE = re.compile(r"^(?P<title>.+?)\s*<(?P<target>[^<>]+)>$")
+GUIDE = re.compile(r"(?P<tick>``)?\bdocs/(?P<page>[A-Za-z0-9_-]+\.md)(?P=tick)?")
 LITERAL_INTRO = re.compile(r"^(?P<indent>[ \t]*)(?P<text>.*?)(?P<marker>\s?::)[ \t]*$")
 #: Packages whose names the reference does not render: a vendor's adapter has its own API.
 UNRENDERED = ("framework.adapters",)
@@ -66,7 +70,8 @@ class RestMarkup(griffe.Extension):
         for obj in _objects(pkg):
             if obj.docstring is not None:
                 text = _fence_literal_blocks(obj.docstring.value)
-                obj.docstring.value = ROLE.sub(functools.partial(names.role, owner=obj), text)
+                text = ROLE.sub(functools.partial(names.role, owner=obj), text)
+                obj.docstring.value = _link_guides(text)
 
 
 class _Names:
@@ -167,6 +172,22 @@ class _Names:
             except (KeyError, ValueError, griffe.AliasResolutionError, griffe.CyclicAliasError):
                 continue
         return None
+
+
+def _link_guides(text: str) -> str:
+    """``docs/x.md`` as a link to the guide, outside fenced code blocks."""
+    lines, fenced = text.splitlines(), False
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            lines[i] = GUIDE.sub(_guide_link, line)
+    return "\n".join(lines)
+
+
+def _guide_link(match: re.Match[str]) -> str:
+    label = f"docs/{match['page']}"
+    return f"[{'`' + label + '`' if match['tick'] else label}](../{match['page']})"
 
 
 def _escape(text: str) -> str:
