@@ -15,16 +15,24 @@ from __future__ import annotations
 
 import math
 from array import array
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import attrs
 
 from ._errors import ConfigError
+
+if TYPE_CHECKING:
+    from .results._run_result import RunResult
 
 #: The panel that overlays a series on its symbol's candles.
 PRICE_PANEL = "price"
 
 
 class PlotSeries:
-    """One series a strategy plotted: its samples in time order, one per time (a second value
-    at the same time replaces the first). ``None`` is recorded as NaN, a gap in the line."""
+    """One series a strategy plotted: its samples in time order. ``None`` is recorded as NaN,
+    a gap in the line. A time repeats when the strategy plotted twice at one time; the report
+    keeps the last value."""
 
     __slots__ = ("name", "panel", "strategy", "symbol", "ts", "values")
 
@@ -64,19 +72,13 @@ class PlotRecorder:
         series = self.series.get((name, symbol))
         if series is None:
             series = self._new_series(name, panel, symbol)
-        ts = series.ts
-        if value is None:
-            value = math.nan
         try:
-            if ts and ts[-1] == now:
-                series.values[-1] = value
-            else:
-                series.values.append(value)
-                ts.append(now)
+            series.values.append(math.nan if value is None else value)
         except TypeError:
             raise TypeError(
                 f"plot {name!r}: the value must be a number or None, not {type(value).__name__}"
             ) from None
+        series.ts.append(now)
 
     def _new_series(self, name: str, panel: str, symbol: str | None) -> PlotSeries:
         if not isinstance(name, str) or not name:
@@ -87,3 +89,14 @@ class PlotRecorder:
             raise ConfigError(f"plot {name!r}: symbol must be a string or None, not {symbol!r}")
         series = self.series[(name, symbol)] = PlotSeries(self.strategy, name, panel, symbol)
         return series
+
+
+def with_plots(result: RunResult, recorders: Sequence[PlotRecorder]) -> RunResult:
+    """``result`` carrying the recorders' series: all of them on the run's result, each
+    strategy's own on its :attr:`~framework.RunResult.strategies` entry."""
+    own = {recorder.strategy: tuple(recorder.series.values()) for recorder in recorders}
+    per_strategy = {
+        sid: attrs.evolve(one, plots=own.get(sid, ())) for sid, one in result.per_strategy.items()
+    }
+    every = tuple(series for plotted in own.values() for series in plotted)
+    return attrs.evolve(result, plots=every, per_strategy=per_strategy)

@@ -1,85 +1,121 @@
 """The HTML report: one self-contained file that opens offline.
 
-Charts are Plotly figures (zoom, pan, hover) with plotly.js inlined once in the page's head,
-so the file makes no request to any CDN; tables are plain HTML. The same report data give the
-same bytes: nothing in the page depends on when or where it was written.
+Charts are drawn in the browser by TradingView's lightweight-charts (Apache-2.0; fetched at
+install time, :mod:`._assets`), inlined once in the page's head with the report's own script;
+the data go in as one JSON document (columns on the shared grid of :mod:`._chart`). Tables are
+plain HTML. The page requests nothing from any server, and the same report data give the same
+bytes: nothing in it depends on when or where it was written.
 
-Plotly is imported here and only here, when a report is written, so ``import framework`` and
-``tradewire --help`` never pay for it.
+The page, top to bottom: one chart per symbol (candles, volume, the strategy's series over the
+price and in panels of their own, trade lines), the equity chart (equity, buy and hold,
+drawdown), the statistics, monthly returns and the trades. Every chart spans the window and
+they zoom and scroll together.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._errors import ConfigError
+import orjson
+
+from .._plots import PRICE_PANEL
 from ..results._display import format_percent, format_statistic, statistic_label
-from ._digest import SeriesPoints
+from ._assets import chart_library, report_script
+from ._buckets import width_label
+from ._chart import PlotColumn, TradeLines
 from ._model import ReportData
 
 #: Trades listed in full; longer lists show the first and last half of this many.
 MAX_TRADE_ROWS = 2_000
-#: Fill markers drawn per symbol; more are thinned evenly (the trade list stays exact).
-MAX_FILL_MARKERS = 5_000
+#: Significant digits of a derived value drawn (equity, indicators): finer than any pixel,
+#: and a third of the bytes of a float's full repr.
+DRAWN_DIGITS = 8
+#: Height in CSS pixels of a symbol's price pane, of each panel below it, of the equity chart.
+PRICE_HEIGHT = 460
+PANEL_HEIGHT = 150
+EQUITY_HEIGHT = 380
 
-_EPOCH = _dt.datetime(1970, 1, 1)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 _STYLE = """
-body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em auto; max-width: 1200px; color: #222; }
-h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 1.8em; }
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #222; }
+.text { padding: 0 16px; }
+h1 { font-size: 1.5em; margin: 0.6em 0 0.2em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
 .note { color: #666; }
+.chart { width: 100%; position: relative; }
+.legend { padding: 6px 16px 2px; font-size: 12px; color: #444; }
+.legend b { margin-right: 10px; }
+.legend .item { margin-right: 12px; white-space: nowrap; }
+.legend .item i { display: inline-block; width: 10px; height: 10px; margin-right: 4px;
+  vertical-align: -1px; border-radius: 2px; }
+.legend .panel { margin: 0 8px 0 6px; color: #777; }
+#trade-tooltip { position: absolute; z-index: 10; pointer-events: none; background: #fff;
+  border: 1px solid #ccc; border-left-width: 4px; padding: 4px 8px; font-size: 12px;
+  box-shadow: 0 2px 6px rgba(0, 0, 0, 0.15); white-space: nowrap; }
+#trade-tooltip.profit { border-left-color: #16a34a; }
+#trade-tooltip.loss { border-left-color: #dc2626; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: 2px 8px; border-bottom: 1px solid #e4e4e4; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 table.stats td:first-child { color: #555; }
 td.pos { background: rgba(46, 160, 67, var(--a)); }
 td.neg { background: rgba(218, 54, 51, var(--a)); }
-.chart { width: 100%; }
+footer { margin: 2em 0 1em; font-size: 12px; }
 """
 
 
-def plotly_available() -> bool:
-    """Whether the report can be written (plotly installed: ``pip install 'tradewire[report]'``)."""
-    try:
-        import plotly  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def render_html(report: ReportData) -> str:
-    """The report as one HTML document (plotly.js inlined)."""
-    try:
-        from plotly.offline import get_plotlyjs
-    except ImportError as exc:
-        raise ConfigError("the HTML report needs plotly: pip install 'tradewire[report]'") from exc
+    """The report as one HTML document (the chart library and the data inlined)."""
+    version, library = chart_library()
     title = html.escape(report.title or "tradewire report")
+    chart = report.chart
+    charts, blocks = _charts(report)
+    payload = {
+        # The first time, then the step to each next one: mostly one short number a slot.
+        "timeSteps": [b - a for a, b in zip((0, *chart.times), chart.times, strict=False)],
+        "width": chart.width_s,
+        "secondsVisible": any(t % 60 for t in chart.times),
+        "charts": charts,
+    }
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title>",
         f"<style>{_STYLE}</style>",
         # Inlined: the page must work offline and request nothing.
-        f'<script type="text/javascript">{get_plotlyjs()}</script>',
+        f"<script>{library}</script>",
         "</head><body>",
+        '<div class="text">',
         f"<h1>{title}</h1>",
         _header(report),
+        '<h2 id="prices-title">Prices, the strategy\'s series and trades</h2>',
+        _chart_notes(report),
+        "</div>",
+        *blocks["symbols"],
+        '<div class="text"><h2 id="equity-title">Equity, buy and hold and drawdown</h2>',
+        f'<p class="note">Equity: {html.escape(report.equity_source)}.'
+        + (
+            ""
+            if chart.buy_and_hold
+            else " Buy and hold needs the run's data files (<code>--data</code>)."
+        )
+        + "</p></div>",
+        *blocks["equity"],
+        '<div class="text">',
         '<h2 id="stats-title">Statistics</h2>',
         _stats_table(report.stats, report),
-        '<h2 id="equity-title">Equity and drawdown</h2>',
-        f'<p class="note">Equity: {html.escape(report.equity_source)}.</p>',
-        _equity_figure(report),
-        '<h2 id="prices-title">Prices, entries and exits</h2>',
-        _price_figures(report),
         '<h2 id="monthly-title">Monthly returns</h2>',
         _monthly_table(report.monthly_returns),
         '<h2 id="trades-title">Trades</h2>',
         _trade_table(report.trades),
+        f'<footer class="note">Charts: TradingView Lightweight Charts™ {html.escape(version)}, '
+        "Copyright TradingView, Inc. (https://www.tradingview.com/), Apache License 2.0.</footer>",
+        "</div>",
+        f'<script type="application/json" id="report-data">{_json(payload)}</script>',
+        f"<script>{report_script()}</script>",
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -88,9 +124,16 @@ def render_html(report: ReportData) -> str:
 def write_html(report: ReportData, path: str | Path) -> Path:
     """Write :func:`render_html` to ``path`` (UTF-8, folders created); returns the path."""
     out = Path(path)
+    text = render_html(report)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(report), encoding="utf-8")
+    out.write_text(text, encoding="utf-8")
     return out
+
+
+def _json(payload: Any) -> str:
+    # "<" only occurs inside JSON strings, where \u003c means the same: no "</script>" can end
+    # the element early, whatever a symbol or a series is called.
+    return orjson.dumps(payload).decode().replace("<", "\\u003c")
 
 
 # -- sections -------------------------------------------------------------------------------
@@ -108,6 +151,129 @@ def _header(report: ReportData) -> str:
     return "".join(f'<p class="note">{line}</p>' for line in lines)
 
 
+def _chart_notes(report: ReportData) -> str:
+    chart = report.chart
+    notes: list[str] = []
+    if not chart.candles:
+        notes.append(
+            '<p class="note" id="no-prices">No price data: pass the run\'s data files '
+            "(<code>--data</code>) to draw candles, trades and buy and hold.</p>"
+        )
+    if chart.bucketed:
+        bars = sum(c.bars for c in chart.candles.values())
+        drawn = f"{bars:,} bars" if bars else "the run"
+        notes.append(
+            f'<p class="note" id="bucketed">{drawn} drawn in {len(chart.times):,} time slots of '
+            f"{width_label(chart.width_s)}: each candle spans its slot (first open, highest "
+            "high, lowest low, last close, summed volume), lines show the slot's last value and "
+            "drawdown its deepest. Statistics and tables use every bar.</p>"
+        )
+    thinned = [t for t in chart.trades.values() if t.total > len(t.pnl)]
+    for lines in thinned:
+        notes.append(
+            f'<p class="note">{html.escape(lines.symbol)}: {len(lines.pnl):,} of '
+            f"{lines.total:,} trades drawn, evenly spread (the table and statistics have all)."
+            "</p>"
+        )
+    if report.plots_note:
+        notes.append(f'<p class="note" id="plots-note">{html.escape(report.plots_note)}</p>')
+    notes.append(
+        '<p class="note">Drag or scroll to move, wheel or pinch to zoom: every chart follows. '
+        "Bars sit at the time they closed (UTC), as the strategy saw them; hover a trade line "
+        "for its P&amp;L.</p>"
+    )
+    return "".join(notes)
+
+
+def _charts(report: ReportData) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """The chart entries of the JSON document and the HTML blocks that hold them."""
+    chart = report.chart
+    entries: list[dict[str, Any]] = []
+    blocks: dict[str, list[str]] = {"symbols": [], "equity": []}
+    symbols = sorted(set(chart.candles) | {p.symbol for p in chart.plots if p.symbol is not None})
+    if not symbols and chart.plots:
+        symbols = [""]  # series without a symbol and no prices: one chart of their own
+    used: set[str] = set()
+    for number, symbol in enumerate(symbols):
+        own = [p for p in chart.plots if p.symbol in (symbol, None)]
+        panels = _panels(own)
+        element = f"price-chart-{_slug(symbol) or 'plots'}"
+        if element in used:
+            element = f"{element}-{number}"
+        used.add(element)
+        candles = chart.candles.get(symbol)
+        entries.append(
+            {
+                "kind": "symbol",
+                "symbol": symbol,
+                "element": element,
+                "legend": f"legend-{number}",
+                "candles": None
+                if candles is None
+                else {
+                    "open": candles.open,
+                    "high": candles.high,
+                    "low": candles.low,
+                    "close": candles.close,
+                    "volume": candles.volume,
+                },
+                "trades": _trade_entry(chart.trades.get(symbol)) if candles is not None else None,
+                "panels": panels,
+            }
+        )
+        height = PRICE_HEIGHT + PANEL_HEIGHT * sum(p["name"] != PRICE_PANEL for p in panels)
+        name = html.escape(symbol or "the strategy's series")
+        blocks["symbols"].append(
+            f'<div class="legend" id="legend-{number}"><b>{name}</b></div>'
+            f'<div class="chart" id="{element}" data-symbol="{html.escape(symbol)}" '
+            f'style="height:{height}px"></div>'
+        )
+    entries.append(
+        {
+            "kind": "equity",
+            "element": "equity-chart",
+            "legend": "legend-equity",
+            "equity": _drawn(chart.equity),
+            "drawdown": _drawn(chart.drawdown),
+            "buyAndHold": _drawn(chart.buy_and_hold) or None,
+        }
+    )
+    blocks["equity"].append(
+        '<div class="legend" id="legend-equity"><b>equity</b></div>'
+        f'<div class="chart" id="equity-chart" style="height:{EQUITY_HEIGHT}px"></div>'
+    )
+    return entries, blocks
+
+
+def _panels(plots: Sequence[PlotColumn]) -> list[dict[str, Any]]:
+    """The price panel first, then the others in the order first plotted."""
+    order: dict[str, list[dict[str, Any]]] = {PRICE_PANEL: []}
+    for plot in plots:
+        name = plot.name if plot.strategy == plots[0].strategy else f"{plot.strategy}.{plot.name}"
+        order.setdefault(plot.panel, []).append({"name": name, "values": _drawn(plot.values)})
+    return [{"name": panel, "series": series} for panel, series in order.items() if series]
+
+
+def _drawn(column: Sequence[float | None]) -> list[float | None]:
+    return [None if v is None else float(f"{v:.{DRAWN_DIGITS}g}") for v in column]
+
+
+def _trade_entry(lines: TradeLines | None) -> dict[str, Any] | None:
+    if lines is None or not lines.pnl:
+        return None
+    return {
+        "entry": lines.entry_slot,
+        "exit": lines.exit_slot,
+        "entryPrice": lines.entry_price,
+        "exitPrice": lines.exit_price,
+        "pnl": lines.pnl,
+        "long": lines.long,
+        "qty": lines.qty,
+        "entryTime": lines.entry_time,
+        "exitTime": lines.exit_time,
+    }
+
+
 def _stats_table(stats: Mapping[str, Any], report: ReportData) -> str:
     # Labels and units from the one place the summary and sweep tables use too, so a figure
     # reads the same in the terminal and here; the key stays in a tooltip, for the JSON.
@@ -118,98 +284,6 @@ def _stats_table(stats: Mapping[str, Any], report: ReportData) -> str:
         for name, value in rows
     )
     return f'<table id="stats" class="stats">{body}</table>'
-
-
-def _equity_figure(report: ReportData) -> str:
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.7, 0.3], vertical_spacing=0.04
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=_times(report.equity.times),
-            y=list(report.equity.values),
-            name="equity",
-            mode="lines",
-            line={"color": "#1f77b4", "width": 1.5},
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=_times(report.drawdown.times),
-            y=[v * 100 for v in report.drawdown.values],
-            name="drawdown %",
-            mode="lines",
-            fill="tozeroy",
-            line={"color": "#d62728", "width": 1},
-        ),
-        row=2,
-        col=1,
-    )
-    fig.update_yaxes(title_text="equity", row=1, col=1)
-    fig.update_yaxes(title_text="drawdown %", row=2, col=1)
-    fig.update_xaxes(title_text="time (UTC)", row=2, col=1)
-    fig.update_layout(height=560, margin={"l": 60, "r": 20, "t": 20, "b": 40}, showlegend=False)
-    return _figure_html(fig, "equity-chart")
-
-
-def _price_figures(report: ReportData) -> str:
-    if not report.prices:
-        return (
-            '<p class="note" id="no-prices">No price data: pass the run\'s data files '
-            "(<code>--data</code>) to draw prices with entries and exits.</p>"
-        )
-    import plotly.graph_objects as go
-
-    blocks: list[str] = []
-    for symbol, closes in report.prices.items():
-        fig = go.Figure()
-        fig.add_trace(
-            go.Scatter(
-                x=_times(closes.times),
-                y=list(closes.values),
-                name=symbol,
-                mode="lines",
-                line={"color": "#444", "width": 1},
-            )
-        )
-        fills = [f for f in report.fills if f.get("symbol") == symbol]
-        for side, symbol_shape, colour in (
-            ("buy", "triangle-up", "#2ca02c"),
-            ("sell", "triangle-down", "#d62728"),
-        ):
-            chosen = _thin([f for f in fills if str(f.get("side")).lower() == side])
-            if not chosen:
-                continue
-            fig.add_trace(
-                go.Scatter(
-                    x=[_plot_time_iso(str(f["time"])) for f in chosen],
-                    y=[f["price"] for f in chosen],
-                    name=side,
-                    mode="markers",
-                    marker={"symbol": symbol_shape, "size": 9, "color": colour},
-                    text=[f"{side} {f['qty']:g} @ {f['price']:g}" for f in chosen],
-                    hoverinfo="text+x",
-                )
-            )
-        fig.update_layout(
-            title={"text": html.escape(symbol)},
-            height=420,
-            margin={"l": 60, "r": 20, "t": 40, "b": 40},
-            xaxis_title="time (UTC)",
-        )
-        note = ""
-        if closes.samples > len(closes.times):
-            note = (
-                f'<p class="note">{closes.samples:,} bars drawn as {len(closes.times):,} points '
-                "(each span's low and high kept).</p>"
-            )
-        blocks.append(note + _figure_html(fig, f"price-chart-{_slug(symbol)}"))
-    return "\n".join(blocks)
 
 
 def _monthly_table(returns: Mapping[tuple[int, int], float | None]) -> str:
@@ -273,38 +347,6 @@ def _format_cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.2f}"
     return html.escape(str(value))
-
-
-# -- plotly glue ----------------------------------------------------------------------------
-
-
-def _figure_html(fig: Any, div_id: str) -> str:
-    body: str = fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOT_CONFIG
-    )
-    return f'<div class="chart">{body}</div>'
-
-
-def _thin(fills: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    if len(fills) <= MAX_FILL_MARKERS:
-        return fills
-    step = len(fills) / MAX_FILL_MARKERS
-    return [fills[int(i * step)] for i in range(MAX_FILL_MARKERS)]
-
-
-def _times(times: SeriesPoints | Sequence[int]) -> list[str]:
-    values = times.times if isinstance(times, SeriesPoints) else times
-    return [_plot_time(ts) for ts in values]
-
-
-def _plot_time(ts: int) -> str:
-    # plotly.js has no time zones: naive UTC strings, labelled "UTC" on the axis.
-    moment = _EPOCH + _dt.timedelta(microseconds=ts // 1_000)
-    return moment.isoformat(sep=" ")
-
-
-def _plot_time_iso(text: str) -> str:
-    return text.rstrip("Z").replace("T", " ")
 
 
 def _slug(symbol: str) -> str:

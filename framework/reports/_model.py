@@ -2,8 +2,12 @@
 
 :func:`build_report` (or :func:`build_report_async` inside Trio) is the way in: it takes a
 :class:`~framework.RunResult` or the dict that ``--json`` wrote, plus optionally the run's bar
-files for price charts, and returns a :class:`ReportData` whose series are already decimated,
-so writing HTML or PNG from it costs the same for a 1k-bar and a 1M-bar run.
+files for the candles, and returns a :class:`ReportData` whose charts are already on a grid
+of at most :data:`~framework.reports.MAX_CHART_TIMES` time slots (:mod:`._chart`), so writing
+HTML or PNG from it costs about the same for a 10k-bar and a 1M-bar run.
+
+What the strategies drew with ``Strategy.plot`` comes with a :class:`~framework.RunResult`
+(:attr:`~framework.RunResult.plots`); a saved JSON result does not hold it.
 
 Where the equity curve comes from, in order of preference:
 
@@ -16,6 +20,8 @@ Where the equity curve comes from, in order of preference:
 
 from __future__ import annotations
 
+import bisect
+import datetime as _dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,20 +30,28 @@ import attrs
 import trio
 
 from .._time import nanos_from_iso
-from ._digest import CHART_BUCKETS, EquityDigest, SeriesPoints
+from ._buckets import MAX_CHART_TIMES
+from ._chart import ChartData, SeriesPoints, build_chart
 from ._prices import FillRecord, PriceRecorder, record_prices_async
 
 if TYPE_CHECKING:
+    from .._plots import PlotSeries
     from ..results._run_result import RunResult
 
 EQUITY_FROM_RUN = "the equity curve of the run"
 EQUITY_REBUILT = "rebuilt from the fills and the bar closes of the data files"
 EQUITY_FROM_TRADES = "closed trades only (pass the data files for a marked-to-market curve)"
+_EPOCH = _dt.datetime(1970, 1, 1)
+PLOTS_NOT_SAVED = (
+    "A saved JSON result does not hold what the strategy drew with Strategy.plot; the report "
+    "of a run (backtest --report, or build_report on a RunResult) draws it."
+)
 
 
 @attrs.frozen(slots=True, kw_only=True)
 class ReportData:
-    """Everything a report shows; series decimated for charts, tables exact."""
+    """Everything a report shows: the charts on their grid (the PNG draws the same equity and
+    drawdown), the tables and monthly returns exact."""
 
     title: str
     strategy: str
@@ -50,9 +64,11 @@ class ReportData:
     equity: SeriesPoints
     drawdown: SeriesPoints
     monthly_returns: dict[tuple[int, int], float | None]
-    prices: dict[str, SeriesPoints]
+    chart: ChartData
     equity_source: str
     data_issues: dict[str, Any] = attrs.Factory(dict)
+    plots_note: str = ""
+    """Why the strategy's plots are missing, when they are."""
 
 
 def build_report(
@@ -60,12 +76,12 @@ def build_report(
     *,
     data: Sequence[str | Path] = (),
     title: str | None = None,
-    buckets: int = CHART_BUCKETS,
+    limit: int = MAX_CHART_TIMES,
     **feed_options: Any,
 ) -> ReportData:
     """Synchronous :func:`build_report_async`, for scripts and the command line."""
     return trio.run(
-        lambda: build_report_async(result, data=data, title=title, buckets=buckets, **feed_options)
+        lambda: build_report_async(result, data=data, title=title, limit=limit, **feed_options)
     )
 
 
@@ -74,38 +90,50 @@ async def build_report_async(
     *,
     data: Sequence[str | Path] = (),
     title: str | None = None,
-    buckets: int = CHART_BUCKETS,
+    limit: int = MAX_CHART_TIMES,
     **feed_options: Any,
 ) -> ReportData:
     """Gather a report from ``result``; with ``data`` (the run's bar files, opened with
-    ``feed_options`` as the backtest did), draw prices and, if needed, rebuild equity."""
+    ``feed_options`` as the backtest did), draw the candles and buy and hold and, if needed,
+    rebuild equity. Charts get at most ``limit`` time slots."""
+    plots: Sequence[PlotSeries]
     if isinstance(result, Mapping):
         summary: Mapping[str, Any] = result
         times, values = _equity_of_dict(result)
+        plots, plots_note = (), PLOTS_NOT_SAVED
     else:
         summary = result.to_dict()
         times, values = result.equity_ts, result.equity  # no copy: a 1M-bar run has 1M
+        plots, plots_note = result.plots, ""
     start_cash = float(summary["start_cash"])
-    digest = EquityDigest(start_cash, buckets=buckets)
     fills = tuple(summary.get("fills", ()))
     trades = tuple(summary.get("trades", ()))
     rebuild = times is None and bool(data)
     recorder = PriceRecorder(
-        buckets=buckets,
+        limit=limit,
         fills=[FillRecord.from_dict(f) for f in fills] if rebuild else (),
-        rebuild_equity=digest if rebuild else None,
+        rebuild_equity=start_cash if rebuild else None,
     )
     if data:
         await record_prices_async(recorder, data, **feed_options)
     if times is not None and values is not None:
-        digest.add_all(times, values)
         source = EQUITY_FROM_RUN
     elif rebuild:
         source = EQUITY_REBUILT
+        times, values = recorder.equity_ts, recorder.equity
     else:
-        for trade_time, value in _equity_of_trades(start_cash, trades):
-            digest.add(trade_time, value)
         source = EQUITY_FROM_TRADES
+        curve = _equity_of_trades(start_cash, trades)
+        times, values = [t for t, _ in curve], [v for _, v in curve]
+    chart = build_chart(
+        start_cash=start_cash,
+        equity_ts=times,
+        equity=values,
+        prices=recorder if data else None,
+        plots=plots,
+        trades=trades,
+        limit=limit,
+    )
     params = dict(summary.get("params", {}))
     strategy = str(summary.get("strategy", ""))
     return ReportData(
@@ -117,13 +145,48 @@ async def build_report_async(
         stats=dict(summary.get("stats", {})),
         fills=fills,
         trades=trades,
-        equity=digest.equity.points(),
-        drawdown=digest.drawdown.points(),
-        monthly_returns=digest.monthly_returns(),
-        prices=recorder.prices(),
+        equity=chart.points(chart.equity),
+        drawdown=chart.points(chart.drawdown),
+        monthly_returns=monthly_returns(times, values, start_cash),
+        chart=chart,
         equity_source=source,
         data_issues=dict(summary.get("data_issues", {})),
+        plots_note=plots_note,
     )
+
+
+def monthly_returns(
+    times: Sequence[int], values: Sequence[float], start_cash: float
+) -> dict[tuple[int, int], float | None]:
+    """(year, month) → the month's return: its last equity over the previous month's last
+    (the first month's over the start cash), months in UTC; None where that base is not
+    positive. Months without a sample are absent. ``times`` sorted, UTC ns: one binary search
+    per month, however many samples."""
+    returns: dict[tuple[int, int], float | None] = {}
+    if not times:
+        return returns
+    base = start_cash
+    month = _month_of(times[0])
+    start = 0
+    while start < len(times):
+        following = (month[0] + month[1] // 12, month[1] % 12 + 1)
+        end = bisect.bisect_left(times, _month_start(following), start)
+        if end > start:
+            last = values[end - 1]
+            returns[month] = last / base - 1 if base > 0 else None
+            base = last
+        month, start = following, end
+    return returns
+
+
+def _month_of(ts: int) -> tuple[int, int]:
+    moment = _EPOCH + _dt.timedelta(microseconds=ts // 1_000)
+    return moment.year, moment.month
+
+
+def _month_start(month: tuple[int, int]) -> int:
+    delta = _dt.datetime(month[0], month[1], 1) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000
 
 
 def _equity_of_dict(

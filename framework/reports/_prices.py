@@ -3,8 +3,15 @@
 A run result carries fills, trades and equity but no bars: keeping a 1M-bar series in every
 result would cost memory and bytes nobody asked for. A report that draws prices therefore
 replays the data files through an :class:`~framework.Engine` with no strategy and a
-:class:`PriceRecorder` observer, which keeps a decimated close series per symbol (bounded
-memory, see :mod:`._digest`). The files are merged and parsed exactly as the backtest did.
+:class:`PriceRecorder` observer, which keeps each symbol's candles in time buckets (bounded
+memory, see :mod:`._buckets`) and the buy-and-hold curve. The files are merged and parsed
+exactly as the backtest did, so the prices drawn are the prices traded.
+
+Buy and hold is the statistics' ``buy_and_hold_return`` as a curve: the start cash split
+equally between the symbols, each share bought at its symbol's first close and marked at its
+last close since (cash until the symbol's first bar). The recorder keeps, per bar time, the
+sum over symbols of (last close / first close − 1); divided by the number of symbols, plus
+one, times the start cash, it is the curve.
 
 The same pass can rebuild the equity curve of a saved result that lacks one: fills are booked
 in time order (cash −= signed qty × price + commission) and open positions are marked at each
@@ -14,6 +21,7 @@ bar's close when the bar becomes final — the identity the portfolio keeps
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +33,7 @@ from .._backtest import feeds_for
 from .._engine import Engine
 from .._events import Bar, Event
 from .._time import nanos_from_iso
-from ._digest import CHART_BUCKETS, Decimator, EquityDigest, SeriesPoints
+from ._buckets import MAX_CHART_TIMES, CandleBuckets
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -52,25 +60,35 @@ class FillRecord:
 
 
 class PriceRecorder:
-    """Engine observer: a decimated close series per symbol, optionally rebuilding equity.
+    """Engine observer: each symbol's candles (:class:`CandleBuckets`) and the buy-and-hold
+    curve's samples; optionally the equity curve, rebuilt.
 
-    With ``rebuild_equity`` set to an :class:`EquityDigest`, ``fills`` are booked as bars pass
-    their times and one equity sample is taken per bar (see the module docstring).
+    With ``rebuild_equity`` set to the start cash, ``fills`` are booked as bars pass their
+    times and one equity sample is taken per bar time (see the module docstring), kept in
+    :attr:`equity_ts` and :attr:`equity`.
     """
 
     def __init__(
         self,
         *,
-        buckets: int = CHART_BUCKETS,
+        limit: int = MAX_CHART_TIMES,
         fills: Iterable[FillRecord] = (),
-        rebuild_equity: EquityDigest | None = None,
+        rebuild_equity: float | None = None,
     ) -> None:
-        self._buckets = buckets
-        self.closes: dict[str, Decimator] = {}
-        self._equity = rebuild_equity
+        self._limit = limit
+        self.candles: dict[str, CandleBuckets] = {}
+        #: Per bar time (UTC ns): Σ over symbols of last close / first close − 1.
+        self.held_ts = array("q")
+        self.held_excess = array("d")
+        self._first: dict[str, float] = {}
+        self._held: dict[str, float] = {}
+        self._excess = 0.0
+        self._rebuild = rebuild_equity is not None
+        self.equity_ts = array("q")
+        self.equity = array("d")
         self._fills = sorted(fills, key=lambda f: f.ts)
         self._next_fill = 0
-        self._cash = rebuild_equity.start_cash if rebuild_equity is not None else 0.0
+        self._cash = rebuild_equity or 0.0
         self._positions: dict[str, float] = {}
         self._last: dict[str, float] = {}
 
@@ -78,17 +96,35 @@ class PriceRecorder:
         if event.__class__ is not Bar:
             return
         bar: Bar = event
-        series = self.closes.get(bar.symbol)
-        if series is None:
-            series = self.closes[bar.symbol] = Decimator(self._buckets)
-        series.add(bar.ts_event, bar.close)
-        if self._equity is not None:
-            self._book_until(bar.ts_event)
-            self._last[bar.symbol] = bar.close
+        symbol, close, ts = bar.symbol, bar.close, bar.ts_event
+        candles = self.candles.get(symbol)
+        if candles is None:
+            candles = self.candles[symbol] = CandleBuckets(self._limit)
+            if close > 0:
+                self._first[symbol] = close
+        candles.add(ts, bar.open, bar.high, bar.low, close, bar.volume)
+        first = self._first.get(symbol)
+        if first is not None:
+            held = close / first - 1
+            self._excess += held - self._held.get(symbol, 0.0)
+            self._held[symbol] = held
+        times = self.held_ts
+        if times and times[-1] == ts:
+            self.held_excess[-1] = self._excess
+        else:
+            times.append(ts)
+            self.held_excess.append(self._excess)
+        if self._rebuild:
+            self._book_until(ts)
+            self._last[symbol] = close
             value = self._cash
-            for symbol, qty in self._positions.items():
-                value += qty * self._last.get(symbol, 0.0)
-            self._equity.add(bar.ts_event, value)
+            for held_symbol, qty in self._positions.items():
+                value += qty * self._last.get(held_symbol, 0.0)
+            if self.equity_ts and self.equity_ts[-1] == ts:
+                self.equity[-1] = value
+            else:
+                self.equity_ts.append(ts)
+                self.equity.append(value)
 
     def _book_until(self, ts: int) -> None:
         fills = self._fills
@@ -103,9 +139,17 @@ class PriceRecorder:
                 self._positions[fill.symbol] = qty
                 self._last.setdefault(fill.symbol, fill.price)
 
-    def prices(self) -> dict[str, SeriesPoints]:
-        """Symbol → decimated closes, symbols sorted."""
-        return {symbol: self.closes[symbol].points() for symbol in sorted(self.closes)}
+    @property
+    def symbols(self) -> list[str]:
+        """The symbols seen, sorted."""
+        return sorted(self.candles)
+
+    def buy_and_hold(self, start_cash: float) -> tuple[array[int], list[float]]:
+        """The buy-and-hold curve: times (UTC ns) and values (see the module docstring)."""
+        count = len(self._first)
+        if not count:
+            return array("q"), []
+        return self.held_ts, [start_cash * (1 + x / count) for x in self.held_excess]
 
 
 async def record_prices_async(

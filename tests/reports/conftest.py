@@ -4,10 +4,15 @@ No browser driver package: Chromium from Debian's packages is started with
 ``--remote-debugging-port=0``, announces its WebSocket on stderr, and is driven with
 trio-websocket (already a tradewire dependency). The page load records every console message,
 uncaught exception, log entry and network request, so a test can assert there were none.
+
+A test either evaluates one expression after load (``expression=``) or drives the page itself
+(``interact=``, an async function given a :class:`Tab`: evaluate scripts, awaiting their
+promises, move the mouse, take screenshots). bench/bench_report.py uses the same loader.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import itertools
@@ -42,6 +47,8 @@ CHROMIUM_FLAGS = (
     "--remote-debugging-address=127.0.0.1",
 )
 _LISTENING = re.compile(rb"DevTools listening on (ws://\S+)")
+#: The window the page is laid out in, CSS pixels.
+WINDOW = (1400, 900)
 
 
 @attrs.frozen(kw_only=True)
@@ -54,6 +61,8 @@ class PageLoad:
     log_errors: list[dict[str, Any]]
     requests: list[str]
     value: Any
+
+    screenshots: list[bytes] = attrs.field(factory=list)
 
     @property
     def problems(self) -> list[str]:
@@ -125,18 +134,65 @@ class _Session:
                     return reply
 
 
+class Tab:
+    """The loaded page, for ``interact``: scripts, the mouse, screenshots."""
+
+    def __init__(self, cdp: _Session, session: str) -> None:
+        self._cdp = cdp
+        self._session = session
+        self.screenshots: list[bytes] = []
+
+    async def evaluate(self, expression: str) -> Any:
+        """The value of ``expression`` (awaited if it is a promise), as JSON data; a script
+        error raises."""
+        result = await self._cdp.call(
+            "Runtime.evaluate",
+            self._session,
+            expression=expression,
+            returnByValue=True,
+            awaitPromise=True,
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression[:80]}...: {result['exceptionDetails']}")
+        return result.get("result", {}).get("value")
+
+    async def mouse_move(self, x: float, y: float) -> None:
+        """Move the mouse to (x, y) CSS pixels of the viewport, as a user's hand would."""
+        await self._cdp.call("Input.dispatchMouseEvent", self._session, type="mouseMoved", x=x, y=y)
+
+    async def screenshot(self) -> bytes:
+        """A PNG of the viewport (also kept in ``PageLoad.screenshots``)."""
+        shot = await self._cdp.call("Page.captureScreenshot", self._session, format="png")
+        data = base64.b64decode(shot["data"])
+        self.screenshots.append(data)
+        return data
+
+
 async def _drain(stream: trio.abc.ReceiveStream) -> None:
     while await stream.receive_some():
         pass
 
 
 async def load_page(
-    executable: str, page: Path, profile: Path, *, expression: str, settle_s: float = 0.5
+    executable: str,
+    page: Path,
+    profile: Path,
+    *,
+    expression: str | None = None,
+    interact: Callable[[Tab], Awaitable[Any]] | None = None,
+    settle_s: float = 0.5,
+    window: tuple[int, int] = WINDOW,
 ) -> PageLoad:
-    """Open ``page`` (an absolute path) in a fresh headless Chromium, wait for load, evaluate
-    ``expression``."""
+    """Open ``page`` (an absolute path) in a fresh headless Chromium with a ``window``-sized
+    viewport, wait for load, then evaluate ``expression`` or run ``interact``."""
     url = page.as_uri()
-    command = [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"]
+    command = [
+        executable,
+        *CHROMIUM_FLAGS,
+        f"--window-size={window[0]},{window[1]}",
+        f"--user-data-dir={profile}",
+        "about:blank",
+    ]
     async with trio.open_nursery() as nursery:
         process: trio.Process = await nursery.start(
             functools.partial(
@@ -168,13 +224,23 @@ async def load_page(
                 session = attached["sessionId"]
                 for domain in ("Page", "Runtime", "Log", "Network"):
                     await cdp.call(f"{domain}.enable", session)
+                await cdp.call(
+                    "Emulation.setDeviceMetricsOverride",
+                    session,
+                    width=window[0],
+                    height=window[1],
+                    deviceScaleFactor=1,
+                    mobile=False,
+                )
                 await cdp.call("Page.navigate", session, url=url)
                 await cdp.wait_for("Page.loadEventFired")
                 # Give the charts' own post-load work (resize, relayout) time to fail, if it would.
                 await trio.sleep(settle_s)
-                result = await cdp.call(
-                    "Runtime.evaluate", session, expression=expression, returnByValue=True
-                )
+                tab = Tab(cdp, session)
+                if interact is not None:
+                    value = await interact(tab)
+                else:
+                    value = await tab.evaluate(expression or "null")
                 events = list(cdp.events)
                 # Chromium may drop the socket before answering: closing is all we need.
                 with contextlib.suppress(ConnectionClosed):
@@ -193,7 +259,8 @@ async def load_page(
             p for m, p in params if m == "Log.entryAdded" and p["entry"]["level"] == "error"
         ],
         requests=[p["request"]["url"] for m, p in params if m == "Network.requestWillBeSent"],
-        value=result.get("result", {}).get("value"),
+        value=value,
+        screenshots=tab.screenshots,
     )
 
 
@@ -201,9 +268,14 @@ async def load_page(
 def open_in_chromium(chromium: str, tmp_path: Path) -> Callable[..., Awaitable[PageLoad]]:
     counter = itertools.count()
 
-    async def opener(page: Path, *, expression: str) -> PageLoad:
+    async def opener(
+        page: Path,
+        *,
+        expression: str | None = None,
+        interact: Callable[[Tab], Awaitable[Any]] | None = None,
+    ) -> PageLoad:
         # A fresh profile per page; Chromium creates the folder.
         profile = tmp_path / f"chromium-profile-{next(counter)}"
-        return await load_page(chromium, page, profile, expression=expression)
+        return await load_page(chromium, page, profile, expression=expression, interact=interact)
 
     return opener

@@ -15,8 +15,6 @@ from strategies.sma_cross import SmaCross
 
 AAPL = Path(__file__).resolve().parents[2] / "examples" / "data" / "AAPL.csv"
 
-pytest.importorskip("plotly", reason="the HTML report needs plotly: pip install '.[report]'")
-
 
 class _StatsRows(HTMLParser):
     """(key, label, value) of each row of the table with id "stats"."""
