@@ -33,6 +33,7 @@ class LiveClock:
     __slots__ = ()
 
     def now(self) -> int:
+        """Nanoseconds since the Unix epoch, now."""
         return time.time_ns()
 
 
@@ -48,6 +49,7 @@ class SimulatedClock:
         self.time_ns = start
 
     def now(self) -> int:
+        """The current event time, in nanoseconds since the Unix epoch."""
         return self.time_ns
 
     def advance_to(self, ts: int) -> None:

@@ -165,26 +165,32 @@ class BarWindow(Sequence[Bar]):
 
     @property
     def open(self) -> memoryview:
+        """The opens of the window's bars, oldest first: a read-only view, no copy."""
         return self._ring.column("open", len(self))
 
     @property
     def high(self) -> memoryview:
+        """The highs of the window's bars, oldest first: a read-only view, no copy."""
         return self._ring.column("high", len(self))
 
     @property
     def low(self) -> memoryview:
+        """The lows of the window's bars, oldest first: a read-only view, no copy."""
         return self._ring.column("low", len(self))
 
     @property
     def close(self) -> memoryview:
+        """The closes of the window's bars, oldest first: a read-only view, no copy."""
         return self._ring.column("close", len(self))
 
     @property
     def volume(self) -> memoryview:
+        """The volumes of the window's bars, oldest first: a read-only view, no copy."""
         return self._ring.column("volume", len(self))
 
     @property
     def ts_event(self) -> memoryview:
+        """The times (``ts_event``, ns) of the window's bars, oldest first: a read-only view, no copy."""
         return self._ring.column("ts_event", len(self))
 
 

@@ -117,6 +117,7 @@ class SecretFilter(logging.Filter):
         self.secret = secret
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the secret in ``record``'s message and arguments; always keep the record."""
         value = self.secret.reveal()
         try:
             message = record.getMessage()

@@ -62,6 +62,7 @@ class NoCommission:
     """Trading is free (the default)."""
 
     def order_commission(self, filled_qty: float, filled_value: float) -> float:
+        """The commission of an order that has filled ``filled_qty`` for ``filled_value``."""
         return 0.0
 
 
@@ -75,6 +76,7 @@ class PerShareCommission:
     )
 
     def order_commission(self, filled_qty: float, filled_value: float) -> float:
+        """The commission of an order that has filled ``filled_qty`` for ``filled_value``."""
         if filled_qty <= 0:
             return 0.0
         return max(self.rate * filled_qty, self.minimum)
@@ -90,6 +92,7 @@ class PercentageCommission:
     )
 
     def order_commission(self, filled_qty: float, filled_value: float) -> float:
+        """The commission of an order that has filled ``filled_qty`` for ``filled_value``."""
         if filled_qty <= 0:
             return 0.0
         return max(self.percent / 100.0 * filled_value, self.minimum)
@@ -102,6 +105,7 @@ class FixedCommission:
     amount: float = attrs.field(converter=float, validator=_non_negative)
 
     def order_commission(self, filled_qty: float, filled_value: float) -> float:
+        """The commission of an order that has filled ``filled_qty`` for ``filled_value``."""
         return self.amount if filled_qty > 0 else 0.0
 
 
@@ -115,6 +119,7 @@ class NoSlippage:
     def slipped_price(
         self, side: OrderSide, price: float, bid: float | None, ask: float | None
     ) -> float:
+        """The price a ``side`` fill at ``price`` gets after this slippage."""
         return price
 
 
@@ -128,6 +133,7 @@ class TickSlippage:
     def slipped_price(
         self, side: OrderSide, price: float, bid: float | None, ask: float | None
     ) -> float:
+        """The price a ``side`` fill at ``price`` gets after this slippage."""
         return price + side.sign * self.ticks * self.tick_size
 
 
@@ -146,6 +152,7 @@ class BpsSlippage:
     def slipped_price(
         self, side: OrderSide, price: float, bid: float | None, ask: float | None
     ) -> float:
+        """The price a ``side`` fill at ``price`` gets after this slippage."""
         return price * (1.0 + side.sign * self.bps / 10_000.0)
 
 
@@ -159,6 +166,7 @@ class SpreadSlippage:
     def slipped_price(
         self, side: OrderSide, price: float, bid: float | None, ask: float | None
     ) -> float:
+        """The price a ``side`` fill at ``price`` gets after this slippage."""
         if bid is None or ask is None:
             return price
         return price + side.sign * self.fraction * (ask - bid)
@@ -166,7 +174,9 @@ class SpreadSlippage:
 
 # -- command-line forms ----------------------------------------------------------------------
 
+#: The ``--commission`` forms the command line accepts (:func:`parse_commission`).
 COMMISSION_FORMS = "none, per_share:RATE[,min=M], percent:PCT[,min=M], fixed:AMOUNT"
+#: The ``--slippage`` forms the command line accepts (:func:`parse_slippage`).
 SLIPPAGE_FORMS = "none, ticks:N[,tick=SIZE], bps:BPS, spread:FRACTION"
 
 

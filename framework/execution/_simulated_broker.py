@@ -325,6 +325,7 @@ class SimulatedBroker:
 
     @property
     def has_transaction_hook(self) -> bool:
+        """Whether a transaction hook (a paper journal) is set."""
         return self._transaction_hook is not None
 
     # -- commands --------------------------------------------------------------------------
@@ -885,12 +886,15 @@ class SimulatedBroker:
     # -- market events ---------------------------------------------------------------------
 
     def on_bar(self, bar: Bar) -> None:
+        """Match the symbol's working orders against ``bar`` (docs/execution.md), then mark
+        the position at its close. The engine calls this for every bar, before strategies."""
         working = self._working.get(bar.symbol)
         if working:
             self._match_bar(bar, working)
         self.portfolio.mark(bar.symbol, bar.close, bar.ts_event)
 
     def on_quote(self, quote: Quote) -> None:
+        """Match the symbol's working orders against ``quote``, then mark the position."""
         working = self._working.get(quote.symbol)
         if working:
             self._match_quote(quote, working)
