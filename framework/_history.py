@@ -190,7 +190,7 @@ class BarWindow(Sequence[Bar]):
 
     @property
     def ts_event(self) -> memoryview:
-        """The times (``ts_event``, ns) of the window's bars, oldest first: a read-only view, no copy."""
+        """The times (``ts_event``, ns) of the window's bars, oldest first: a read-only view."""
         return self._ring.column("ts_event", len(self))
 
 
