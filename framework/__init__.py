@@ -62,6 +62,7 @@ from ._events import WarmupStarted as WarmupStarted
 from ._history import BarWindow as BarWindow
 from ._intervals import Interval as Interval
 from ._params import Param as Param
+from ._plots import PlotSeries as PlotSeries
 from ._plugins import load_strategy_class as load_strategy_class
 from ._strategy import Strategy as Strategy
 
@@ -153,6 +154,7 @@ __all__ = [
     "OrderSide",
     "Param",
     "ParameterError",
+    "PlotSeries",
     "Quote",
     "RecordingCorrupted",
     "RecordingError",
