@@ -398,12 +398,6 @@
   }
 
   function showTrade(record, param) {
-    for (const other of charts) {
-      if (other.trades && other !== record && other.trades.hovered !== -1) {
-        other.trades.hovered = -1;
-        other.trades.requestUpdate();
-      }
-    }
     const trades = record.trades;
     if (!trades) return;
     const inPricePane = param.point !== undefined && (param.paneIndex === undefined || param.paneIndex === 0);
