@@ -431,7 +431,9 @@
   const report = {
     charts,
     times,
-    timings: { script_ms: built - started, painted_ms: null },
+    // Milliseconds: when the script started (since navigation), building the charts, and
+    // until the browser had painted them.
+    timings: { start_ms: started, script_ms: built - started, painted_ms: null },
     ready: false,
     tradeLinesDrawn() {
       return charts.reduce((sum, c) => sum + (c.trades ? c.trades.drawn : 0), 0);
