@@ -112,6 +112,10 @@ class ChartData:
     drawdown: Column
     buy_and_hold: Column
     """Empty without price data."""
+    benchmark: Column = ()
+    """The start cash in the run's benchmark (``stats["benchmark"]``), when it is one of the
+    symbols of the data; else empty."""
+    benchmark_name: str = ""
 
     equity_samples: int
     """Equity samples that went in."""
@@ -144,6 +148,11 @@ def build_chart(
     """Put every series on one grid of at most ``limit`` slots (see the module docstring)."""
     candles = prices.candles if prices is not None else {}
     held_ts, held = prices.buy_and_hold(start_cash) if prices is not None else ((), [])
+    bench_ts: Sequence[int] = ()
+    bench: Sequence[float] = ()
+    benchmark = prices.benchmark if prices is not None else None
+    if prices is not None and benchmark and len(prices.benchmark_ts) and len(equity_ts):
+        bench_ts, bench = prices.benchmark_curve(start_cash, equity_ts[0])
     start_width = max((c.width_s for c in candles.values()), default=WIDTHS_S[0])
     candle_times = [[k * c.width_s * _NS for k in c.keys] for c in candles.values()]
     sources = [*candle_times, equity_ts, held_ts, *(p.ts for p in plots)]
@@ -164,6 +173,8 @@ def build_chart(
         equity=_on_grid(last_by_bucket(equity_ts, equity, width), keys),
         drawdown=_on_grid(min_by_bucket(equity_ts, drawdowns(equity, start_cash), width), keys),
         buy_and_hold=_on_grid(last_by_bucket(held_ts, held, width), keys) if len(held) else (),
+        benchmark=_on_grid(last_by_bucket(bench_ts, bench, width), keys) if len(bench) else (),
+        benchmark_name=(benchmark or "") if len(bench) else "",
         equity_samples=len(equity_ts),
     )
 

@@ -236,6 +236,8 @@ def _charts(report: ReportData) -> tuple[list[dict[str, Any]], dict[str, list[st
             "equity": _drawn(chart.equity),
             "drawdown": _drawn(chart.drawdown),
             "buyAndHold": _drawn(chart.buy_and_hold) or None,
+            "benchmark": _drawn(chart.benchmark) or None,
+            "benchmarkName": chart.benchmark_name,
         }
     )
     blocks["equity"].append(

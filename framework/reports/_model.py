@@ -113,6 +113,7 @@ async def build_report_async(
         limit=limit,
         fills=[FillRecord.from_dict(f) for f in fills] if rebuild else (),
         rebuild_equity=start_cash if rebuild else None,
+        benchmark=str(summary.get("stats", {}).get("benchmark") or "") or None,
     )
     if data:
         await record_prices_async(recorder, data, **feed_options)

@@ -21,6 +21,7 @@ bar's close when the bar becomes final — the identity the portfolio keeps
 
 from __future__ import annotations
 
+import bisect
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -65,7 +66,8 @@ class PriceRecorder:
 
     With ``rebuild_equity`` set to the start cash, ``fills`` are booked as bars pass their
     times and one equity sample is taken per bar time (see the module docstring), kept in
-    :attr:`equity_ts` and :attr:`equity`.
+    :attr:`equity_ts` and :attr:`equity`. With ``benchmark`` naming a symbol, that symbol's
+    closes are kept whole too, for the benchmark's curve.
     """
 
     def __init__(
@@ -74,8 +76,13 @@ class PriceRecorder:
         limit: int = MAX_CHART_TIMES,
         fills: Iterable[FillRecord] = (),
         rebuild_equity: float | None = None,
+        benchmark: str | None = None,
     ) -> None:
         self._limit = limit
+        #: The closes of the run's benchmark, when it is one of the symbols (stats' "benchmark").
+        self.benchmark = benchmark
+        self.benchmark_ts = array("q")
+        self.benchmark_closes = array("d")
         self.candles: dict[str, CandleBuckets] = {}
         #: Per bar time (UTC ns): Σ over symbols of last close / first close − 1.
         self.held_ts = array("q")
@@ -103,6 +110,9 @@ class PriceRecorder:
             if close > 0:
                 self._first[symbol] = close
         candles.add(ts, bar.open, bar.high, bar.low, close, bar.volume)
+        if symbol == self.benchmark:
+            self.benchmark_ts.append(ts)
+            self.benchmark_closes.append(close)
         first = self._first.get(symbol)
         if first is not None:
             held = close / first - 1
@@ -143,6 +153,18 @@ class PriceRecorder:
     def symbols(self) -> list[str]:
         """The symbols seen, sorted."""
         return sorted(self.candles)
+
+    def benchmark_curve(self, start_cash: float, start: int) -> tuple[array[int], list[float]]:
+        """The start cash put into the benchmark when the run starts (``start``, UTC ns): at
+        its last close by then, or its first after (the statistics' ``benchmark_return``,
+        docs/statistics.md), marked at each close since."""
+        times, closes = self.benchmark_ts, self.benchmark_closes
+        i = bisect.bisect_right(times, start)
+        bought = closes[i - 1] if i else closes[0] if closes else 0.0
+        if bought <= 0:
+            return array("q"), []
+        first = max(i - 1, 0)
+        return times[first:], [start_cash * c / bought for c in closes[first:]]
 
     def buy_and_hold(self, start_cash: float) -> tuple[array[int], list[float]]:
         """The buy-and-hold curve: times (UTC ns) and values (see the module docstring)."""

@@ -22,6 +22,7 @@
     loss: "#dc2626",
     equity: "#2962ff",
     held: "#787b86",
+    benchmark: "#9c27b0",
     drawdown: "#ef5350",
     drawdownFill: "rgba(239, 83, 80, 0.25)",
     series: ["#ff6d00", "#2962ff", "#9c27b0", "#00897b", "#f9a825", "#795548", "#e91e63", "#607d8b"],
@@ -325,6 +326,17 @@
       held.setData(lineData(entry.buyAndHold));
       record.series.buyAndHold = held;
       legendItem(legend, "buy and hold", COLORS.held);
+    }
+    if (entry.benchmark) {
+      const benchmark = chart.addSeries(LW.LineSeries, {
+        color: COLORS.benchmark,
+        lineWidth: 1.5,
+        lineStyle: 1,
+        priceLineVisible: false,
+      });
+      benchmark.setData(lineData(entry.benchmark));
+      record.series.benchmark = benchmark;
+      legendItem(legend, `benchmark ${entry.benchmarkName}`, COLORS.benchmark);
     }
     const drawdown = chart.addSeries(
       LW.AreaSeries,

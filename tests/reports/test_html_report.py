@@ -212,3 +212,19 @@ def test_nan_plots_are_gaps_not_values():
     (column,) = report.chart.plots
     assert sum(v is None for v in column.values) == 5_000
     assert all(v is None or math.isfinite(v) for v in column.values)
+
+
+def test_a_benchmark_among_the_symbols_is_drawn_as_the_start_cash_held_in_it(two_symbol_result):
+    saved = json.loads(two_symbol_result.to_json())
+    saved["stats"]["benchmark"] = "MSFT"  # as --benchmark MSFT names it
+    report = build_report(saved, data=[AAPL, MSFT])
+    assert report.chart.benchmark_name == "MSFT"
+    curve = [v for v in report.chart.benchmark if v is not None]
+    msft = [c for _, c in closes_of(MSFT)]
+    # Bought at the first close of the run, marked at each close since.
+    assert curve == pytest.approx([100_000 * c / msft[0] for c in msft], rel=1e-12)
+    (equity,) = [c for c in page_data(render_html(report))["charts"] if c["kind"] == "equity"]
+    assert equity["benchmarkName"] == "MSFT"
+    assert equity["benchmark"][-1] == pytest.approx(100_000 * msft[-1] / msft[0], rel=1e-7)
+    # Without the benchmark's bars there is nothing to draw.
+    assert build_report(saved, data=[AAPL]).chart.benchmark == ()
