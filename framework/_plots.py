@@ -15,15 +15,8 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-import attrs
 
 from ._errors import ConfigError
-
-if TYPE_CHECKING:
-    from .results._run_result import RunResult
 
 #: The panel that overlays a series on its symbol's candles.
 PRICE_PANEL = "price"
@@ -89,14 +82,3 @@ class PlotRecorder:
             raise ConfigError(f"plot {name!r}: symbol must be a string or None, not {symbol!r}")
         series = self.series[(name, symbol)] = PlotSeries(self.strategy, name, panel, symbol)
         return series
-
-
-def with_plots(result: RunResult, recorders: Sequence[PlotRecorder]) -> RunResult:
-    """``result`` carrying the recorders' series: all of them on the run's result, each
-    strategy's own on its :attr:`~framework.RunResult.strategies` entry."""
-    own = {recorder.strategy: tuple(recorder.series.values()) for recorder in recorders}
-    per_strategy = {
-        sid: attrs.evolve(one, plots=own.get(sid, ())) for sid, one in result.per_strategy.items()
-    }
-    every = tuple(series for plotted in own.values() for series in plotted)
-    return attrs.evolve(result, plots=every, per_strategy=per_strategy)
