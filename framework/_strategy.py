@@ -115,6 +115,9 @@ class Strategy:
         self._warming_up = False
         #: Where ``plot`` records, in a run that keeps plots; None: ``plot`` does nothing.
         self._plots: PlotRecorder | None = None
+        #: True in a run that keeps what :meth:`plot` records (set by the run; read only).
+        #: ``if self.plotting:`` skips work done only for the chart in runs without one.
+        self.plotting = False
         self.validate()
 
     def validate(self) -> None:
@@ -349,8 +352,8 @@ class Strategy:
         of its first call.
 
         Recorded only in runs that keep plots (``backtest(..., plots=True)``, the default;
-        the values end up in :attr:`RunResult.plots`); elsewhere it returns at once. See
-        docs/reports.md.
+        the values end up in :attr:`RunResult.plots`, and :attr:`plotting` is true);
+        elsewhere it returns at once. See docs/reports.md.
         """
         plots = self._plots
         if plots is not None:
@@ -818,6 +821,7 @@ class Strategy:
 
         if self._plots is None:
             self._plots = PlotRecorder(self.strategy_id)
+        self.plotting = True
         return self._plots
 
     def _set_warming_up(self, warming_up: bool) -> None:

@@ -29,10 +29,10 @@ class BollingerReversion(Strategy):
         if bands.update(bar.close) is None:
             return
         assert bands.middle is not None and bands.upper is not None and bands.lower is not None
-        # The bands over the candles in the report (nothing is kept in runs without one).
-        self.plot("bb_upper", bands.upper, "price", bar.symbol)
-        self.plot("bb_middle", bands.middle, "price", bar.symbol)
-        self.plot("bb_lower", bands.lower, "price", bar.symbol)
+        if self.plotting:  # the bands over the candles in the report; skipped without one
+            self.plot("bb_upper", bands.upper, "price", bar.symbol)
+            self.plot("bb_middle", bands.middle, "price", bar.symbol)
+            self.plot("bb_lower", bands.lower, "price", bar.symbol)
         held = self.position(bar.symbol).qty
         if held == 0:
             if bar.close < bands.lower:

@@ -44,9 +44,9 @@ class SmaCross(Strategy):
         slow = slow_sma.update(close)
         if fast is None or slow is None:
             return
-        # Drawn over the candles in the report; nothing is kept in runs without one.
-        self.plot("sma_fast", fast, "price", bar.symbol)
-        self.plot("sma_slow", slow, "price", bar.symbol)
+        if self.plotting:  # drawn over the candles in the report; skipped in runs without one
+            self.plot("sma_fast", fast, "price", bar.symbol)
+            self.plot("sma_slow", slow, "price", bar.symbol)
         diff = fast - slow
         if abs(diff) <= TIE_TOLERANCE * slow:
             diff = 0.0
