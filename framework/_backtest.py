@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +11,12 @@ import attrs
 
 from ._engine import Engine
 from ._errors import ConfigError
+from ._events import Bar, Quote
 from ._failure import run_sync
 from ._intervals import Interval
 from ._plugins import RECORDING_FEED, load_feed_class
 from ._strategy import Strategy
+from ._time import iso_from_nanos
 from .execution import (
     BrokerConfig,
     CommissionModel,
@@ -26,6 +28,7 @@ from .feeds._arrow_objects import is_arrow_data
 from .feeds._bar_file import BarFileFeed, BarFileStatistics
 from .feeds._feed import Feed
 from .portfolio import Portfolio
+from .portfolio._benchmark import BenchmarkPrices, BenchmarkRecorder
 from .portfolio._equity import equity_resolution as resolution_nanos
 from .results._run_result import RunResult
 
@@ -155,6 +158,74 @@ def _arrow_feed(source: Any, **options: Any) -> Feed:
     return ArrowFeed(source, **options)
 
 
+def is_benchmark_symbol(benchmark: Any) -> bool:
+    """Whether ``benchmark`` names a symbol of the run's data rather than a file: a string
+    that is not an existing path and does not end in a data file's suffix (``SPY``,
+    ``NASDAQ:AAPL``, ``EUR/USD``, ``BRK.B``)."""
+    return (
+        isinstance(benchmark, str)
+        and not os.path.exists(benchmark)
+        and Path(benchmark).suffix.lower() not in (".csv", ".twrec", *_ARROW_SUFFIXES)
+    )
+
+
+async def read_benchmark(benchmark: Any, **feed_options: Any) -> BenchmarkPrices:
+    """The prices of the one symbol in ``benchmark``: data :func:`feeds_for` reads (a bar
+    file, a Parquet or Feather file or directory, a recording, a frame or table), or feeds.
+    ``feed_options`` are the run's: the zone, epoch unit and bad-row handling apply, the
+    run's ``symbol`` and ``interval`` do not (they describe the run's own files).
+
+    Raises :class:`~framework.ConfigError` naming the benchmark when it is not data, cannot
+    be found or holds no symbol or several; a bad row raises what reading the file as
+    ``data`` would (:class:`~framework.DataError`, naming the file and line).
+    """
+    label = str(benchmark) if isinstance(benchmark, str | os.PathLike) else type(benchmark).__name__
+    options = {k: v for k, v in feed_options.items() if k in ("tz", "time_unit", "skip_bad_rows")}
+    single = isinstance(benchmark, Feed) or not isinstance(benchmark, Iterable)
+    feeds: list[Feed] = []
+    sources = []
+    for item in [benchmark] if single else data_items(benchmark):
+        if is_data_source(item):
+            sources.append(item)
+        elif isinstance(item, Feed):
+            feeds.append(item)
+        else:
+            raise ConfigError(
+                f"benchmark: cannot read a {type(item).__name__}; give a symbol of the run's "
+                f"data, a path to {DATA_FORMS}, a frame, a table or a feed"
+            )
+    if sources:
+        try:
+            feeds.extend(feeds_for(sources, **options))
+        except ConfigError as exc:
+            raise ConfigError(f"benchmark {label}: {exc}") from exc
+    recorder = BenchmarkRecorder("")
+    engine = Engine(feeds=feeds)
+    engine.add_observer(recorder.on_event)
+    await engine.run()
+    if len(recorder.symbols) != 1:
+        found = ", ".join(sorted(recorder.symbols))
+        held = f"several symbols: {found}" if found else "no bars or quotes"
+        raise ConfigError(f"benchmark {label} holds {held}; give data of one symbol")
+    (name,) = recorder.symbols
+    return BenchmarkPrices(name=name, times=recorder.times, prices=recorder.prices)
+
+
+def check_benchmark_span(benchmark: BenchmarkPrices, equity_ts: Sequence[int]) -> None:
+    """:class:`~framework.ConfigError` unless ``benchmark`` has prices within the run's span
+    (first to last equity sample): before it, it has no return to compare."""
+    if not len(equity_ts) or not len(benchmark.times):
+        return
+    first, last = benchmark.times[0], benchmark.times[-1]
+    start, end = equity_ts[0], equity_ts[-1]
+    if first > end or last < start:
+        raise ConfigError(
+            f"benchmark {benchmark.name}: its prices ({iso_from_nanos(first)} to "
+            f"{iso_from_nanos(last)}) do not overlap the run ({iso_from_nanos(start)} to "
+            f"{iso_from_nanos(end)})"
+        )
+
+
 async def backtest_async(
     strategy: Strategy | Sequence[Strategy],
     data: Any,
@@ -165,24 +236,14 @@ async def backtest_async(
     risk: RiskLimits | None = None,
     broker_config: BrokerConfig | None = None,
     equity_resolution: str | None = None,
+    benchmark: Any = None,
     **feed_options: Any,
 ) -> RunResult:
-    """Run ``strategy`` (or several, sharing one account) over ``data`` in simulated time;
-    return the result (each strategy's own in :attr:`RunResult.strategies`).
-
-    ``data`` is what :func:`feeds_for` reads (paths to bar files, Parquet and Feather files or
-    directories, recordings; pandas or polars DataFrames, pyarrow Tables; ``{symbol: data}``),
-    feeds, or a sequence mixing them; ``feed_options`` (``symbol``, ``interval``, ``tz``,
-    ``time_unit``, ``skip_bad_rows``, ``speed``) go to :func:`feeds_for`.
-
-    ``commission``, ``slippage`` and ``risk`` set those parts of the simulated broker (see
-    :mod:`framework.execution`); ``broker_config`` sets everything else (latency, sessions,
-    quote sizes), and the three, when given, override its fields.
-
-    ``equity_resolution`` (``5m``, ``1h``, ``1D``; a size that divides a day) keeps one
-    equity sample per bucket of that size; by default every mark time's sample is kept until
-    the curve holds 2**20 of them, then it is thinned (docs/statistics.md). Statistics are
-    the same either way.
+    """:func:`backtest` for code already inside a Trio program: the same arguments, the same
+    result. Cancelling it stops the run (nothing is returned). A failure during the run
+    comes as Trio reports a task's: a leaf of an ``ExceptionGroup`` (the user's own
+    exception, with its note, or a tradewire error), where :func:`backtest` raises it as
+    itself.
     """
     feeds: list[Feed] = []
     sources: list[Any] = []
@@ -204,6 +265,18 @@ async def backtest_async(
     broker = SimulatedBroker(portfolio, config)
     strategies = list(strategy) if isinstance(strategy, Sequence) else [strategy]
     engine = Engine(feeds=feeds, strategies=strategies, broker=broker)
+    benchmark_prices: BenchmarkPrices | None = None
+    recorder: BenchmarkRecorder | None = None
+    if benchmark is not None:
+        if is_benchmark_symbol(benchmark):
+            # Only that symbol's bars and quotes reach the recorder: the route of every other
+            # symbol is as before.
+            recorder = BenchmarkRecorder(benchmark, daily=True)
+            engine.bus.subscribe(Bar, recorder.on_bar, symbol=benchmark)
+            engine.bus.subscribe(Quote, recorder.on_quote, symbol=benchmark)
+        else:
+            # Read before the run: a file that cannot be read fails fast.
+            benchmark_prices = await read_benchmark(benchmark, **feed_options)
     await engine.run()
     issues = {}
     for feed in feeds:
@@ -212,7 +285,17 @@ async def backtest_async(
         # Bar files and Arrow data count their skipped rows alike.
         if isinstance(read, BarFileStatistics) and read.skipped:
             issues[feed.name] = read.skipped_by_reason
-    return RunResult.from_engine(engine, data_issues=issues)
+    if recorder is not None:
+        if not len(recorder.times):
+            symbols = ", ".join(sorted(engine.portfolio.first_price)) or "none"
+            raise ConfigError(
+                f"benchmark {benchmark!r} is not a symbol of the run's data (its symbols: "
+                f"{symbols}); give one of them, or a bar file of the benchmark"
+            )
+        benchmark_prices = recorder.result()
+    if benchmark_prices is not None:
+        check_benchmark_span(benchmark_prices, engine.portfolio.equity_curve[0])
+    return RunResult.from_engine(engine, data_issues=issues, benchmark=benchmark_prices)
 
 
 def backtest(
@@ -225,9 +308,80 @@ def backtest(
     risk: RiskLimits | None = None,
     broker_config: BrokerConfig | None = None,
     equity_resolution: str | None = None,
+    benchmark: Any = None,
     **feed_options: Any,
 ) -> RunResult:
-    """Synchronous :func:`backtest_async` for scripts and notebooks."""
+    """Run ``strategy`` over ``data`` in simulated time and return its :class:`RunResult`.
+
+    ``strategy`` is a :class:`Strategy` instance, or a list of them trading one account (each
+    one's own fills, trades and statistics in :attr:`RunResult.strategies`). The data are
+    replayed in time order through the simulated broker and the strategies' hooks; when they
+    end, ``on_stop`` runs and the result is built: fills, round-trip trades, orders, the
+    equity curve and the statistics of docs/statistics.md.
+
+    **Data.** ``data`` is one of the following, or a sequence (a list or tuple) mixing any of
+    them; several sources are merged in time order:
+
+    - a path (``str`` or :class:`os.PathLike`) to a ``.csv`` bar file: time, open, high, low,
+      close and volume columns, optionally ``symbol`` (the symbol is otherwise the file's name
+      without extension); the columns and time formats are in docs/data.md;
+    - a path to a Parquet (``.parquet``, ``.parq``, ``.pq``) or Feather / Arrow IPC
+      (``.feather``, ``.arrow``, ``.ipc``) file, read by the same column rules;
+    - a path to a directory: its Parquet and Feather files as one dataset (Hive
+      ``symbol=X/`` folders name the symbol) and each CSV file in it as a bar file;
+    - a path to a ``.twrec`` recording of a live session, replayed through the live codec
+      (quotes and bars as they were received);
+    - a pandas or polars DataFrame, or a pyarrow Table, RecordBatch or RecordBatchReader (or
+      anything with ``__arrow_c_stream__``), with the columns of a bar file; without a
+      ``symbol`` column, ``symbol=`` names it;
+    - a mapping ``{symbol: data}``: one source per key, named by it, its value a DataFrame, a
+      Table or a path;
+    - feeds: any object with the :class:`~framework.feeds.Feed` protocol, such as a
+      :class:`ListFeed` of events in memory, or a :class:`BarFileFeed` or
+      :class:`~framework.feeds.ArrowFeed` built with options of its own.
+
+    **Feed options** (``feed_options``, applied to every path, frame and table of ``data``;
+    feeds come ready-made): ``symbol`` (the symbol of a single source without a symbol column),
+    ``interval`` (the bar size, such as ``"1m"``; detected from the first rows when omitted),
+    ``tz`` (the IANA zone of naive times and dates, such as ``"America/New_York"`` or
+    ``"UTC"``; naive times are refused without it), ``time_unit`` (``"s"``, ``"ms"``, ``"us"``
+    or ``"ns"``: the unit of epoch-number times; otherwise decided by the first row's
+    magnitude), ``skip_bad_rows`` (count bad rows in :attr:`RunResult.data_issues` instead of
+    stopping at the first) and ``speed`` (pace ``.twrec`` recordings at that multiple of real
+    time; by default as fast as possible).
+
+    **Broker.** ``cash`` is the start cash. ``commission``, ``slippage`` and ``risk`` set those
+    parts of the simulated broker (see :mod:`framework.execution`); ``broker_config`` sets
+    everything else (fill model, latency, sessions, lot sizes), and the three, when given,
+    override its fields.
+
+    ``equity_resolution`` (``5m``, ``1h``, ``1D``; a size that divides a day) keeps one
+    equity sample per bucket of that size; by default every mark time's sample is kept until
+    the curve holds 2**20 of them, then it is thinned (docs/statistics.md). Statistics are
+    the same either way.
+
+    ``benchmark`` compares the run with one instrument: a symbol of ``data`` (``"SPY"``), or
+    data of one symbol in any form above (a bar file, a Parquet file, a frame, a feed), read
+    before the run with ``tz``, ``time_unit`` and ``skip_bad_rows``. A string is a symbol
+    unless it is an existing path or ends in a data file's suffix. The statistics then hold
+    ``benchmark``, ``benchmark_return`` (its buy and hold over the run) and the strategy's
+    ``alpha`` and ``beta`` against it, on daily returns (docs/statistics.md). A run without a
+    benchmark does no work for it.
+
+    Raises :class:`ConfigError` for data or options it cannot use (a missing file, an unknown
+    suffix, a benchmark symbol the data do not hold), :class:`DataError` for a bad row (naming
+    the file and line), and a strategy's own exception as itself, with a note naming the
+    strategy, the hook and the event. It runs its own ``trio.run``: inside a Trio program,
+    ``await`` :func:`backtest_async` instead. Example::
+
+        from framework import backtest
+        from strategies.sma_cross import SmaCross
+
+        result = backtest(SmaCross(fast=10, slow=30), "examples/data/AAPL.csv",
+                          benchmark="examples/data/MSFT.csv")
+        print(result.summary())
+        trades = result.to_pandas("trades")
+    """
     return run_sync(
         lambda: backtest_async(
             strategy,
@@ -238,6 +392,7 @@ def backtest(
             risk=risk,
             broker_config=broker_config,
             equity_resolution=equity_resolution,
+            benchmark=benchmark,
             **feed_options,
         )
     )

@@ -49,6 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trades-csv", metavar="OUT", help="write the closed trades as CSV to OUT")
     parser.add_argument("--fills-csv", metavar="OUT", help="write the fills as CSV to OUT")
     parser.add_argument(
+        "--benchmark",
+        metavar="SYMBOL_OR_FILE",
+        help="compare with a benchmark: a symbol of --data, or a bar file of one symbol (read "
+        "with --tz, --time-unit and --skip-bad-rows); adds its return and the strategy's "
+        "alpha and beta against it (docs/statistics.md)",
+    )
+    parser.add_argument(
         "--equity-resolution",
         metavar="SIZE",
         help="keep one equity sample per SIZE (e.g. 1h; divides a day); default: every mark "
@@ -76,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
             feeds,
             cash=args.cash,
             equity_resolution=args.equity_resolution,
+            # The feeds are built; the bar-file options read a benchmark file.
+            benchmark=args.benchmark,
             **cost_options(args),
+            **feed_options,
         ),
         sample_feeds(feeds),
         show=wants_progress(args.quiet),
