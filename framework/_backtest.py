@@ -14,6 +14,7 @@ from ._errors import ConfigError
 from ._events import Bar, Quote
 from ._failure import run_sync
 from ._intervals import Interval
+from ._plots import PlotRecorder
 from ._plugins import RECORDING_FEED, load_feed_class
 from ._strategy import Strategy
 from ._time import iso_from_nanos
@@ -237,6 +238,7 @@ async def backtest_async(
     broker_config: BrokerConfig | None = None,
     equity_resolution: str | None = None,
     benchmark: Any = None,
+    plots: bool = True,
     **feed_options: Any,
 ) -> RunResult:
     """:func:`backtest` for code already inside a Trio program: the same arguments, the same
@@ -265,6 +267,7 @@ async def backtest_async(
     broker = SimulatedBroker(portfolio, config)
     strategies = list(strategy) if isinstance(strategy, Sequence) else [strategy]
     engine = Engine(feeds=feeds, strategies=strategies, broker=broker)
+    recorders = [one._keep_plots() for one in engine.strategies] if plots else []
     benchmark_prices: BenchmarkPrices | None = None
     recorder: BenchmarkRecorder | None = None
     if benchmark is not None:
@@ -295,7 +298,19 @@ async def backtest_async(
         benchmark_prices = recorder.result()
     if benchmark_prices is not None:
         check_benchmark_span(benchmark_prices, engine.portfolio.equity_curve[0])
-    return RunResult.from_engine(engine, data_issues=issues, benchmark=benchmark_prices)
+    result = RunResult.from_engine(engine, data_issues=issues, benchmark=benchmark_prices)
+    return _with_plots(result, recorders) if recorders else result
+
+
+def _with_plots(result: RunResult, recorders: Sequence[PlotRecorder]) -> RunResult:
+    """``result`` carrying the recorders' series: all of them on the run's result, each
+    strategy's own on its :attr:`~framework.RunResult.strategies` entry."""
+    own = {recorder.strategy: tuple(recorder.series.values()) for recorder in recorders}
+    per_strategy = {
+        sid: attrs.evolve(one, plots=own.get(sid, ())) for sid, one in result.per_strategy.items()
+    }
+    every = tuple(series for plotted in own.values() for series in plotted)
+    return attrs.evolve(result, plots=every, per_strategy=per_strategy)
 
 
 def backtest(
@@ -309,6 +324,7 @@ def backtest(
     broker_config: BrokerConfig | None = None,
     equity_resolution: str | None = None,
     benchmark: Any = None,
+    plots: bool = True,
     **feed_options: Any,
 ) -> RunResult:
     """Run ``strategy`` over ``data`` in simulated time and return its :class:`RunResult`.
@@ -368,6 +384,11 @@ def backtest(
     ``alpha`` and ``beta`` against it, on daily returns (docs/statistics.md). A run without a
     benchmark does no work for it.
 
+    ``plots`` keeps what the strategies draw with :meth:`Strategy.plot`, in
+    :attr:`RunResult.plots`, for the HTML report (docs/reports.md); with False, ``plot`` does
+    nothing and :attr:`Strategy.plotting` stays false: sweeps, and runs without a report,
+    need not pay for it.
+
     Raises :class:`ConfigError` for data or options it cannot use (a missing file, an unknown
     suffix, a benchmark symbol the data do not hold), :class:`DataError` for a bad row (naming
     the file and line), and a strategy's own exception as itself, with a note naming the
@@ -393,6 +414,7 @@ def backtest(
             broker_config=broker_config,
             equity_resolution=equity_resolution,
             benchmark=benchmark,
+            plots=plots,
             **feed_options,
         )
     )
