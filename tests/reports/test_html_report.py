@@ -228,3 +228,10 @@ def test_a_benchmark_among_the_symbols_is_drawn_as_the_start_cash_held_in_it(two
     assert equity["benchmark"][-1] == pytest.approx(100_000 * msft[-1] / msft[0], rel=1e-7)
     # Without the benchmark's bars there is nothing to draw.
     assert build_report(saved, data=[AAPL]).chart.benchmark == ()
+
+
+def test_backtest_benchmark_curve_ends_at_the_benchmark_return():
+    result = backtest(SmaCross(), [AAPL, MSFT], benchmark="MSFT")
+    report = build_report(result, data=[AAPL, MSFT])
+    last = [v for v in report.chart.benchmark if v is not None][-1]
+    assert last == pytest.approx(100_000 * (1 + result.stats["benchmark_return"]), rel=1e-12)
