@@ -97,8 +97,10 @@ def feeds_for(
 
 
 def data_items(data: Any) -> list[Any]:
-    """``data`` as a list of sources: one path, frame, table or mapping is a list of one."""
+    """``data`` as a list of sources: one path, frame, table, mapping or feed is a list of one."""
     if isinstance(data, str | os.PathLike | Mapping) or is_arrow_data(data):
+        return [data]
+    if not isinstance(data, Iterable):  # one feed (a ListFeed is not a sequence of events)
         return [data]
     return list(data)
 

@@ -214,6 +214,7 @@ class SimulatedBroker:
         "_touched",
         "_trailing",
         "_transaction_hook",
+        "_unpriced",
         "_working",
         "config",
         "portfolio",
@@ -242,6 +243,9 @@ class SimulatedBroker:
         self._blank: set[int] = set()  # ids whose row in _finished is blank
         self._ended: list[Order] = []  # reached a final status in this transaction
         self._working: dict[str, list[Order]] = {}
+        #: Symbols given working orders before their first priced market event (see
+        #: _first_sight): until it comes, each of their events checks for it.
+        self._unpriced: set[str] = set()
         self._held: dict[int, list[Order]] = {}
         self._oco: dict[int, list[Order]] = {}
         #: Symbols whose working orders include a trailing stop still to trail: only their
@@ -890,17 +894,42 @@ class SimulatedBroker:
         the position at its close. The engine calls this for every bar, before strategies."""
         working = self._working.get(bar.symbol)
         if working:
+            if self._unpriced:
+                self._first_sight(bar.symbol, bar.close)
             self._match_bar(bar, working)
+        elif working is None or self._unpriced:
+            self._first_sight(bar.symbol, bar.close)
         self.portfolio.mark(bar.symbol, bar.close, bar.ts_event)
 
     def on_quote(self, quote: Quote) -> None:
         """Match the symbol's working orders against ``quote``, then mark the position."""
         working = self._working.get(quote.symbol)
+        mark = quote.mark_price
+        if mark is not None and (working is None or self._unpriced):
+            self._first_sight(quote.symbol, mark)
         if working:
             self._match_quote(quote, working)
-        mark = quote.mark_price
         if mark is not None:
             self.portfolio.mark(quote.symbol, mark, quote.ts_event)
+
+    def _first_sight(self, symbol: str, price: float) -> None:
+        """A priced market event of ``symbol`` that may be its first: where its buy and hold
+        starts (:attr:`Portfolio.first_price`). Its list of working orders is made now, so
+        later events of the symbol find one and do not come here: recording the first price
+        costs the market-event path an identity test, not a dictionary lookup per mark.
+        (A symbol given orders before its first event is in ``_unpriced`` until it comes.)"""
+        self._working.setdefault(symbol, [])
+        self.portfolio.first_price.setdefault(symbol, price)
+        self._unpriced.discard(symbol)
+
+    def _orders_of(self, symbol: str) -> list[Order]:
+        """The symbol's list of working orders, made if it has none yet."""
+        working = self._working.get(symbol)
+        if working is None:
+            working = self._working[symbol] = []
+            if symbol not in self.portfolio.first_price:
+                self._unpriced.add(symbol)
+        return working
 
     # -- matching --------------------------------------------------------------------------
 
@@ -1122,7 +1151,7 @@ class SimulatedBroker:
             self._touch(order)
             if held is not None and order in held and entry.filled_qty > QTY_EPSILON:
                 held.remove(order)
-                self._working.setdefault(order.symbol, []).append(order)
+                self._orders_of(order.symbol).append(order)
                 if order.type in TRAILING_TYPES:
                     self._trailing.add(order.symbol)
         if held is not None and not held:
@@ -1323,7 +1352,7 @@ class SimulatedBroker:
 
     def _place(self, order: Order, *, held: bool = False) -> None:
         if not held:
-            self._working.setdefault(order.symbol, []).append(order)
+            self._orders_of(order.symbol).append(order)
         self._touch(order)
         if not self._latency:
             self._activate_placed(order)
@@ -1591,7 +1620,7 @@ class SimulatedBroker:
             if parent is not None and parent.filled_qty <= QTY_EPSILON:
                 self._held.setdefault(parent.order_id, []).append(order)
             else:
-                self._working.setdefault(order.symbol, []).append(order)
+                self._orders_of(order.symbol).append(order)
                 if order.type in TRAILING_TYPES:
                     self._trailing.add(order.symbol)
         self._ended = [o for o in by_id.values() if not o.is_open]

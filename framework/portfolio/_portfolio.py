@@ -58,7 +58,8 @@ class Portfolio:
         self._curve_settings = (equity_resolution, max_equity_samples)
         self.positions: dict[str, Position] = {}
         self.last_price: dict[str, float] = {}
-        #: Each symbol's first mark, for the buy-and-hold returns (docs/statistics.md).
+        #: Each symbol's first price, for the buy-and-hold returns (docs/statistics.md): set by
+        #: the broker at the symbol's first priced market event (marking does not look).
         self.first_price: dict[str, float] = {}
         self.commissions = 0.0
         #: Every fill booked, oldest first, kept as columns (about 50 bytes each).
@@ -163,9 +164,6 @@ class Portfolio:
         # arithmetic as equity(), so the same floats); larger books once per mark time.
         if self._unvalued and ts != self._last_mark_ts:
             self._value_sample()
-        first = self.first_price
-        if symbol not in first:
-            first[symbol] = price
         self.last_price[symbol] = price
         open_ = self._open
         if not open_:

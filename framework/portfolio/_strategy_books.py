@@ -32,6 +32,9 @@ class StrategyBooks:
     def __init__(self, account: Portfolio, strategy_ids: Iterable[str]) -> None:
         #: strategy id -> its book, in the order the strategies were added.
         self.books: dict[str, Portfolio] = {sid: account.empty_like() for sid in strategy_ids}
+        for book in self.books.values():
+            # One market for all: buy and hold starts at the account's first prices.
+            book.first_price = account.first_price
 
     def attach(self, bus: EventBus) -> None:
         """Subscribe after the broker (its fills and marks come first) and before the
