@@ -280,7 +280,8 @@
     let colour = 0;
     for (const panel of entry.panels) {
       if (panel.name !== "price") {
-        pane = chart.panes().length;
+        // A panel of its own: the next pane (the first, if nothing is drawn in it yet).
+        pane = chart.panes()[0].getSeries().length === 0 ? 0 : chart.panes().length;
         const label = document.createElement("span");
         label.className = "panel";
         label.textContent = `panel ${panel.name}:`;
