@@ -240,7 +240,7 @@ async def backtest_async(
     broker_config: BrokerConfig | None = None,
     equity_resolution: str | None = None,
     benchmark: Any = None,
-    plots: bool = True,
+    plots: bool = False,
     **feed_options: Any,
 ) -> RunResult:
     """:func:`backtest` for code already inside a Trio program: the same arguments, the same
@@ -326,7 +326,7 @@ def backtest(
     broker_config: BrokerConfig | None = None,
     equity_resolution: str | None = None,
     benchmark: Any = None,
-    plots: bool = True,
+    plots: bool = False,
     **feed_options: Any,
 ) -> RunResult:
     """Run ``strategy`` over ``data`` in simulated time and return its :class:`RunResult`.
@@ -386,10 +386,10 @@ def backtest(
     ``alpha`` and ``beta`` against it, on daily returns (docs/statistics.md). A run without a
     benchmark does no work for it.
 
-    ``plots`` keeps what the strategies draw with :meth:`Strategy.plot`, in
-    :attr:`RunResult.plots`, for the HTML report (docs/reports.md); with False, ``plot`` does
-    nothing and :attr:`Strategy.plotting` stays false: sweeps, and runs without a report,
-    need not pay for it.
+    ``plots=True`` keeps what the strategies draw with :meth:`Strategy.plot`, in
+    :attr:`RunResult.plots`, for the HTML report (docs/reports.md; ``tradewire backtest
+    --report`` asks for it). By default ``plot`` does nothing and :attr:`Strategy.plotting`
+    stays false, so runs without a report, and sweeps, do not pay for it.
 
     Raises :class:`ConfigError` for data or options it cannot use (a missing file, an unknown
     suffix, a benchmark symbol the data do not hold), :class:`DataError` for a bad row (naming

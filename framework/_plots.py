@@ -5,9 +5,9 @@
 series is two compact arrays, times (``array('q')``, UTC nanoseconds) and values
 (``array('d')``): 16 bytes a sample, where a tuple of floats would cost about 50.
 
-Recording is on only in runs that keep plots (``backtest(..., plots=True)``, the default);
-elsewhere ``plot`` returns at once, and the engine does nothing per bar for it either way.
-The report draws a series on its symbol's price chart (``panel="price"``) or on a panel of
+Recording is on only in runs that keep plots (``backtest(..., plots=True)``, which
+``tradewire backtest --report`` asks for); elsewhere ``plot`` returns at once, and the engine
+does nothing per bar for it either way. The report draws a series on its symbol's price chart (``panel="price"``) or on a panel of
 its own below it, one panel per ``panel`` name; see docs/reports.md.
 """
 

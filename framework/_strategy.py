@@ -351,9 +351,9 @@ class Strategy:
         a gap; a second value at the same time replaces the first; a series keeps the panel
         of its first call.
 
-        Recorded only in runs that keep plots (``backtest(..., plots=True)``, the default;
-        the values end up in :attr:`RunResult.plots`, and :attr:`plotting` is true);
-        elsewhere it returns at once. See docs/reports.md.
+        Recorded only in runs that keep plots (``backtest(..., plots=True)``, as
+        ``tradewire backtest --report`` runs; the values end up in :attr:`RunResult.plots`,
+        and :attr:`plotting` is true); elsewhere it returns at once. See docs/reports.md.
         """
         plots = self._plots
         if plots is not None:

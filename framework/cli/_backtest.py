@@ -85,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
             equity_resolution=args.equity_resolution,
             # The feeds are built; the bar-file options read a benchmark file.
             benchmark=args.benchmark,
+            # What strategies plot is kept only for the report that draws it.
+            plots=bool(args.report),
             **cost_options(args),
             **feed_options,
         ),

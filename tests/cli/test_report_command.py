@@ -8,7 +8,6 @@ from framework.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = str(ROOT / "examples" / "data" / "AAPL.csv")
 
-pytest.importorskip("plotly", reason="the HTML report needs plotly: pip install '.[report]'")
 pytest.importorskip("matplotlib", reason="the PNG needs matplotlib: pip install '.[report]'")
 
 

@@ -27,7 +27,7 @@ def bars(symbols=("AAPL",), n=6):
 
 
 def test_plot_records_each_value_at_the_strategys_clock():
-    result = backtest(Plotter(), [ListFeed(bars())])
+    result = backtest(Plotter(), [ListFeed(bars())], plots=True)
     close, rsi = result.plots
     assert (close.strategy, close.name, close.panel, close.symbol) == (
         "Plotter",
@@ -46,7 +46,7 @@ def test_each_symbol_has_its_own_series_and_each_strategy_its_own_plots():
     class Second(Plotter):
         name = "second"
 
-    result = backtest([Plotter(), Second()], [ListFeed(bars(("AAPL", "MSFT")))])
+    result = backtest([Plotter(), Second()], [ListFeed(bars(("AAPL", "MSFT")))], plots=True)
     keys = [(p.strategy, p.name, p.symbol) for p in result.plots]
     assert keys == [
         (sid, name, symbol)
@@ -62,7 +62,7 @@ def test_each_symbol_has_its_own_series_and_each_strategy_its_own_plots():
 def test_plotting_says_whether_the_run_keeps_plots():
     kept, dropped = Plotter(), Plotter()
     assert not kept.plotting
-    backtest(kept, [ListFeed(bars())])
+    backtest(kept, [ListFeed(bars())], plots=True)
     backtest(dropped, [ListFeed(bars())], plots=False)
     assert kept.plotting and not dropped.plotting
 
@@ -87,7 +87,7 @@ def test_an_engine_run_keeps_no_plots_unless_asked():
 
 
 def test_plots_stay_out_of_the_json_result():
-    with_plots = backtest(Plotter(), [ListFeed(bars())])
+    with_plots = backtest(Plotter(), [ListFeed(bars())], plots=True)
     without = backtest(Plotter(), [ListFeed(bars())], plots=False)
     assert with_plots.plots and with_plots.to_json() == without.to_json()
     assert with_plots == without  # plots are for drawing: not part of a result's equality
@@ -108,7 +108,7 @@ def test_a_bad_name_panel_or_symbol_is_a_config_error(args, message):
             self.plot(*args)
 
     with pytest.raises(ConfigError, match=message):
-        backtest(Bad(), [ListFeed(bars())])
+        backtest(Bad(), [ListFeed(bars())], plots=True)
 
 
 def test_a_value_that_is_not_a_number_is_a_type_error_naming_the_series():
@@ -119,7 +119,7 @@ def test_a_value_that_is_not_a_number_is_a_type_error_naming_the_series():
     with pytest.raises(
         TypeError, match="plot 'label': the value must be a number or None, not str"
     ):
-        backtest(Bad(), [ListFeed(bars())])
+        backtest(Bad(), [ListFeed(bars())], plots=True)
 
 
 def test_a_series_keeps_the_panel_of_its_first_call():
@@ -127,5 +127,5 @@ def test_a_series_keeps_the_panel_of_its_first_call():
         def on_bar(self, bar):
             self.plot("x", bar.close, panel="first" if bar.close >= 100 else "second")
 
-    (series,) = backtest(Moving(), [ListFeed(bars())]).plots
+    (series,) = backtest(Moving(), [ListFeed(bars())], plots=True).plots
     assert series.panel == "first" and len(series) == 6

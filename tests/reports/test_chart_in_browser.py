@@ -87,7 +87,7 @@ async def test_backtest_report_draws_candles_smas_and_trade_lines_that_move_toge
     command += ["--data", str(AAPL), "--report", str(page), "-q"]
     with trio.fail_after(120):
         await trio.run_process(command, stdout=subprocess.DEVNULL)
-    result = await trio.to_thread.run_sync(lambda: backtest(SmaCross(), [AAPL]))
+    result = await trio.to_thread.run_sync(lambda: backtest(SmaCross(), [AAPL], plots=True))
     # A trade that spans a few bars, and a window of bars around it.
     first_bar = int(AAPL.read_text().splitlines()[1].split(",")[0]) + 60
     number, trade = next(
@@ -211,7 +211,7 @@ class RsiDips(Strategy):
 
 
 async def test_an_indicator_in_a_panel_of_its_own_under_each_symbol(tmp_path, open_in_chromium):
-    result = await trio.to_thread.run_sync(lambda: backtest(RsiDips(), [AAPL, MSFT]))
+    result = await trio.to_thread.run_sync(lambda: backtest(RsiDips(), [AAPL, MSFT], plots=True))
     report = await trio.to_thread.run_sync(lambda: build_report(result, data=[AAPL, MSFT]))
     page = write_html(report, tmp_path / "rsi.html")
 
@@ -254,7 +254,7 @@ def write_random_walk(path: Path, bars: int) -> None:
 async def test_a_100k_bar_report_is_bucketed_small_and_draws(tmp_path, open_in_chromium):
     data = tmp_path / "walk.csv"
     write_random_walk(data, 100_000)
-    result = await trio.to_thread.run_sync(lambda: backtest(SmaCross(), [data]))
+    result = await trio.to_thread.run_sync(lambda: backtest(SmaCross(), [data], plots=True))
     report = await trio.to_thread.run_sync(lambda: build_report(result, data=[data]))
     page = write_html(report, tmp_path / "walk.html")
     chart = report.chart

@@ -41,7 +41,7 @@ def closes_of(path: Path) -> list[tuple[int, float]]:
 
 @pytest.fixture(scope="module")
 def two_symbol_result():
-    return backtest(SmaCross(fast=10, slow=30), [AAPL, MSFT])
+    return backtest(SmaCross(fast=10, slow=30), [AAPL, MSFT], plots=True)
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +134,7 @@ def test_names_that_would_end_the_script_element_stay_inside_it():
         def on_bar(self, bar):
             self.plot("</script>", bar.close, panel="<p>")
 
-    text = render_html(build_report(backtest(Odd(), [AAPL]), data=[AAPL]))
+    text = render_html(build_report(backtest(Odd(), [AAPL], plots=True), data=[AAPL]))
     assert text.count("</script>") == text.count("<script")
     assert page_data(text)["charts"][0]["panels"][0]["name"] == "<p>"
 
@@ -150,7 +150,7 @@ def test_backtest_report_from_the_command_line_draws_the_smas(tmp_path):
 
 
 def test_saved_json_without_equity_rebuilds_the_runs_equity_from_fills_and_closes():
-    result = backtest(SmaCross(fast=10, slow=30), [AAPL])
+    result = backtest(SmaCross(fast=10, slow=30), [AAPL], plots=True)
     saved = json.loads(result.to_json())
     saved.pop("equity", None)
     saved.pop("equity_curve", None)
@@ -208,7 +208,7 @@ def test_nan_plots_are_gaps_not_values():
             self.n += 1
             self.plot("every_other", None if self.n % 2 else bar.close, panel="gaps")
 
-    report = build_report(backtest(Gappy(), [AAPL]), data=[AAPL])
+    report = build_report(backtest(Gappy(), [AAPL], plots=True), data=[AAPL])
     (column,) = report.chart.plots
     assert sum(v is None for v in column.values) == 5_000
     assert all(v is None or math.isfinite(v) for v in column.values)
@@ -231,7 +231,7 @@ def test_a_benchmark_among_the_symbols_is_drawn_as_the_start_cash_held_in_it(two
 
 
 def test_backtest_benchmark_curve_ends_at_the_benchmark_return():
-    result = backtest(SmaCross(), [AAPL, MSFT], benchmark="MSFT")
+    result = backtest(SmaCross(), [AAPL, MSFT], benchmark="MSFT", plots=True)
     report = build_report(result, data=[AAPL, MSFT])
     last = [v for v in report.chart.benchmark if v is not None][-1]
     assert last == pytest.approx(100_000 * (1 + result.stats["benchmark_return"]), rel=1e-12)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from framework import backtest
 from framework.cli import main
 from framework.results._display import format_statistic
@@ -16,7 +14,6 @@ AAPL = Path(__file__).resolve().parents[2] / "examples" / "data" / "AAPL.csv"
 
 
 def test_backtest_sweep_and_report_print_the_same_figures(tmp_path, capsys):
-    pytest.importorskip("plotly", reason="the HTML report needs plotly")
     stats = backtest(SmaCross(fast=10, slow=30), [AAPL]).stats
     expected = {
         name: format_statistic(name, stats[name])
