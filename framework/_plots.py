@@ -7,8 +7,9 @@ series is two compact arrays, times (``array('q')``, UTC nanoseconds) and values
 
 Recording is on only in runs that keep plots (``backtest(..., plots=True)``, which
 ``tradewire backtest --report`` asks for); elsewhere ``plot`` returns at once, and the engine
-does nothing per bar for it either way. The report draws a series on its symbol's price chart (``panel="price"``) or on a panel of
-its own below it, one panel per ``panel`` name; see docs/reports.md.
+does nothing per bar for it either way. The report draws a series on its symbol's price
+chart (``panel="price"``) or on a panel of its own below it, one panel per ``panel`` name;
+see docs/reports.md.
 """
 
 from __future__ import annotations
