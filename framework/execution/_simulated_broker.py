@@ -214,7 +214,6 @@ class SimulatedBroker:
         "_touched",
         "_trailing",
         "_transaction_hook",
-        "_unpriced",
         "_working",
         "config",
         "portfolio",
@@ -243,9 +242,6 @@ class SimulatedBroker:
         self._blank: set[int] = set()  # ids whose row in _finished is blank
         self._ended: list[Order] = []  # reached a final status in this transaction
         self._working: dict[str, list[Order]] = {}
-        #: Symbols given working orders before their first priced market event (see
-        #: _first_sight): until it comes, each of their events checks for it.
-        self._unpriced: set[str] = set()
         self._held: dict[int, list[Order]] = {}
         self._oco: dict[int, list[Order]] = {}
         #: Symbols whose working orders include a trailing stop still to trail: only their
@@ -894,10 +890,8 @@ class SimulatedBroker:
         the position at its close. The engine calls this for every bar, before strategies."""
         working = self._working.get(bar.symbol)
         if working:
-            if self._unpriced:
-                self._first_sight(bar.symbol, bar.close)
             self._match_bar(bar, working)
-        elif working is None or self._unpriced:
+        elif working is None:
             self._first_sight(bar.symbol, bar.close)
         self.portfolio.mark(bar.symbol, bar.close, bar.ts_event)
 
@@ -905,7 +899,9 @@ class SimulatedBroker:
         """Match the symbol's working orders against ``quote``, then mark the position."""
         working = self._working.get(quote.symbol)
         mark = quote.mark_price
-        if mark is not None and (working is None or self._unpriced):
+        if mark is not None and (
+            working is None or (working and quote.symbol not in self.portfolio.first_price)
+        ):
             self._first_sight(quote.symbol, mark)
         if working:
             self._match_quote(quote, working)
@@ -916,24 +912,24 @@ class SimulatedBroker:
         """A priced market event of ``symbol`` that may be its first: where its buy and hold
         starts (:attr:`Portfolio.first_price`). Its list of working orders is made now, so
         later events of the symbol find one and do not come here: recording the first price
-        costs the market-event path an identity test, not a dictionary lookup per mark.
-        (A symbol given orders before its first event is in ``_unpriced`` until it comes.)"""
+        costs the market-event path an identity test, not a dictionary lookup per mark. A
+        symbol given orders before its first event is caught by the matching instead, and
+        one whose orders all ended before it loses its empty list again (:meth:`_retire`)."""
         self._working.setdefault(symbol, [])
         self.portfolio.first_price.setdefault(symbol, price)
-        self._unpriced.discard(symbol)
 
     def _orders_of(self, symbol: str) -> list[Order]:
         """The symbol's list of working orders, made if it has none yet."""
         working = self._working.get(symbol)
         if working is None:
             working = self._working[symbol] = []
-            if symbol not in self.portfolio.first_price:
-                self._unpriced.add(symbol)
         return working
 
     # -- matching --------------------------------------------------------------------------
 
     def _match_bar(self, bar: Bar, working: list[Order]) -> None:
+        if bar.symbol not in self.portfolio.first_price:  # orders came before any price
+            self._first_sight(bar.symbol, bar.close)
         start = bar.ts_open
         orders = list(working)
         self._matching = working
@@ -1509,6 +1505,9 @@ class SimulatedBroker:
             return  # compacted once when matching ends: removing one by one is quadratic
         if order in working:
             working.remove(order)
+            if not working and order.symbol not in self.portfolio.first_price:
+                # Never priced yet: without a list its first event is a first sight again.
+                del self._working[order.symbol]
 
     def _compact(self, working: list[Order]) -> None:
         self._matching = None

@@ -35,3 +35,13 @@ def test_quotes_give_first_prices_and_every_strategy_book_shares_them():
     assert result.stats["buy_and_hold_by_symbol"] == {"AAPL": 110.0 / 100.0 - 1}
     for own in result.strategies.values():
         assert own.stats["buy_and_hold_by_symbol"] == {"AAPL": 110.0 / 100.0 - 1}
+
+
+class OrdersAndCancelsBeforeAnyBar(Strategy):
+    def on_start(self) -> None:
+        self.cancel(self.buy("AAPL", 1, limit=1.0))
+
+
+def test_a_symbol_whose_early_orders_ended_before_its_first_bar_gets_its_first_price():
+    result = backtest(OrdersAndCancelsBeforeAnyBar(), ListFeed([bar(0, 100.0), bar(1, 120.0)]))
+    assert result.stats["buy_and_hold_by_symbol"] == {"AAPL": 120.0 / 100.0 - 1}
