@@ -20,21 +20,17 @@ asserts, so its checks never step in.
 
 from __future__ import annotations
 
-import csv
 import datetime
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import backtrader as bt
 import pytest
+from backtrader_data import DATA, Row, backtrader_feed, read_rows
 
 from framework import Bar, ListFeed, OrderFilled, Strategy, backtest
 
-DATA = Path(__file__).parent / "data"
 CASH = 100_000.0
-
-Row = tuple[datetime.datetime, float, float, float, float]
 #: (bar index of the call, signed quantity of the order it sent, or None for no order).
 Calls = list[tuple[int, float | None]]
 #: (bar label, price, signed quantity) of each fill: the label is the bar's open time
@@ -42,17 +38,6 @@ Calls = list[tuple[int, float | None]]
 Fills = list[tuple[datetime.datetime, float, float]]
 #: bar index -> target (None: no call on that bar).
 Schedule = Callable[[int], float | None]
-
-
-def read_rows(path: Path, fmt: str) -> list[Row]:
-    with path.open(newline="") as handle:
-        rows = csv.reader(handle)
-        next(rows)
-        return [
-            (datetime.datetime.strptime(r[0], fmt), float(r[1]), float(r[2]), float(r[3]),
-             float(r[4]))
-            for r in rows
-        ]  # fmt: skip
 
 
 FILES = {
@@ -121,24 +106,8 @@ class _Reference(bt.Strategy):  # type: ignore[misc]
 
 def backtrader_run(name: str, kind: str, schedule: Schedule) -> tuple[Calls, Fills, list[str]]:
     path, fmt, step = FILES[name]
-    options: dict[str, Any] = {}
-    if not step.days:
-        options = {"timeframe": bt.TimeFrame.Minutes, "compression": 60}
     cerebro = bt.Cerebro(stdstats=False)
-    cerebro.adddata(
-        bt.feeds.GenericCSVData(
-            dataname=str(path),
-            dtformat=fmt,
-            datetime=0,
-            open=1,
-            high=2,
-            low=3,
-            close=4,
-            volume=5,
-            openinterest=-1,
-            **options,
-        )
-    )
+    cerebro.adddata(backtrader_feed(path, fmt, None if step.days else 60))
     cerebro.broker.setcash(CASH)
     cerebro.addstrategy(_Reference, kind=kind, schedule=schedule)
     (strategy,) = cerebro.run()

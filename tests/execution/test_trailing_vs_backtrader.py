@@ -22,17 +22,16 @@ accept) the close of such a bar cannot move the stop, so the fills agree (docs/e
 
 from __future__ import annotations
 
-import csv
 import datetime
 from pathlib import Path
 from typing import Any
 
 import backtrader as bt
 import pytest
+from backtrader_data import DATA, backtrader_feed, read_rows
 
 from framework import Bar, ListFeed, OrderFilled, Strategy, backtest_async
 
-DATA = Path(__file__).parent / "data"
 EVERY = 5
 #: Order key (bar sent, side) -> (bar filled, price, size); an order that never filled is absent.
 Fills = dict[tuple[int, str], tuple[int, float, float]]
@@ -46,17 +45,6 @@ def goog() -> list[tuple[datetime.datetime, float, float, float, float]]:
 @pytest.fixture(scope="module")
 def eurusd() -> list[tuple[datetime.datetime, float, float, float, float]]:
     return read_rows(DATA / "EURUSD.csv", "%Y-%m-%d %H:%M:%S")
-
-
-def read_rows(path: Path, fmt: str) -> list[tuple[datetime.datetime, float, float, float, float]]:
-    with path.open(newline="") as handle:
-        rows = csv.reader(handle)
-        next(rows)
-        return [
-            (datetime.datetime.strptime(r[0], fmt), float(r[1]), float(r[2]), float(r[3]),
-             float(r[4]))
-            for r in rows
-        ]  # fmt: skip
 
 
 def size_for(k: int) -> float:
@@ -112,23 +100,7 @@ class _Reference(bt.Strategy):  # type: ignore[misc]
 
 def backtrader_fills(path: Path, fmt: str, minutes: int | None, spec: tuple[Any, ...]) -> Fills:
     cerebro = bt.Cerebro(stdstats=False)
-    options: dict[str, Any] = {}
-    if minutes is not None:
-        options = {"timeframe": bt.TimeFrame.Minutes, "compression": minutes}
-    cerebro.adddata(
-        bt.feeds.GenericCSVData(
-            dataname=str(path),
-            dtformat=fmt,
-            datetime=0,
-            open=1,
-            high=2,
-            low=3,
-            close=4,
-            volume=5,
-            openinterest=-1,
-            **options,
-        )
-    )
+    cerebro.adddata(backtrader_feed(path, fmt, minutes))
     cerebro.broker.setcash(1e12)
     cerebro.broker.set_checksubmit(False)
     cerebro.addstrategy(_Reference, spec=spec)
