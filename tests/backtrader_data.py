@@ -10,6 +10,8 @@ from typing import Any
 
 import backtrader as bt
 
+from framework import Bar
+
 DATA = Path(__file__).parent / "execution" / "data"
 
 #: (time, open, high, low, close) of a bar.
@@ -45,3 +47,26 @@ def backtrader_feed(path: Path, fmt: str, minutes: int | None) -> Any:
         openinterest=-1,
         **options,
     )
+
+
+def as_bars(rows: list[Row], symbol: str, step: datetime.timedelta) -> list[Bar]:
+    """The rows as tradewire bars of ``step`` (a day or an hour), each final at its end."""
+    nanos = int(step.total_seconds()) * 1_000_000_000
+    bars = []
+    for when, o, h, low, c in rows:
+        ts = int(when.replace(tzinfo=datetime.UTC).timestamp()) * 1_000_000_000
+        bars.append(
+            Bar(
+                symbol=symbol,
+                interval="1d" if step.days else "1h",
+                ts_open=ts,
+                open=o,
+                high=h,
+                low=low,
+                close=c,
+                volume=0.0,
+                ts_event=ts + nanos,
+                ts_recv=ts + nanos,
+            )
+        )
+    return bars

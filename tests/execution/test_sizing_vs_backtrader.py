@@ -26,7 +26,7 @@ from typing import Any
 
 import backtrader as bt
 import pytest
-from backtrader_data import DATA, Row, backtrader_feed, read_rows
+from backtrader_data import DATA, Row, as_bars, backtrader_feed, read_rows
 
 from framework import Bar, ListFeed, OrderFilled, Strategy, backtest
 
@@ -149,24 +149,7 @@ class _Targets(Strategy):
 
 def tradewire_run(rows: list[Row], name: str, kind: str, schedule: Schedule) -> tuple[Calls, Fills]:
     step = FILES[name][2]
-    bars = []
-    for when, o, h, low, c in rows:
-        ts = int(when.replace(tzinfo=datetime.UTC).timestamp()) * 1_000_000_000
-        end = ts + int(step.total_seconds()) * 1_000_000_000
-        bars.append(
-            Bar(
-                symbol=name,
-                interval="1d" if step.days else "1h",
-                ts_open=ts,
-                open=o,
-                high=h,
-                low=low,
-                close=c,
-                volume=0.0,
-                ts_event=end,
-                ts_recv=end,
-            )
-        )
+    bars = as_bars(rows, name, step)
     strategy = _Targets(kind, schedule)
     backtest(strategy, [ListFeed(bars)], cash=CASH)
     return strategy.calls, strategy.fills

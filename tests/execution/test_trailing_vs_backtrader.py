@@ -28,7 +28,7 @@ from typing import Any
 
 import backtrader as bt
 import pytest
-from backtrader_data import DATA, backtrader_feed, read_rows
+from backtrader_data import DATA, as_bars, backtrader_feed, read_rows
 
 from framework import Bar, ListFeed, OrderFilled, Strategy, backtest_async
 
@@ -149,24 +149,7 @@ async def tradewire_fills(
     step: datetime.timedelta,
     spec: tuple[Any, ...],
 ) -> Fills:
-    bars = []
-    for when, o, h, low, c in rows:
-        ts = int(when.replace(tzinfo=datetime.UTC).timestamp()) * 1_000_000_000
-        end = ts + int(step.total_seconds()) * 1_000_000_000
-        bars.append(
-            Bar(
-                symbol="X",
-                interval="1d" if step.days else "1h",
-                ts_open=ts,
-                open=o,
-                high=h,
-                low=low,
-                close=c,
-                volume=0.0,
-                ts_event=end,
-                ts_recv=end,
-            )
-        )
+    bars = as_bars(rows, "X", step)
     strategy = _Trailing(spec)
     await backtest_async(strategy, [ListFeed(bars)], cash=1e12)
     return strategy.filled
