@@ -117,3 +117,17 @@ def test_playback_places_each_firing_before_the_next_market_event_after_its_posi
     assert playback
     assert names(playback.rest()) == ["z"]
     assert not playback
+
+
+async def test_a_session_keeps_one_equity_sample_a_minute_with_the_replays_statistics(tmp_path):
+    # Quotes mark the book every few simulated seconds; a session of weeks must not keep
+    # every mark, yet its statistics must be those of the replay, which keeps them all.
+    path = tmp_path / "curve.twrec"
+    paper = await _paper(path, FlipOnTimer())
+    replay = await trio.to_thread.run_sync(lambda: backtest(FlipOnTimer(), [path]))
+    minutes = [ts // 60_000_000_000 for ts in paper.equity_ts]
+    assert len(minutes) >= 5
+    assert len(set(minutes)) == len(minutes)  # at most one sample per minute
+    assert len(replay.equity_ts) > 2 * len(paper.equity_ts)
+    assert paper.equity_ts[-1] == replay.equity_ts[-1]
+    assert paper.to_dict()["stats"] == replay.to_dict()["stats"]

@@ -31,6 +31,7 @@ from ..._secret import Secret, as_secret, secret_filter
 from ..._strategy import Strategy
 from ...execution import BrokerConfig, PaperJournal, SimulatedBroker
 from ...portfolio import Portfolio
+from ...portfolio._equity import equity_resolution as equity_resolution_nanos
 from ...recording import AsyncRecordingWriter, Durability, RecordKind, open_recording_writer
 from ...results import RunResult
 from ._live_feed import DEFAULT_URL, InsightSentryFeed, LiveFeedConfig
@@ -171,6 +172,7 @@ async def paper_trade(
     rest_config: RestConfig | None = None,
     warmup: bool = True,
     backfill: bool = True,
+    equity_resolution: str | None = "1m",
 ) -> RunResult:
     """Run ``strategies`` on the live feed until ``duration`` seconds pass or the engine is
     stopped (``on_engine`` receives the engine, e.g. to call ``stop()`` on Ctrl+C).
@@ -192,7 +194,13 @@ async def paper_trade(
     fetches the largest :meth:`~framework.Strategy.warmup_bars` of the strategies before the
     live data (orders are refused until it is delivered; a failure raises
     :class:`~framework.HistoryError`) and ``backfill`` fills holes in the bar streams.
+
+    The equity curve keeps one sample per ``equity_resolution`` of market time (default one
+    minute; None keeps every mark until the curve is full, then thins it), so a session that
+    runs for weeks holds a curve of a fixed size per day; every statistic stays exact
+    (``docs/statistics.md``).
     """
+    resolution = equity_resolution_nanos(equity_resolution)
     needed = max((s.warmup_bars() for s in strategies), default=0) if warmup else 0
     async with _open_session(
         subscriptions,
@@ -208,7 +216,7 @@ async def paper_trade(
         backfill=backfill,
         timer_strategies=[s.strategy_id for s in strategies],
     ) as (feed, writer):
-        broker = SimulatedBroker(Portfolio(cash), broker_config)
+        broker = SimulatedBroker(Portfolio(cash, equity_resolution=resolution), broker_config)
         with contextlib.ExitStack() as stack:
             if journal is not None:
                 # Resume the book of an earlier session (or start a new journal), then journal
