@@ -57,6 +57,7 @@ from .._errors import RecordingCorrupted, RecordingError
 from .._events import Bar, Event, OrderFilled, OrderSide, TradingHalted, TradingResumed
 from ..portfolio import Portfolio
 from ..recording import Durability, RecordingWriter, RecordKind, read_recording
+from ..recording._format import MAX_HEADER_JSON_BYTES, PREAMBLE_SIZE, is_cut_short_header
 from ._orders import Order, OrderStatus, OrderType, PendingChange, TimeInForce, TriggerTerms
 from ._simulated_broker import SimulatedBroker
 
@@ -215,9 +216,19 @@ class PaperJournal(ClosesOnExit):
         errors propagate and the file is left untouched), then a torn tail is truncated and
         appending continues after the last complete transaction. ``durability`` applies to a
         new file; ``GROUP`` fsyncs at most every 200 ms of appends (call :meth:`sync` when
-        idle), ``STRICT`` on every transaction.
+        idle), ``STRICT`` on every transaction. A file whose header a crash cut short while it
+        was being created holds no record: it is replaced by a new journal (logged).
         """
         path = Path(path)
+        if path.exists() and _cut_short_at_creation(path):
+            # A kill while the journal was being created: no record was ever written, so
+            # nothing is lost by starting it again (refusing would need the user to delete it).
+            log.warning(
+                "%s: its header was cut short by a crash when it was created and it holds no "
+                "record; starting a new journal",
+                path,
+            )
+            path.unlink()
         if path.exists():
             book = read_paper_journal(path)
             writer = RecordingWriter.resume(path)
@@ -507,6 +518,12 @@ class _Replay:
 
 class _Mismatch(Exception):
     pass
+
+
+def _cut_short_at_creation(path: Path) -> bool:
+    with path.open("rb") as file:
+        start = file.read(PREAMBLE_SIZE + MAX_HEADER_JSON_BYTES + 4)
+    return is_cut_short_header(start)
 
 
 def _as_json(strategy: Saving, state: object) -> dict[str, Any]:

@@ -316,6 +316,24 @@ def decode_header(data: bytes, source: str) -> RecordingHeader:
     return header
 
 
+def is_cut_short_header(data: bytes) -> bool:
+    """Whether ``data``, a whole file, is the start of a header whose write a crash cut short.
+
+    Such a file holds no record: the header is written in one go before any record (and
+    fsynced first under ``GROUP`` and ``STRICT``), so it can be replaced without losing
+    anything. Anything else (a complete header, other bytes) is not cut short.
+    """
+    if len(data) < PREAMBLE_SIZE:
+        return MAGIC.startswith(data[: len(MAGIC)])
+    magic, version, length = _PREAMBLE.unpack_from(data)
+    return (
+        magic == MAGIC
+        and version in KINDS_BY_VERSION
+        and length <= MAX_HEADER_JSON_BYTES
+        and len(data) < header_size(length)
+    )
+
+
 def header_size(json_length: int) -> int:
     """Total bytes of a header whose JSON is ``json_length`` bytes long."""
     return PREAMBLE_SIZE + json_length + _U32.size

@@ -140,6 +140,29 @@ def test_a_corrupted_journal_is_refused_with_a_clear_message(tmp_path):
         read_paper_journal(path)
 
 
+@pytest.mark.parametrize("kept", [0, 3, 12, -1])
+def test_a_journal_whose_header_a_crash_cut_short_starts_again(tmp_path, kept, caplog):
+    # A kill while the journal was being created leaves a prefix of its header (here: none
+    # of it, part of the magic, past the fixed fields, all but the last byte) and no record.
+    path = tmp_path / "paper.twrec"
+    PaperJournal.open(path).close()
+    header = path.read_bytes()
+    path.write_bytes(header[:kept])
+    with PaperJournal.open(path) as journal:
+        assert journal.book.is_empty
+    assert "cut short by a crash" in caplog.text
+    book = read_paper_journal(path)
+    assert book.is_empty and book.torn_tail_bytes == 0
+
+
+def test_a_file_that_is_no_header_at_all_is_still_refused(tmp_path):
+    path = tmp_path / "paper.twrec"
+    path.write_bytes(b"not a journal")
+    with pytest.raises(PaperJournalError, match="not a tradewire recording"):
+        PaperJournal.open(path)
+    assert path.read_bytes() == b"not a journal"
+
+
 def test_a_recording_of_another_kind_is_not_a_paper_journal(tmp_path):
     path = tmp_path / "feed.twrec"
     with RecordingWriter.open(path, meta={"source": "insightsentry"}) as writer:
