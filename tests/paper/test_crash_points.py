@@ -14,8 +14,6 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import pytest
-
 from tests.paper.crash_drill import CrashPoint, KillPlan, plan_kills, run_kill
 
 CLOSE_THEN_DROP = (("close", 1, 120), ("drop", 2, 90))
@@ -76,11 +74,6 @@ async def test_record_killed_after_a_disconnect_reads_back_intact(tmp_path):
     assert outcome.state == "reconnecting"
 
 
-@pytest.mark.xfail(
-    reason="bug: a journal whose header a kill cut short (an empty file) is refused on restart "
-    "('truncated header (0 bytes)') although it holds nothing to lose",
-    strict=True,
-)
 async def test_paper_killed_while_creating_its_journal_restarts_afresh(tmp_path):
     point = CrashPoint(tag="journal", match="header", nth=1, cut=0.0)
     await _passes(_plan("paper", "create", point), tmp_path)
