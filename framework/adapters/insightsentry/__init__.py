@@ -50,6 +50,7 @@ from ._frame_records import SeriesFrame as SeriesFrame
 from ._frame_records import SeriesPoint as SeriesPoint
 from ._frame_records import StatusFrame as StatusFrame
 from ._frame_records import UnknownFrame as UnknownFrame
+from ._health import FeedHealth as FeedHealth
 from ._history import BackfillRequest as BackfillRequest
 from ._live_feed import DEFAULT_URL as DEFAULT_URL
 from ._live_feed import InsightSentryFeed as InsightSentryFeed
@@ -99,6 +100,7 @@ __all__ = [
     "ErrorFrame",
     "ErrorKind",
     "EventFrame",
+    "FeedHealth",
     "Frame",
     "FrameKind",
     "FrameProcessor",

@@ -21,9 +21,21 @@ A heartbeat closes the in-progress bar once ``server_time`` reaches the same bou
 just because the data ended.
 
 Reconnect bursts repeat bars already emitted: points at or before the last final bar are
-counted as ``duplicates`` when unchanged and as ``corrections`` (logged, not re-emitted) when
-their values differ. Every new or changed in-progress bar is returned as a
+counted as ``duplicates`` when unchanged and as ``corrections`` (counted in the feed health,
+not re-emitted) when their values differ. Every new or changed in-progress bar is returned as a
 :class:`~framework.BarUpdate` (``ts_event`` = the frame's ``last_update``, else its receive time).
+
+**What is remembered per stream.** To tell a duplicate from a correction, each stream keeps
+the open times and values of its newest final bars, in arrays (8 bytes a time, 40 a bar's
+values: 48 bytes a bar, not the 300 a dict of tuples takes). How many is its *window*: a
+reconnect burst repeats the newest ``bars`` (``max_dp``) points of a subscription, so
+:meth:`FrameProcessor.set_subscriptions` sizes each stream's window by its subscription
+(:func:`history_window`), and :meth:`BarAssembler.set_streams` drops everything of the streams
+no longer subscribed. The check is exact for every bar in the window; a repeated point older
+than the window cannot be checked and counts as a duplicate.
+
+Problems (corrections, rejected points and bars) are counted by kind in a
+:class:`~._health.FeedHealth`, which logs the first of each kind and then only summaries.
 
 Ticks (``1T``) are final on arrival: each becomes a ``Bar`` with open = high = low = close =
 price and ``ts_event`` = ``ts_open`` = trade time. Ticks older than the newest tick already
@@ -47,24 +59,43 @@ repeating them counts as duplicates.
 from __future__ import annotations
 
 import itertools
-import logging
-from collections import Counter, deque
-from collections.abc import Iterable
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 import attrs
 
-from ..._errors import DecodeError, InvalidEvent
+from ..._errors import ConfigError, DecodeError, InvalidEvent
 from ..._events import Bar, BarUpdate, bar_update_unchecked, new_bar, new_bar_update, ohlcv_is_valid
 from ..._intervals import Interval
 from ..._time import NANOS_PER_SECOND
 from ._codec import log_safe
 from ._frame_records import SeriesFrame, SeriesPoint
+from ._health import FeedHealth
 
-logger = logging.getLogger(__name__)
-
-#: How many final bars per stream are remembered to tell a duplicate from a correction.
+#: How many final bars per stream are remembered to tell a duplicate from a correction, for a
+#: stream whose burst size is not known (an assembler or processor not told its subscriptions).
 DEFAULT_HISTORY: Final = 1024
+
+#: The burst size assumed for a series subscription that sets no ``bars``: the 2026 docs give
+#: a default of 1, but servers have sent up to 100 recent bars (``recent_bars``) and 120
+#: one-minute bars to a client that sent no size (protocol reference 3.4).
+UNSIZED_BURST_BARS: Final = 128
+
+#: The fewest final bars remembered per stream, whatever its burst size: a server whose clock
+#: runs ahead of its queued updates sends late updates for bars the clock already closed, and
+#: they may reach back more than one bar.
+MIN_HISTORY: Final = 32
+
+#: A stream's arrays grow this much past its window before the oldest bars are cut, so the cut
+#: (a copy of the window) happens once per this many bars, not once per bar.
+_SLACK_FRACTION: Final = 4
+_MIN_SLACK: Final = 8
+
+#: Stands for a missing volume in the values array: the decoder never lets a NaN through.
+_NO_VOLUME: Final = float("nan")
 
 _Values = tuple[float | None, float | None, float | None, float, float | None]
 _TickKey = tuple[int, float, float | None, str | None]
@@ -114,14 +145,80 @@ class _Stream:
     #: ``bar_end + 1 s`` of the current bar, when a frame reported it.
     current_end_ns: int | None = None
     last_final_ns: int | None = None
-    history: dict[int, _Values] = attrs.Factory(dict)
-    history_order: deque[int] = attrs.Factory(deque)
+    #: How many of the newest final bars the correction check covers, and how many the arrays
+    #: hold before the oldest are cut.
+    window: int = DEFAULT_HISTORY
+    capacity: int = DEFAULT_HISTORY
+    #: Open times of the final bars remembered, ascending, and their values, five a bar
+    #: (open, high, low, close, volume; NaN for no volume).
+    final_times: array[int] = attrs.Factory(lambda: array("q"))
+    final_values: array[float] = attrs.Factory(lambda: array("d"))
     last_tick_ns: int | None = None
     tick_boundary: Counter[_TickKey] = attrs.Factory(Counter)
 
 
 def _values(point: SeriesPoint) -> _Values:
     return (point.open, point.high, point.low, point.close, point.volume)
+
+
+def history_window(bars: int | None) -> int:
+    """How many final bars a stream remembers for a subscription of ``bars`` initial bars
+    (``max_dp``; None when the subscription sets none): every bar a reconnect burst can repeat,
+    and at least :data:`MIN_HISTORY`."""
+    return max(UNSIZED_BURST_BARS if bars is None else bars, MIN_HISTORY)
+
+
+def _set_window(stream: _Stream, window: int) -> None:
+    stream.window = window
+    stream.capacity = window + max(window // _SLACK_FRACTION, _MIN_SLACK)
+    if len(stream.final_times) > stream.capacity:
+        _trim(stream)
+
+
+def _trim(stream: _Stream) -> None:
+    """Keep the newest ``window`` final bars of ``stream``."""
+    drop = len(stream.final_times) - stream.window
+    if drop > 0:
+        del stream.final_times[:drop]
+        del stream.final_values[: 5 * drop]
+
+
+def _remember(stream: _Stream, time_ns: int, values: _Values) -> None:
+    """Keep a final bar's values for the correction check."""
+    o, h, low, c, v = values
+    assert o is not None and h is not None and low is not None  # rejected before
+    row = (o, h, low, c, _NO_VOLUME if v is None else v)
+    times = stream.final_times
+    if not times or time_ns > times[-1]:
+        times.append(time_ns)
+        stream.final_values.extend(row)
+    else:  # a backfilled bar, older than the newest final one
+        index = bisect_left(times, time_ns)
+        if index < len(times) and times[index] == time_ns:
+            stream.final_values[5 * index : 5 * index + 5] = array("d", row)
+            return
+        times.insert(index, time_ns)
+        stream.final_values[5 * index : 5 * index] = array("d", row)
+    if len(times) > stream.capacity:
+        _trim(stream)
+
+
+def _known(stream: _Stream, time_ns: int) -> _Values | None:
+    """The values of the final bar opened at ``time_ns``, if it is still remembered."""
+    times = stream.final_times
+    index = bisect_left(times, time_ns)
+    if index == len(times) or times[index] != time_ns:
+        return None
+    values = stream.final_values
+    at = 5 * index
+    volume = values[at + 4]
+    return (
+        values[at],
+        values[at + 1],
+        values[at + 2],
+        values[at + 3],
+        None if volume != volume else volume,  # NaN: no volume
+    )
 
 
 def _time_of(point: SeriesPoint) -> int:
@@ -132,34 +229,75 @@ class BarAssembler:
     """Turns series frames into final bars and in-progress updates; sans-IO and deterministic.
 
     ``streams``, when given, lists the ``(code, bar_label)`` pairs subscribed to; frames for
-    any other stream raise :class:`~framework.DecodeError` with reason ``unknown_code``.
-    ``history`` bounds how many final bars per stream are remembered for correction checks.
+    any other stream raise :class:`~framework.DecodeError` with reason ``unknown_code``. Given
+    as a mapping, its values are each stream's window: how many final bars are remembered for
+    correction checks (see :meth:`set_streams`). ``history`` is the window of a stream given
+    none. Problems are counted (and their warnings rate-limited) in ``health``, a
+    :class:`~._health.FeedHealth` of the assembler's own when None.
     """
 
     def __init__(
         self,
-        streams: Iterable[tuple[str, str]] | None = None,
+        streams: Iterable[tuple[str, str]] | Mapping[tuple[str, str], int] | None = None,
         *,
         history: int = DEFAULT_HISTORY,
         detect_gaps: bool = False,
+        health: FeedHealth | None = None,
     ) -> None:
+        if type(history) is not int or history < 1:
+            raise ConfigError(f"history must be an integer >= 1, got {history!r}")
         self._allowed: frozenset[tuple[str, str]] | None = None
+        self._windows: Mapping[tuple[str, str], int] = {}
         self._streams: dict[tuple[str, str], _Stream] = {}
         self._history = history
         self._detect_gaps = detect_gaps
+        self._health = FeedHealth() if health is None else health
         self._holes: list[BarHole] = []
         self._emitted = self._updates = self._duplicates = 0
         self._corrections = self._rejected = 0
         self.set_streams(streams)
 
-    def set_streams(self, streams: Iterable[tuple[str, str]] | None) -> None:
-        """Replace the allowed streams (after a new subscription); state of others is dropped."""
+    def set_streams(
+        self, streams: Iterable[tuple[str, str]] | Mapping[tuple[str, str], int] | None
+    ) -> None:
+        """Replace the allowed streams (after a new subscription); all state of the others
+        (bar in progress, final bars remembered, holes not yet taken) is dropped. None allows
+        every stream and drops nothing.
+
+        A mapping gives each stream its window (at least 1): how many of its newest final bars
+        are remembered, so that a repeated point in that reach is told apart exactly as a
+        duplicate or a correction (:func:`history_window` sizes it from a subscription's
+        ``bars``). A stream already known takes its new window at once.
+        """
         if streams is None:
             self._allowed = None
             return
-        self._allowed = frozenset(streams)
-        for key in [key for key in self._streams if key not in self._allowed]:
-            del self._streams[key]
+        if isinstance(streams, Mapping):
+            windows = dict(streams)
+            for key, window in windows.items():
+                if type(window) is not int or window < 1:
+                    raise ConfigError(f"window of {key!r} must be an integer >= 1, got {window!r}")
+            self._windows = windows
+            self._allowed = frozenset(windows)
+        else:
+            self._windows = {}
+            self._allowed = frozenset(streams)
+        allowed = self._allowed
+        # A new dict, not deletions: a dict never gives back the table it grew to.
+        self._streams = {key: s for key, s in self._streams.items() if key in allowed}
+        self._holes = [h for h in self._holes if (h.code, h.interval) in allowed]
+        for key, stream in self._streams.items():
+            _set_window(stream, self._windows.get(key, self._history))
+
+    def remembered(self, code: str, label: str) -> int:
+        """How many final bars of a stream are remembered for correction checks (0 for a
+        stream not known): at most its window plus a slack of a quarter of it."""
+        stream = self._streams.get((code, label))
+        return 0 if stream is None else len(stream.final_times)
+
+    def stream_count(self) -> int:
+        """How many streams the assembler holds state for."""
+        return len(self._streams)
 
     def statistics(self) -> AssemblerStatistics:
         """A snapshot of the counters."""
@@ -185,6 +323,7 @@ class BarAssembler:
         stream = self._streams[key] = _Stream(
             frame.code, frame.bar_label, interval, interval.nanos, interval.unit == "tick"
         )
+        _set_window(stream, self._windows.get(key, self._history))
         return stream
 
     def on_series(self, frame: SeriesFrame, recv_ns: int) -> list[Bar | BarUpdate]:
@@ -302,7 +441,7 @@ class BarAssembler:
         bars: list[Bar] = []
         last_final = stream.last_final_ns
         for index, time_ns in enumerate(times):
-            if time_ns in stream.history:
+            if _known(stream, time_ns) is not None:
                 self._duplicates += 1
                 continue
             next_ns = times[index + 1] if index + 1 < len(times) else hole.ts_next
@@ -355,7 +494,8 @@ class BarAssembler:
         for time_ns, values in by_time.items():
             if values[0] is None:
                 self._rejected += 1
-                logger.warning(
+                self._health.count(
+                    "rejected_point",
                     "rejected %s@%s point at %s: no open/high/low in a bar series",
                     stream.code,
                     stream.label,
@@ -432,11 +572,7 @@ class BarAssembler:
         self, stream: _Stream, time_ns: int, values: _Values, end_ns: int, recv_ns: int
     ) -> Bar | None:
         stream.last_final_ns = time_ns
-        stream.history[time_ns] = values
-        order = stream.history_order
-        order.append(time_ns)
-        if len(order) > self._history:
-            del stream.history[order.popleft()]
+        _remember(stream, time_ns, values)
         o, h, low, c, v = values
         assert o is not None and h is not None and low is not None
         try:
@@ -445,7 +581,9 @@ class BarAssembler:
             )
         except InvalidEvent as exc:
             self._rejected += 1
-            logger.warning("rejected %s@%s bar: %s", stream.code, stream.label, exc)
+            self._health.count(
+                "rejected_bar", "rejected %s@%s bar: %s", stream.code, stream.label, exc
+            )
             return None
         self._emitted += 1
         return bar
@@ -461,18 +599,21 @@ class BarAssembler:
             )
         except InvalidEvent as exc:
             self._rejected += 1
-            logger.warning("rejected %s@%s bar update: %s", stream.code, stream.label, exc)
+            self._health.count(
+                "rejected_update", "rejected %s@%s bar update: %s", stream.code, stream.label, exc
+            )
             return None
         self._updates += 1
         return update
 
     def _seen_final(self, stream: _Stream, time_ns: int, values: _Values) -> None:
-        known = stream.history.get(time_ns)
+        known = _known(stream, time_ns)
         if known is None or known == values:
             self._duplicates += 1
             return
         self._corrections += 1
-        logger.warning(
+        self._health.count(
+            "late_correction",
             "late correction ignored for final bar %s@%s at %s: %s -> %s",
             stream.code,
             stream.label,
@@ -517,7 +658,7 @@ class BarAssembler:
                 )
             except InvalidEvent as exc:
                 self._rejected += 1
-                logger.warning("rejected %s tick: %s", stream.code, exc)
+                self._health.count("rejected_tick", "rejected %s tick: %s", stream.code, exc)
                 continue
             self._emitted += 1
             out.append(bar)

@@ -14,6 +14,16 @@ backfilled bars, then the held events, in order. Other streams are never held. A
 :class:`~framework.BarGap` so memory stays bounded. REST answers for warm-up and downloads go
 through :meth:`FrameProcessor.process_history`, the same decoder and assembler as frames.
 
+Data problems (rejected frames, late corrections, bars given up as gaps) are counted by kind in
+the processor's :class:`~._health.FeedHealth`: each kind is logged in full once, then only in
+periodic summaries, and :meth:`FrameProcessor.log_health_summary` writes one line with every
+count when the feed ends; :attr:`ProcessorStatistics.health` has the counts.
+
+Per-stream state lives only as long as the stream's subscription:
+:meth:`FrameProcessor.set_subscriptions` sizes what the assembler remembers of each stream by
+the subscription's burst size and drops everything of the streams left out (their bars,
+quotes, held events and backfill requests).
+
 Connection changes are journalled as small JSON records; :func:`connection_payload` and
 :func:`event_from_connection_payload` convert them both ways.
 """
@@ -22,6 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -30,7 +41,7 @@ import orjson
 from ..._errors import DecodeError
 from ..._events import Bar, BarGap, BarUpdate, DataRejected, Event, FeedConnected, FeedDisconnected
 from ..._intervals import Interval
-from ._bars import BarAssembler, BarHole
+from ._bars import BarAssembler, BarHole, history_window
 from ._codec import DEFAULT_MAX_BYTES, decode_document, decode_frame, log_safe
 from ._fast_path import SingleBar, single_bar_values
 from ._frame_records import (
@@ -41,14 +52,12 @@ from ._frame_records import (
     SeriesFrame,
     SeriesPoint,
 )
+from ._health import FeedHealth
 from ._history import BackfillRequest
 from ._quotes import QuoteBook
 from ._subscriptions import SubscriptionSet
 
 log = logging.getLogger(__name__)
-
-#: Rejections logged at WARNING per reason before the rest go to DEBUG (all are counted).
-LOGGED_PER_REASON = 10
 
 #: Events of one stream held while its backfill is under way, before the oldest hole is
 #: given up (a live feed's backfill deadline normally ends the wait long before).
@@ -75,6 +84,10 @@ class ProcessorStatistics:
     gaps: int = 0
     #: Holes whose REST answer is still awaited.
     pending_backfills: int = 0
+    #: Data problems by kind (:class:`~._health.FeedHealth`): ``late_correction``,
+    #: ``rejected:<reason>`` for each ``DataRejected``, ``rejected_point``, ``rejected_bar``,
+    #: ``rejected_update``, ``rejected_tick``, ``bar_gap``, ``held_dropped``.
+    health: Mapping[str, int] = attrs.field(factory=dict)
 
 
 class _Slot:
@@ -98,6 +111,9 @@ class FrameProcessor:
     :func:`~._fast_path.single_bar_values`) takes a fast path from the parsed JSON straight to the
     assembler's state; it yields the same events and counts as the general path, which
     handles everything else. ``fast_path=False`` turns it off, to cross-check the two.
+
+    Problems are counted in ``health`` (a :class:`~._health.FeedHealth` named after
+    ``source`` when None), which also rate-limits their warnings.
     """
 
     def __init__(
@@ -110,6 +126,7 @@ class FrameProcessor:
         backfill: bool = False,
         max_held: int = DEFAULT_MAX_HELD,
         fast_path: bool = True,
+        health: FeedHealth | None = None,
     ) -> None:
         self.source = source
         self.max_bytes = max_bytes
@@ -122,7 +139,10 @@ class FrameProcessor:
         # The fast path parses before applying the byte limit, so it takes only messages
         # short enough that no UTF-8 encoding of them can exceed it.
         self._fast_max_chars = max_bytes // 4 if fast_path else -1
-        self._bars = BarAssembler(detect_gaps=backfill)
+        #: Where the processor counts data problems (read :attr:`ProcessorStatistics.health`).
+        self.health = FeedHealth(source) if health is None else health
+        self._health = self.health
+        self._bars = BarAssembler(detect_gaps=backfill, health=self._health)
         self._next_request = 1
         self._new_requests: list[BackfillRequest] = []
         self._pending: dict[int, BackfillRequest] = {}
@@ -135,13 +155,48 @@ class FrameProcessor:
         self.set_subscriptions(subscriptions)
 
     def set_subscriptions(self, subscriptions: SubscriptionSet | None) -> None:
-        """Accept data only for ``subscriptions`` (None: accept every code)."""
+        """Accept data only for ``subscriptions`` (None: accept every code).
+
+        Each series stream remembers as many final bars as its reconnect burst can repeat
+        (:func:`~._bars.history_window` of its ``bars``). Everything held for a stream or code
+        left out is dropped: its bar in progress and final bars, its quote snapshot, its
+        backfill requests (a later answer to one settles nothing) and the events held behind
+        them, which are never delivered (counted as ``held_dropped`` in the health).
+        """
         if subscriptions is None:
             self._bars.set_streams(None)
             self._quotes.set_codes(None)
-        else:
-            self._bars.set_streams(subscriptions.series_keys)
-            self._quotes.set_codes(subscriptions.quote_codes)
+            return
+        self._bars.set_streams(
+            {
+                sub.stream_key: history_window(sub.bars)
+                for sub in subscriptions
+                if sub.type == "series"
+            }
+        )
+        self._quotes.set_codes(subscriptions.quote_codes)
+        self._drop_backfills(subscriptions.series_keys)
+
+    def _drop_backfills(self, keep: frozenset[tuple[str, str]]) -> None:
+        self._new_requests = [r for r in self._new_requests if r.stream in keep]
+        for request_id in [i for i, r in self._pending.items() if r.stream not in keep]:
+            del self._pending[request_id]
+        for key in [key for key in self._held if key not in keep]:
+            queue = self._held.pop(key)
+            dropped = sum(1 for item in queue if not isinstance(item, _Slot))
+            if dropped:
+                self._health.count(
+                    "held_dropped",
+                    "%d event(s) of %s@%s held for a backfill dropped: no longer subscribed",
+                    dropped,
+                    key[0],
+                    key[1],
+                )
+
+    def log_health_summary(self) -> None:
+        """Log one line with every problem counted since the processor was made (WARNING if
+        there were any), with the last of those not yet logged; for the end of a feed."""
+        self._health.log_summary()
 
     def process(self, text: str, recv_ns: int) -> tuple[list[Event], Frame | None]:
         """Decode one frame; returns the events it yields and the frame (None if rejected)."""
@@ -328,9 +383,9 @@ class FrameProcessor:
 
     def _gap(self, hole: BarHole, ts_from: int, ts_to: int, why: str, recv_ns: int) -> BarGap:
         self._gaps += 1
-        log.warning(
-            "%s: bars of %s@%s from %d to %d are missing: %s",
-            self.source,
+        self._health.count(
+            "bar_gap",
+            "bars of %s@%s from %d to %d are missing: %s",
             hole.code,
             hole.interval,
             ts_from,
@@ -425,19 +480,13 @@ class FrameProcessor:
             backfilled=self._backfilled,
             gaps=self._gaps,
             pending_backfills=len(self._pending),
+            health=self._health.counts(),
         )
 
     def _reject(self, error: DecodeError, recv_ns: int) -> DataRejected:
         self._rejected[error.reason] += 1
-        count = self._rejected[error.reason]
-        level = logging.WARNING if count <= LOGGED_PER_REASON else logging.DEBUG
-        log.log(
-            level,
-            "%s: rejected frame (%s, #%d): %s",
-            self.source,
-            error.reason,
-            count,
-            error.detail,
+        self._health.count(
+            "rejected:" + error.reason, "rejected frame (%s): %s", error.reason, error.detail
         )
         return DataRejected(
             source=self.source,

@@ -53,9 +53,9 @@ class QuoteBook:
         if codes is None:
             self._allowed = None
             return
-        self._allowed = frozenset(codes)
-        for code in [code for code in self._books if code not in self._allowed]:
-            del self._books[code]
+        allowed = self._allowed = frozenset(codes)
+        # A new dict, not deletions: a dict never gives back the table it grew to.
+        self._books = {code: book for code, book in self._books.items() if code in allowed}
 
     def statistics(self) -> QuoteBookStatistics:
         """A snapshot of the counters."""

@@ -11,7 +11,8 @@ as plain final bars. A recording that ends with a backfill unanswered (the sessi
 drops the bars held behind it, as the session never delivered them. A paper session's timer
 firings are replayed where they happened (:mod:`framework.feeds._recorded_timers`). It runs
 in simulated time, as fast as possible or paced (``speed=1`` is real time, ``speed=10`` ten
-times faster).
+times faster). Data problems met on the way are counted in the processor's feed health, and
+one line summing them up is logged when the replay ends.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from ...feeds._recorded_timers import (
     read_recorded_timers,
     recorded_timer_strategies,
 )
-from ...recording import RecordKind, read_recording
+from ...recording import Recording, RecordKind, read_recording
+from ._codec import log_safe
 from ._history import (
     BACKFILL_REQUESTED,
     WARMUP_COMPLETED,
@@ -102,49 +104,62 @@ class RecordingFeed:
             timers = TimerPlayback(
                 read_recorded_timers(recording) if self.recorded_timer_strategies else ()
             )
-            processor = self._processor
-            process = processor.process_events
-            inbound = RecordKind.INBOUND
-            batch: list[Event] = []
-            first_wall: int | None = None
-            started = trio.current_time()
-            for kind, ts, payload in recording.entries():
-                if self.speed is not None:
-                    if first_wall is None:
-                        first_wall = ts
-                    due = started + (ts - first_wall) / 1e9 / self.speed
-                    if due > trio.current_time():
-                        if batch:
-                            await send.send(batch)
-                            batch = []
-                        await trio.sleep_until(due)
-                if kind is inbound:
-                    events = process(payload.decode("utf-8"), ts)
-                    batch += timers.place(events) if timers else events
-                elif kind is RecordKind.OUTBOUND:
-                    self._follow_subscriptions(payload)
-                elif kind is RecordKind.CONNECTION:
-                    event = event_from_connection_payload(payload, ts)
-                    if event is not None:
-                        batch.append(event)
-                elif kind is RecordKind.REST:
-                    events = self._replay_rest(payload, ts)
-                    batch += timers.place(events) if timers else events
-                elif kind is RecordKind.MARKER:
-                    events = self._replay_marker(payload, ts)
-                    batch += timers.place(events) if timers else events
-                if len(batch) >= REPLAY_BATCH_SIZE:
-                    await send.send(batch)
-                    batch = []
-            batch += timers.rest()
-            if batch:
+            try:
+                await self._replay(recording, timers, send)
+            finally:
+                self._processor.log_health_summary()
+
+    async def _replay(
+        self,
+        recording: Recording,
+        timers: TimerPlayback,
+        send: trio.MemorySendChannel[EventBatch],
+    ) -> None:
+        processor = self._processor
+        process = processor.process_events
+        inbound = RecordKind.INBOUND
+        batch: list[Event] = []
+        first_wall: int | None = None
+        started = trio.current_time()
+        for kind, ts, payload in recording.entries():
+            if self.speed is not None:
+                if first_wall is None:
+                    first_wall = ts
+                due = started + (ts - first_wall) / 1e9 / self.speed
+                if due > trio.current_time():
+                    if batch:
+                        await send.send(batch)
+                        batch = []
+                    await trio.sleep_until(due)
+            if kind is inbound:
+                events = process(payload.decode("utf-8"), ts)
+                batch += timers.place(events) if timers else events
+            elif kind is RecordKind.OUTBOUND:
+                self._follow_subscriptions(payload)
+            elif kind is RecordKind.CONNECTION:
+                event = event_from_connection_payload(payload, ts)
+                if event is not None:
+                    batch.append(event)
+            elif kind is RecordKind.REST:
+                events = self._replay_rest(payload, ts)
+                batch += timers.place(events) if timers else events
+            elif kind is RecordKind.MARKER:
+                events = self._replay_marker(payload, ts)
+                batch += timers.place(events) if timers else events
+            if len(batch) >= REPLAY_BATCH_SIZE:
                 await send.send(batch)
+                batch = []
+        batch += timers.rest()
+        if batch:
+            await send.send(batch)
 
     def _replay_rest(self, payload: bytes, ts: int) -> list[Event]:
         try:
             head, body = parse_rest_record(payload)
         except ValueError as exc:
-            log.warning("%s: REST record not understood: %s", self.path, exc)
+            self._processor.health.count(
+                "replay_record_not_understood", "REST record not understood: %s", exc
+            )
             return []
         purpose = head["purpose"]
         processor = self._processor
@@ -174,11 +189,11 @@ class RecordingFeed:
         elif name == BACKFILL_REQUESTED:
             found = {r.id for r in self._processor.take_backfill_requests()}
             if doc.get("id") not in found:
-                log.warning(
-                    "%s: the recording asked for backfill %s that replay did not find; this "
+                self._processor.health.count(
+                    "replay_backfill_not_found",
+                    "the recording asked for backfill %s that replay did not find; this "
                     "tradewire version assembles bars differently from the recording's",
-                    self.path,
-                    doc.get("id"),
+                    log_safe(doc.get("id")),
                 )
         return []
 
@@ -189,6 +204,10 @@ class RecordingFeed:
         try:
             _, subscriptions = parse_subscribe(text)
         except SubscriptionError as exc:
-            log.warning("%s: recorded subscription message not understood: %s", self.path, exc)
+            self._processor.health.count(
+                "replay_record_not_understood",
+                "recorded subscription message not understood: %s",
+                exc,
+            )
             return
         self._processor.set_subscriptions(SubscriptionSet(subscriptions))
