@@ -150,9 +150,13 @@ class KillPlan:
 
 
 def plan_kills(
-    seed: int, kills: int, commands: tuple[str, ...] = ("paper", "record"), phases=PHASES
+    seed: int,
+    kills: int,
+    commands: tuple[str, ...] = ("paper", "record"),
+    phases: tuple[str, ...] = PHASES,
 ) -> list[KillPlan]:
-    """``kills`` plans per command, the same for the same arguments."""
+    """``kills`` plans per command (numbered from 1 across commands), drawn from ``seed``
+    among ``phases``: the same arguments give the same plans."""
     plans: list[KillPlan] = []
     for command in commands:
         rng = random.Random(f"crash-points:{seed}:{command}")
@@ -329,7 +333,8 @@ async def run_child(
         finally:
             if process.returncode is None:
                 process.kill()
-                await process.wait()
+                with trio.CancelScope(shield=True):
+                    await process.wait()
     stderr = await trio.Path(stderr_path).read_text(errors="replace")
     return ChildRun(process.returncode, log, stderr, reached)
 
@@ -650,6 +655,11 @@ async def _paper_kill(plan: KillPlan, server: Any, workdir: Path, outcome: KillO
         check(
             f"dropped a torn tail of {journal.torn_bytes} bytes" in restarted.stderr,
             "the restart did not say it dropped the journal's torn tail",
+        )
+    elif journal.state == "torn header":
+        check(
+            f"{book}: its header was cut short" in restarted.stderr,
+            "the restart did not say it replaced the journal whose header was cut short",
         )
     await _check_resumed_book(book, before, restarted, [first, second], truth(server), outcome)
 

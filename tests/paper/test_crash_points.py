@@ -74,9 +74,12 @@ async def test_record_killed_after_a_disconnect_reads_back_intact(tmp_path):
     assert outcome.state == "reconnecting"
 
 
-async def test_paper_killed_while_creating_its_journal_restarts_afresh(tmp_path):
-    point = CrashPoint(tag="journal", match="header", nth=1, cut=0.0)
-    await _passes(_plan("paper", "create", point), tmp_path)
+async def test_paper_killed_while_creating_its_journal_starts_a_new_one(tmp_path):
+    point = CrashPoint(tag="journal", match="header", nth=1, cut=0.4)
+    outcome = await _passes(_plan("paper", "create", point), tmp_path)
+    assert outcome.torn_headers == ["journal"]
+    assert outcome.fills_before == 0
+    assert outcome.fills_compared == outcome.fills_after >= 2
 
 
 def test_the_same_seed_plans_the_same_kills_and_covers_every_phase():
