@@ -1608,8 +1608,9 @@ class FuzzRun:
     ``rng`` drives the generator. ``processor`` builds the processor under test from the
     subscription set (default: a ``FrameProcessor`` with ``updates`` and ``fast_path``).
     ``tolerate`` goes to the oracle (:data:`KNOWN_BUGS` to accept).
-    Mismatches are collected (the first ``keep`` in full) rather than raised, so a long run
-    reports them all.
+    Mismatches are collected rather than raised, so a long run reports them all: counted by
+    kind, and the first ``keep`` kept in full (at most a quarter of them of one kind, so that
+    one frequent problem does not hide another).
     """
 
     def __init__(
@@ -1638,6 +1639,7 @@ class FuzzRun:
         self.events: Counter[str] = Counter()
         self.outcomes: Counter[str] = Counter()
         self.mismatch_count = 0
+        self.mismatch_kinds: Counter[str] = Counter()
         self.mismatches: list[Mismatch] = []
         self.fast_path_frames = 0
         self.heartbeat_bars = 0
@@ -1693,7 +1695,9 @@ class FuzzRun:
         self.outcomes[self._outcome(expected, events, self._counted)] += 1
         if problems:
             self.mismatch_count += 1
-            if len(self.mismatches) < self.keep:
+            self.mismatch_kinds[kind] += 1
+            per_kind = max(1, self.keep // 4)
+            if len(self.mismatches) < self.keep and self.mismatch_kinds[kind] <= per_kind:
                 self.mismatches.append(
                     Mismatch(self.count, kind, _short(generated.message), tuple(problems))
                 )
