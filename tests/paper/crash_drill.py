@@ -385,7 +385,6 @@ async def check_file(tag: str, path: Path, run: ChildRun, *, exact: bool) -> Fil
     if tag not in log.headers:
         check(crash is None or crash[1] == 0, f"{tag}: a record before the header")
         if crash is not None or code == 2:
-            check(size < 100_000, f"{tag}: {size} bytes without a header")
             check(
                 code == 2 and f"{path}: truncated header ({size} bytes)" in err,
                 f"{tag}: inspect of a torn header exited {code}: {err.strip()!r}",
@@ -449,20 +448,20 @@ async def replay_bars(path: Path) -> list[Bar]:
     return bars
 
 
-def truth(server: Any) -> dict[int, Any]:
-    """The simulated market's 1-minute bars of the series, by open time."""
-    market = server.market
-    return {b.ts_open: b for b in market.bars(SERIES, Interval.parse("1m"), market.history_limit)}
-
-
-def check_bars_true(tag: str, bars: list[Bar], market: dict[int, Any]) -> None:
-    """Each replayed final bar, in strictly rising time, is the market's bar of its minute."""
-    opens = [b.ts_open for b in bars if b.symbol == SERIES]
+def check_bars_true(tag: str, bars: list[Bar], server: Any) -> None:
+    """Each replayed final bar of the series, in strictly rising time, is the simulated
+    market's bar of its minute."""
+    bars = [b for b in bars if b.symbol == SERIES]
+    opens = [b.ts_open for b in bars]
     check(all(a < b for a, b in itertools.pairwise(opens)), f"{tag}: bars out of order or twice")
+    if not bars:
+        return
+    market = server.market
+    # Only as many bars as reach back to the first one: older ones are synthesised on demand.
+    count = min((market.now_ns - opens[0]) // MINUTE + 2, market.history_limit)
+    true_bars = {b.ts_open: b for b in market.bars(SERIES, Interval.parse("1m"), count)}
     for bar in bars:
-        if bar.symbol != SERIES:
-            continue
-        true = market.get(bar.ts_open)
+        true = true_bars.get(bar.ts_open)
         check(
             true is not None
             and (bar.open, bar.high, bar.low, bar.close, bar.volume)
@@ -603,7 +602,7 @@ async def _record_kill(plan: KillPlan, server: Any, workdir: Path, outcome: Kill
     outcome.state = observed_state([after])
     if after.state in ("torn tail", "intact"):
         bars = await replay_bars(rec)
-        check_bars_true("recording", bars, truth(server))
+        check_bars_true("recording", bars, server)
         outcome.bars_checked = len(bars)
 
 
@@ -661,7 +660,7 @@ async def _paper_kill(plan: KillPlan, server: Any, workdir: Path, outcome: KillO
             f"{book}: its header was cut short" in restarted.stderr,
             "the restart did not say it replaced the journal whose header was cut short",
         )
-    await _check_resumed_book(book, before, restarted, [first, second], truth(server), outcome)
+    await _check_resumed_book(book, before, restarted, [first, second], server, outcome)
 
 
 async def _check_resumed_book(
@@ -669,7 +668,7 @@ async def _check_resumed_book(
     before: PaperBook | None,
     restarted: ChildRun,
     recordings: list[Path],
-    market: dict[int, Any],
+    server: Any,
     outcome: KillOutcome,
 ) -> None:
     """The book after the restart holds every fill from before once, and all its fills are
@@ -690,7 +689,7 @@ async def _check_resumed_book(
     by_open: dict[int, Bar] = {}
     for path in recordings if delivered else recordings[1:]:
         bars = await replay_bars(path)
-        check_bars_true(path.name, bars, market)
+        check_bars_true(path.name, bars, server)
         for bar in bars:
             by_open.setdefault(bar.ts_open, bar)
     bars = [by_open[ts] for ts in sorted(by_open)]
