@@ -2,7 +2,7 @@
 hostile mixed, through the codec and the bar/quote assembly, every outcome checked.
 
     python bench/fuzz_live.py [--frames 1000000] [--seed 7] [--skip-known]
-                              [--no-updates] [--no-fast-path] [--show 10]
+                              [--no-updates] [--no-fast-path] [--no-replay-check] [--show 10]
 
 Frames come from the generator of ``tests/wire_fuzz.py`` (a small market of bar series of
 several sizes, ticks and quote streams, plus heartbeats, status, event, error and unknown
@@ -11,7 +11,9 @@ prices, high below low, too deep, oversized, binary, lone surrogates, bad points
 among good ones), picked by the weights of ``wire_fuzz.WEIGHTS``; each goes to a
 ``FrameProcessor`` (``process_live(text, recv_ns)``, as the live feed's read loop and the
 replay call it) subscribed to every stream, and its events, returned frame and counters are
-compared with the oracle's prediction (see ``tests/wire_fuzz.py`` for the rules).
+compared with the oracle's prediction (see ``tests/wire_fuzz.py`` for the rules). A twin
+processor replays each text frame as ``RecordingFeed`` does (``process_events``) and must give
+the same events (``--no-replay-check`` skips it).
 
 Prints the rate (frames through generator, processor and oracle per second, and the
 processor's own rate, timed around ``process_live`` only), the frames by generated kind and
@@ -87,6 +89,11 @@ def main() -> int:
     )
     parser.add_argument("--no-updates", action="store_true", help="processor without BarUpdates")
     parser.add_argument("--no-fast-path", action="store_true", help="general decoding only")
+    parser.add_argument(
+        "--no-replay-check",
+        action="store_true",
+        help="skip the twin processor that replays each frame as RecordingFeed does",
+    )
     parser.add_argument("--show", type=int, default=10, help="mismatches to print in full")
     args = parser.parse_args()
 
@@ -97,6 +104,7 @@ def main() -> int:
         updates=not args.no_updates,
         fast_path=not args.no_fast_path,
         tolerate=tolerate,
+        replay=not args.no_replay_check,
         keep=args.show,
     )
     picker = random.Random(args.seed + 1)
@@ -111,18 +119,18 @@ def main() -> int:
     print(
         f"fuzz: {args.frames:,} frames, seed {args.seed}, {mode}, "
         f"updates {'off' if args.no_updates else 'on'}, "
-        f"fast path {'off' if args.no_fast_path else 'on'}, byte limit {MAX_BYTES:,}",
+        f"fast path {'off' if args.no_fast_path else 'on'}, byte limit {MAX_BYTES:,}, "
+        f"replay check {'off' if args.no_replay_check else 'on'}",
         flush=True,
     )
     started = time.perf_counter()
-    done = 0
-    while done < args.frames:
-        chunk = min(CHUNK, args.frames - done)
-        run.run(pick_kinds(picker, chunk, kinds))
-        done += chunk
-        if done % 100_000 == 0:
+    reported = 0
+    while run.count < args.frames:  # resubscriptions are drawn too but are not frames
+        run.run(pick_kinds(picker, min(CHUNK, args.frames - run.count), kinds))
+        if run.count - reported >= 100_000:
+            reported = run.count
             rate = run.count / (time.perf_counter() - started)
-            print(f"  {done:,} kinds drawn, {rate:,.0f} frames/s", file=sys.stderr, flush=True)
+            print(f"  {run.count:,} frames, {rate:,.0f} frames/s", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - started
     adapter_log.removeHandler(handler)
 

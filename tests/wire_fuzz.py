@@ -13,11 +13,13 @@ frames) and by ``bench/fuzz_live.py`` (a seeded million):
   processor must give. It shares no code with the adapter's decoder, fast path, bar assembler
   or quote book; it models what the protocol reference and the adapter's module docstrings
   promise (rules below), with its own state per stream.
-- :class:`FuzzRun` feeds each frame to a ``FrameProcessor`` (as the live feed's ``_read`` and
-  the replay do: ``process_live(text, recv_ns)``), and checks the events, the returned frame,
-  and the move of every counter of ``statistics()`` against the prediction, plus invariants
-  that hold whatever the model says (final bars once and in order per stream, OHLC
-  consistent and finite, bid <= ask, no silent drop).
+- :class:`FuzzRun` feeds each frame to a ``FrameProcessor`` as the live feed's ``_read`` does
+  (``process_live(text, recv_ns)``), and checks the events, the returned frame, and the move
+  of every counter of ``statistics()`` against the prediction, plus invariants that hold
+  whatever the model says (final bars once and in order per stream, OHLC consistent and
+  finite, bid <= ask, no silent drop). A second processor gets every text frame as the replay
+  of a recording does (``process_events``, subscriptions followed from the subscription
+  message as journalled), and must give the same events.
 
 The oracle's rules, and where each comes from:
 
@@ -89,6 +91,8 @@ from framework.adapters.insightsentry import (
     SubscriptionSet,
     encode_document,
     encode_frame,
+    encode_subscribe,
+    parse_subscribe,
 )
 from framework.adapters.insightsentry._frame_records import ErrorFrame
 
@@ -1573,6 +1577,12 @@ class ProcessorLike(Protocol):
 _COUNTERS: Final = ("bars", "updates", "quotes", "duplicates", "corrections")
 
 
+def _as_journalled(subscriptions: SubscriptionSet) -> SubscriptionSet:
+    """``subscriptions`` as a replay reads them back from the journalled subscription message."""
+    _, parsed = parse_subscribe(encode_subscribe("fuzz-key", subscriptions))
+    return SubscriptionSet(parsed)
+
+
 def _delta(after: Mapping[str, int], before: Mapping[str, int]) -> dict[str, int]:
     """How counters by name moved (they only grow, so every name of ``before`` is in
     ``after``)."""
@@ -1607,7 +1617,9 @@ class FuzzRun:
 
     ``rng`` drives the generator. ``processor`` builds the processor under test from the
     subscription set (default: a ``FrameProcessor`` with ``updates`` and ``fast_path``).
-    ``tolerate`` goes to the oracle (:data:`KNOWN_BUGS` to accept).
+    ``tolerate`` goes to the oracle (:data:`KNOWN_BUGS` to accept). With ``replay`` (and the
+    default processor), a twin processor replays every text frame as ``RecordingFeed`` does,
+    and its events must be the live path's.
     Mismatches are collected rather than raised, so a long run reports them all: counted by
     kind, and the first ``keep`` kept in full (at most a quarter of them of one kind, so that
     one frequent problem does not hide another).
@@ -1622,6 +1634,7 @@ class FuzzRun:
         max_bytes: int = MAX_BYTES,
         processor: Callable[[SubscriptionSet], ProcessorLike] | None = None,
         tolerate: Iterable[str] = (),
+        replay: bool = True,
         keep: int = 20,
     ) -> None:
         subs = subscription_set(full=True)
@@ -1632,6 +1645,15 @@ class FuzzRun:
             )
         else:
             self.processor = processor(subs)
+        self.replay: FrameProcessor | None = None
+        if replay and processor is None:
+            self.replay = FrameProcessor(
+                _as_journalled(subs),
+                source=SOURCE,
+                max_bytes=max_bytes,
+                updates=updates,
+                fast_path=fast_path,
+            )
         self.oracle = WireOracle(subs, updates=updates, tolerate=tolerate)
         self.keep = keep
         self.count = 0
@@ -1664,6 +1686,8 @@ class FuzzRun:
         if isinstance(truth, Resubscribed):
             subs = subscription_set(full=truth.full)
             self.processor.set_subscriptions(subs)
+            if self.replay is not None:
+                self.replay.set_subscriptions(_as_journalled(subs))
             self.oracle.set_subscriptions(subs)
             self._series, self._quote_codes = subs.series_keys, subs.quote_codes
             for key in [key for key in self._last_final if key not in self._series]:
@@ -1681,6 +1705,8 @@ class FuzzRun:
         except Exception as exc:
             problems.append(f"raised {type(exc).__name__}: {exc}")
         self.processor_ns += perf_counter_ns() - started
+        if self.replay is not None and not problems:
+            problems += self._replayed(generated.message, recv_ns, events)
         after = self.processor.statistics()
         expected = self.oracle.expect(truth, recv_ns)
         self._counted = 0
@@ -1701,6 +1727,24 @@ class FuzzRun:
                 self.mismatches.append(
                     Mismatch(self.count, kind, _short(generated.message), tuple(problems))
                 )
+
+    def _replayed(self, message: object, recv_ns: int, live: list[Event]) -> list[str]:
+        """The replay's events for ``message``: only text reaches a journal as an inbound
+        record (binary frames become markers), and only text UTF-8 can carry."""
+        assert self.replay is not None
+        if not isinstance(message, str):
+            return []
+        try:
+            text = message.encode().decode()
+        except UnicodeEncodeError:
+            return []
+        try:
+            replayed = self.replay.process_events(text, recv_ns)
+        except Exception as exc:
+            return [f"replay raised {type(exc).__name__}: {exc}"]
+        if replayed != live:
+            return [f"replay (process_events) gave {replayed!r}, live gave {live!r}"]
+        return []
 
     def report(self) -> str:
         """The mismatches kept, one block each."""

@@ -29,6 +29,7 @@ from wire_fuzz import (
     SOURCE,
     FuzzRun,
     pick_kinds,
+    subscription_set,
 )
 
 from framework import Bar, BarUpdate, DataRejected, Quote
@@ -197,6 +198,16 @@ def test_the_oracle_catches_a_processor_that_silently_drops_a_bar_frame() -> Non
     assert any(
         "events: got [], expected [BarUpdate" in p for m in run.mismatches for p in m.problems
     )
+
+
+def test_the_replay_check_catches_a_replay_that_gives_other_events() -> None:
+    run = FuzzRun(random.Random(5), tolerate=KNOWN_BUGS)
+    # A replay that drops bar updates, as one built with updates=False would.
+    run.replay = FrameProcessor(
+        subscription_set(), source=SOURCE, max_bytes=MAX_BYTES, updates=False
+    )
+    run.run(pick_kinds(random.Random(6), 500, SUITE_KINDS))
+    assert any("replay (process_events) gave" in p for m in run.mismatches for p in m.problems)
 
 
 def test_no_op_frames_are_the_documented_kinds() -> None:
