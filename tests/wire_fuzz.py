@@ -749,11 +749,16 @@ class WireFrames:
 
     def _heartbeat(self) -> tuple[str, Truth]:
         """``server_time`` on time, lagging, running ahead of the updates still to come (the
-        server falling behind its own clock), or after a quiet spell."""
+        server falling behind its own clock), after a quiet spell, or exactly at (or a
+        millisecond before) the end of a bar in progress."""
         rng = self.rng
-        how = rng.choice(("on_time", "on_time", "lagging", "ahead", "after_quiet"))
+        how = rng.choice(("on_time", "on_time", "lagging", "ahead", "after_quiet", "at_end"))
         server = self.now_ns
-        if how == "lagging":
+        if how == "at_end":
+            bars = self._bar_stream()
+            if bars.open_ns is not None:
+                server = bars.end_ns - rng.choice((0, 0, MS))
+        elif how == "lagging":
             server -= rng.randint(1, 120_000) * MS
         elif how == "ahead":
             server += rng.randint(1, 7_200_000) * MS
