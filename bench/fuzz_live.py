@@ -15,8 +15,9 @@ compared with the oracle's prediction (see ``tests/wire_fuzz.py`` for the rules)
 processor replays each text frame as ``RecordingFeed`` does (``process_events``) and must give
 the same events (``--no-replay-check`` skips it).
 
-Prints the rate (frames through generator, processor and oracle per second, and the
-processor's own rate, timed around ``process_live`` only), the frames by generated kind and
+Prints the rate (frames through generator, processor, replay twin and oracle per second, and
+the processor's own, timed around ``process_live`` only; each also per CPU second, which a busy
+machine disturbs far less), the frames by generated kind and
 by decoded kind, what became of them, the rejections by reason, the events by type, the
 counters, the adapter's log lines, and ``oracle: 0 mismatches`` or each mismatch with its
 frame (then exits 1).
@@ -123,7 +124,7 @@ def main() -> int:
         f"replay check {'off' if args.no_replay_check else 'on'}",
         flush=True,
     )
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     reported = 0
     while run.count < args.frames:  # resubscriptions are drawn too but are not frames
         run.run(pick_kinds(picker, min(CHUNK, args.frames - run.count), kinds))
@@ -132,6 +133,7 @@ def main() -> int:
             rate = run.count / (time.perf_counter() - started)
             print(f"  {run.count:,} frames, {rate:,.0f} frames/s", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     adapter_log.removeHandler(handler)
 
     stats = run.processor.statistics()
@@ -141,10 +143,14 @@ def main() -> int:
     actions = valid.pop("resubscribe", 0)
     in_processor = run.processor_ns / 1e9
     print(
-        f"time: {elapsed:,.1f} s; {frames / elapsed:,.0f} frames/s through generator, "
-        f"processor and oracle; processor alone {frames / in_processor:,.0f} frames/s "
-        f"({in_processor:,.1f} s in process_live, {run.processor_ns / frames / 1000:.1f} µs "
-        "a frame)"
+        f"time: {elapsed:,.1f} s wall, {cpu:,.1f} s CPU: {frames / elapsed:,.0f} frames/s "
+        f"({frames / cpu:,.0f} per CPU second) through generator, processor, replay twin and "
+        "oracle"
+    )
+    print(
+        f"  processor alone (process_live): {frames / in_processor:,.0f} frames/s wall, "
+        f"{run.processor_cpu_ns / frames / 1000:.1f} µs CPU a frame "
+        f"({frames / (run.processor_cpu_ns / 1e9):,.0f} frames per CPU second)"
     )
     print(f"frames: {frames:,} ({sum(hostile.values()):,} hostile), {actions} resubscriptions")
     print(f"  valid kinds:   {counts_line(valid)}")

@@ -69,7 +69,7 @@ import math
 import random
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from time import perf_counter_ns
+from time import perf_counter_ns, thread_time_ns
 from typing import Any, Final, Protocol
 
 import attrs
@@ -1670,7 +1670,9 @@ class FuzzRun:
         self.mismatches: list[Mismatch] = []
         self.fast_path_frames = 0
         self.heartbeat_bars = 0
+        #: Wall and CPU time spent in ``process_live`` (the processor alone).
         self.processor_ns = 0
+        self.processor_cpu_ns = 0
         #: Problems the last frame had counted (``statistics().health``) besides rejections.
         self._counted = 0
         self._stats = self.processor.statistics()
@@ -1704,11 +1706,12 @@ class FuzzRun:
         problems: list[str] = []
         events: list[Event] = []
         frame: object = None
-        started = perf_counter_ns()
+        started, cpu = perf_counter_ns(), thread_time_ns()
         try:
             events, frame = self.processor.process_live(generated.message, recv_ns)
         except Exception as exc:
             problems.append(f"raised {type(exc).__name__}: {exc}")
+        self.processor_cpu_ns += thread_time_ns() - cpu
         self.processor_ns += perf_counter_ns() - started
         if self.replay is not None and not problems:
             problems += self._replayed(generated.message, recv_ns, events)
