@@ -3,9 +3,14 @@
 Delay for the n-th consecutive failure (n from 0): ``base = min(cap, initial * factor**n)``;
 the delay is drawn uniformly from ``[base / 2, base]`` (half fixed so attempts never bunch at
 zero, half random so many clients do not reconnect in step), and is never below the floor a
-server asked for (``delay_seconds``, ``Retry-After``). The failure count resets only after a
-connection stayed up for ``reset_after`` seconds, so a server that accepts and then drops at
-once does not get hammered.
+server asked for (``delay_seconds``, ``Retry-After``).
+
+Every ended connection counts as a failure; the count starts again from zero once a connection
+has *delivered data* (a series or quote frame the processor accepted; the upgrade, a status
+frame or a heartbeat do not count), or has stayed up for ``reset_after`` seconds (a quiet
+market sends heartbeats only). So a server that drops the connection every few seconds while
+data flows gets a prompt reconnect each time, and one that accepts and drops before any data
+(or refuses, or never answers) sees the delay grow to the cap.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ class BackoffPolicy:
     initial: float = 0.5
     factor: float = 2.0
     cap: float = 30.0
+    #: A connection up this long resets the count even if it delivered no data.
     reset_after: float = 60.0
 
     def __attrs_post_init__(self) -> None:
@@ -52,7 +58,8 @@ class Backoff:
         delay = self._rng.uniform(low, high)
         return max(delay, floor or 0.0)
 
-    def connection_lasted(self, seconds: float) -> None:
-        """Report how long the last connection stayed up; long enough resets the count."""
-        if seconds >= self.policy.reset_after:
+    def connection_ended(self, *, lasted: float, delivered_data: bool) -> None:
+        """Report how the last connection went (``lasted``: seconds it was up, 0 if it never
+        opened); one that delivered data or lasted ``reset_after`` resets the count."""
+        if delivered_data or lasted >= self.policy.reset_after:
             self.failures = 0

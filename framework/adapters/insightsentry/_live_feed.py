@@ -1,14 +1,16 @@
 """The live InsightSentry feed: one resilient WebSocket connection at a time.
 
-Per connection attempt (each phase under a deadline we own, not trio-websocket's):
+Per connection attempt (each phase under a deadline we own):
 
 1. TCP connect, TLS handshake (always verified; plain ``ws://`` only to loopback), HTTP/1.1
-   upgrade — together within ``connect_timeout``;
+   upgrade — together within ``connect_timeout``; the WebSocket is :mod:`._websocket`
+   (``websockets``' sans-IO protocol over our Trio stream);
 2. send the whole subscription set (the server keeps nothing across connections; every
    message replaces the set, so changes resend everything), through a rate limiter kept well
    below the server's 300 messages per 5 minutes;
-3. read frames in a task that never waits on strategies: each frame is journalled first, then
-   decoded by the shared :class:`FrameProcessor`, and its events go to an :class:`Outbox`;
+3. read frames in a task that never waits on strategies, one batch per socket read: each frame
+   is journalled first, then decoded by the shared :class:`FrameProcessor`, in order, and the
+   batch's events go to an :class:`Outbox` together;
 4. watch liveness: no data or heartbeat (pongs do not count) for ``idle_timeout`` ends the
    connection; per-symbol silence beyond ``stale_after`` is reported as :class:`FeedStale`;
 5. close within ``close_timeout``, then drop the TCP connection regardless.
@@ -38,7 +40,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import math
 import random
 import ssl
 import time
@@ -48,7 +49,6 @@ from urllib.parse import urlsplit
 
 import attrs
 import trio
-import trio_websocket
 
 from ..._errors import ConfigError, FeedTerminated, FeedTLSError, HistoryError, HistoryUnavailable
 from ..._events import DataRejected, Event, FeedConnected, FeedDisconnected, FeedResumed, FeedStale
@@ -62,6 +62,7 @@ from ._error_policy import classify_error
 from ._frame_records import (
     ErrorFrame,
     EventFrame,
+    Frame,
     FrameKind,
     QuotesFrame,
     SeriesFrame,
@@ -85,14 +86,17 @@ from ._subscriptions import (
     WireDialect,
     encode_subscribe,
 )
+from ._websocket import (
+    ClientWebSocket,
+    UpgradeFailed,
+    UpgradeRefused,
+    WebSocketClosed,
+    wrap_client_stream,
+)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "wss://realtime.insightsentry.com/live"
-
-#: Frames trio-websocket may queue before our reader takes them. The reader never waits on
-#: strategies, so a small queue suffices; it only absorbs scheduling jitter.
-WEBSOCKET_QUEUE = 16
 
 #: Signature of a journal's append: (kind, payload, recv_wall_ns, recv_mono_ns) -> seq.
 Journal = Callable[[RecordKind, bytes, int, int], object]
@@ -189,6 +193,7 @@ class InsightSentryFeed:
         self.warmup_bars = warmup_bars
         self._secret = as_secret(api_key, name=API_KEY_NAME)
         self._subscriptions = SubscriptionSet(subscriptions)
+        self._codes = frozenset(s.code for s in self._subscriptions)
         self._url = url
         self._target = _parse_url(url)
         self._journal = journal
@@ -213,8 +218,10 @@ class InsightSentryFeed:
         self._last_disconnect: str | None = None
         self._last_frame = self._connected_at = 0.0
         self._last_seen: dict[str, float] = {}
-        self._stale: set[str | None] = set()
+        self._stale: set[str] = set()
         self._failed: set[str] = set()
+        #: The current connection delivered market data (resets the backoff).
+        self._delivered = False
 
     def __repr__(self) -> str:
         return f"<InsightSentryFeed {self.name} {self._url} state={self._state}>"
@@ -230,6 +237,12 @@ class InsightSentryFeed:
         (changes made close together are coalesced into one message)."""
         self._subscriptions = SubscriptionSet(subscriptions)
         self._processor.set_subscriptions(self._subscriptions)
+        # A long session that rotates symbols keeps nothing for the codes it left.
+        # In place: the reader holds these.
+        codes = self._codes = frozenset(s.code for s in self._subscriptions)
+        for code in [code for code in self._last_seen if code not in codes]:
+            del self._last_seen[code]
+        self._stale &= codes
         self._failed.clear()
         self._changed.set()
 
@@ -272,6 +285,7 @@ class InsightSentryFeed:
                 # Everything journalled was decoded into the outbox before the reader could be
                 # cancelled; hand it on so the run and its recording agree.
                 rest = self._outbox.drain()
+                self._processor.log_health_summary()
                 if rest:
                     with trio.move_on_after(self.config.close_timeout, shield=True):
                         await send.send(rest)
@@ -292,10 +306,13 @@ class InsightSentryFeed:
         while True:
             attempt += 1
             self._state = "connecting"
+            self._delivered = False
             started = trio.current_time()
             reason, floor, connected = await self._session(attempt)
-            up_for = trio.current_time() - started if connected else 0.0
-            self._backoff.connection_lasted(up_for)
+            self._backoff.connection_ended(
+                lasted=trio.current_time() - started if connected else 0.0,
+                delivered_data=self._delivered,
+            )
             if (
                 self.config.max_attempts is not None
                 and self._backoff.failures >= self.config.max_attempts
@@ -318,57 +335,37 @@ class InsightSentryFeed:
 
     async def _session(self, attempt: int) -> tuple[str, float | None, bool]:
         """One connection from connect to teardown: (why it ended, delay floor, connected)."""
-        # trio-websocket reports a refused upgrade from its reader task, i.e. out of our
-        # nursery; it is translated here, at the adapter's edge.
-        rejected: list[trio_websocket.ConnectionRejected] = []
-        failed: list[BaseException] = []
-        try:
-            return await self._connection(attempt)
-        except* trio_websocket.ConnectionRejected as group:
-            rejected.extend(e for e in group.exceptions if not isinstance(e, BaseExceptionGroup))
-        except* (trio_websocket.HandshakeError, trio.BrokenResourceError, OSError) as group:
-            failed.extend(group.exceptions)
-        if rejected:
-            error = self._handshake_rejected(rejected[0])
-            if isinstance(error, _EndConnection):
-                return error.reason, error.floor, False
-            raise error
-        return f"WebSocket upgrade failed: {failed[0]!r}", None, False
-
-    async def _connection(self, attempt: int) -> tuple[str, float | None, bool]:
         connected = False
-        async with trio.open_nursery() as nursery:
-            # _connect stores the raw stream here as soon as it exists, so a deadline that
-            # strikes mid-handshake still closes the socket.
-            streams: list[trio.abc.Stream] = []
-            ws: trio_websocket.WebSocketConnection | None = None
-            try:
-                with trio.move_on_after(self.config.connect_timeout):
-                    ws = await self._connect(nursery, streams)
-                if ws is None:
-                    phase = "TLS/upgrade" if streams else "TCP connect"
-                    raise _EndConnection(
-                        f"no answer within {self.config.connect_timeout:g} s ({phase})"
-                    )
-                connected = True
-                self._connects += 1
-                self._state = "connected"
-                self._last_frame = self._connected_at = trio.current_time()
-                self._emit_connection(
-                    FeedConnected(feed=self.name, attempt=attempt, ts_event=0, ts_recv=0)
+        # _connect stores the raw stream here as soon as it exists, so a deadline that strikes
+        # mid-handshake still closes the socket.
+        streams: list[trio.abc.Stream] = []
+        ws: ClientWebSocket | None = None
+        try:
+            with trio.move_on_after(self.config.connect_timeout):
+                ws = await self._connect(streams)
+            if ws is None:
+                phase = ("TCP connect", "TLS handshake", "upgrade")[len(streams)]
+                raise _EndConnection(
+                    f"no answer within {self.config.connect_timeout:g} s ({phase})"
                 )
-                await self._stream(ws, nursery)
-                raise _EndConnection("stream ended")  # pragma: no cover - _stream only raises
-            except _EndConnection as end:
-                return end.reason, end.floor, connected
-            finally:
-                await self._teardown(ws, streams)
-                nursery.cancel_scope.cancel()
+            connected = True
+            self._connects += 1
+            self._state = "connected"
+            self._last_frame = self._connected_at = trio.current_time()
+            self._emit_connection(
+                FeedConnected(feed=self.name, attempt=attempt, ts_event=0, ts_recv=0)
+            )
+            await self._stream(ws)
+            raise _EndConnection("stream ended")  # pragma: no cover - _stream only raises
+        except _EndConnection as end:
+            return end.reason, end.floor, connected
+        finally:
+            await self._teardown(ws, streams)
 
-    async def _connect(
-        self, nursery: trio.Nursery, streams: list[trio.abc.Stream]
-    ) -> trio_websocket.WebSocketConnection:
-        host, port, resource, secure = self._target
+    async def _connect(self, streams: list[trio.abc.Stream]) -> ClientWebSocket:
+        """TCP, TLS (for wss), upgrade; each stream is appended to ``streams`` once it exists
+        (the TLS stream too, so that ``len(streams)`` names the phase under way)."""
+        host, port, _, secure = self._target
         try:
             tcp = await trio.open_tcp_stream(host, port)
         except OSError as exc:
@@ -391,28 +388,20 @@ class InsightSentryFeed:
                     ) from None
                 raise _EndConnection(f"TLS handshake with {host} failed: {cause}") from None
             stream = tls
+        streams.append(stream)
         try:
-            ws = await trio_websocket.wrap_client_stream(
-                nursery,
-                stream,
-                _host_header(host, port, secure),
-                resource,
-                message_queue_size=WEBSOCKET_QUEUE,
-                # trio-websocket counts characters; we count bytes in the codec. Up to 4x the
-                # byte limit in characters reaches our codec, which rejects and counts it.
-                max_message_size=4 * self.config.max_frame_bytes,
+            # The transport's limit is in bytes, four times the codec's: a message between the
+            # two reaches the codec, which rejects and counts it; beyond, the connection ends
+            # (1009).
+            return await wrap_client_stream(
+                stream, self._url, max_message_bytes=4 * self.config.max_frame_bytes
             )
-        except trio_websocket.ConnectionRejected as exc:
-            await trio.aclose_forcefully(stream)
-            raise self._handshake_rejected(exc) from None
-        except (trio_websocket.HandshakeError, trio.BrokenResourceError, OSError) as exc:
-            await trio.aclose_forcefully(stream)
-            raise _EndConnection(f"WebSocket upgrade failed: {exc!r}") from None
-        return ws
+        except UpgradeRefused as exc:
+            raise self._handshake_rejected(exc.status, exc.headers) from None
+        except UpgradeFailed as exc:
+            raise _EndConnection(f"WebSocket upgrade failed: {exc}") from None
 
-    def _handshake_rejected(self, exc: trio_websocket.ConnectionRejected) -> Exception:
-        status = exc.status_code
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in exc.headers or ()}
+    def _handshake_rejected(self, status: int, headers: dict[str, str]) -> Exception:
         if status in (408, 429) or status >= 500:
             return _EndConnection(
                 f"upgrade refused with HTTP {status}",
@@ -423,24 +412,21 @@ class InsightSentryFeed:
             "API key and plan (not retrying)"
         )
 
-    async def _teardown(
-        self, ws: trio_websocket.WebSocketConnection | None, streams: list[trio.abc.Stream]
-    ) -> None:
-        # When we are being cancelled (the engine stops), trio-websocket's reader is cancelled
-        # too and could never read the server's close reply: skip the handshake then.
-        stopping = trio.current_effective_deadline() == -math.inf
-        if ws is not None and not stopping:
+    async def _teardown(self, ws: ClientWebSocket | None, streams: list[trio.abc.Stream]) -> None:
+        # The close handshake runs under a shield, so an engine stop still tells the server
+        # goodbye, but never for longer than close_timeout.
+        if ws is not None:
             with trio.move_on_after(self.config.close_timeout, shield=True):
                 await ws.aclose()
         for stream in streams:
-            # Close the TCP stream ourselves: trio-websocket can leave it open after a
-            # server-initiated close or a rejected handshake.
+            # Close the TCP (and TLS) stream ourselves in every case: a deadline may have
+            # struck mid-handshake, before any WebSocket owned it.
             with trio.CancelScope(shield=True):
                 await trio.aclose_forcefully(stream)
 
     # -- one live connection ---------------------------------------------------------------
 
-    async def _stream(self, ws: trio_websocket.WebSocketConnection, nursery: trio.Nursery) -> None:
+    async def _stream(self, ws: ClientWebSocket) -> None:
         """Run sender, watchdog and reader; returns only by raising _EndConnection."""
         ended: list[_EndConnection] = []
 
@@ -459,7 +445,7 @@ class InsightSentryFeed:
                 tasks.start_soon(guard, lambda: self._read(ws))
         raise ended[0] if ended else _EndConnection("connection closed")
 
-    async def _send_subscriptions(self, ws: trio_websocket.WebSocketConnection) -> None:
+    async def _send_subscriptions(self, ws: ClientWebSocket) -> None:
         while True:
             await self._changed.wait()
             self._changed = trio.Event()
@@ -470,8 +456,8 @@ class InsightSentryFeed:
             text = encode_subscribe(self._secret.reveal(), subs, dialect=self.config.dialect)
             self._record(RecordKind.OUTBOUND, redact(text, self._secret).encode())
             try:
-                await ws.send_message(text)
-            except trio_websocket.ConnectionClosed as exc:
+                await ws.send_text(text)
+            except WebSocketClosed as exc:
                 raise _EndConnection(f"closed while subscribing: {_close_text(exc)}") from None
             self._sent_times.append(trio.current_time())
             log.info("%s: subscribed to %d streams", self.name, len(subs))
@@ -522,68 +508,98 @@ class InsightSentryFeed:
         if events:
             self._outbox.put(events)
 
-    async def _read(self, ws: trio_websocket.WebSocketConnection) -> None:
+    async def _read(self, ws: ClientWebSocket) -> None:
+        """Take the frames of one socket read at a time: journal each (write-ahead), decode it,
+        in order; hand the batch's events to the outbox together."""
         processor = self._processor
         outbox = self._outbox
         journal = self._journal
+        last_seen = self._last_seen
         inbound = RecordKind.INBOUND
         wall_clock = self._wall
         bad_window: collections.deque[float] = collections.deque()
         max_bad = self.config.max_bad_frames_per_minute
         while True:
             try:
-                message = await ws.get_message()
-            except trio_websocket.ConnectionClosed as exc:
-                raise _EndConnection(f"closed by server: {_close_text(exc)}") from None
+                messages = await ws.receive()
+            except WebSocketClosed as exc:
+                raise _EndConnection(_close_text(exc)) from None
             now = trio.current_time()
             wall = wall_clock()
-            self._frames += 1
-            if isinstance(message, bytes):
-                self._record(RecordKind.MARKER, b'{"marker":"binary_frame_dropped"}')
-                outbox.put(
-                    [
-                        DataRejected(
-                            source=self.name,
-                            reason="binary_frame",
-                            detail=f"{len(message)} bytes",
-                            ts_event=wall,
-                            ts_recv=wall,
+            mono = int(now * 1e9)
+            self._frames += len(messages)
+            batch: list[Event] = []
+            live = delivered = False  # any frame but a pong; market data
+            backfill = processor.backfill
+            try:
+                for message in messages:
+                    if message.__class__ is not str:
+                        self._record(RecordKind.MARKER, b'{"marker":"binary_frame_dropped"}')
+                        batch.append(
+                            DataRejected(
+                                source=self.name,
+                                reason="binary_frame",
+                                detail=f"{len(message)} bytes",
+                                ts_event=wall,
+                                ts_recv=wall,
+                            )
                         )
-                    ]
-                )
-                continue
-            if journal is not None:  # written before decoding: the journal is write-ahead
-                journal(inbound, message.encode(), wall, int(now * 1e9))
-            events, frame = processor.process_live(message, wall)
-            if isinstance(frame, str):  # a single-bar series frame, taken by the fast path
+                        continue
+                    if journal is not None:  # written before decoding: the journal is write-ahead
+                        journal(inbound, message.encode(), wall, mono)
+                    events, frame = processor.process_live(message, wall)
+                    if events:
+                        batch += events
+                    if isinstance(frame, str):  # a single-bar series frame, taken by the fast path
+                        live = delivered = True
+                        last_seen[frame] = now
+                    elif frame is None:
+                        bad_window.append(now)
+                        while bad_window and now - bad_window[0] > 60:
+                            bad_window.popleft()
+                        if len(bad_window) > max_bad:
+                            raise _EndConnection(f"{len(bad_window)} bad frames within a minute")
+                    else:
+                        live = live or frame.kind is not FrameKind.PONG
+                        self._on_frame(frame, now, wall, batch)
+                    if backfill:
+                        self._start_backfills()
+            except BaseException:
+                # A frame that ends the connection (a server error, too many bad frames) does
+                # not take the events of the frames journalled before it along: the run and
+                # its recording agree.
+                if delivered:
+                    self._delivered = True
+                if batch:
+                    outbox.put(batch)
+                raise
+            if live:
                 self._last_frame = now
-                self._last_seen[frame] = now
-            elif frame is None:
-                bad_window.append(now)
-                while bad_window and now - bad_window[0] > 60:
-                    bad_window.popleft()
-                if len(bad_window) > max_bad:
-                    raise _EndConnection(f"{len(bad_window)} bad frames within a minute")
-            else:
-                kind = frame.kind
-                if kind is not FrameKind.PONG:
-                    self._last_frame = now
-                if isinstance(frame, SeriesFrame):
-                    self._last_seen[frame.code] = now
-                elif isinstance(frame, QuotesFrame):
-                    for entry in frame.entries:
-                        self._last_seen[entry.code] = now
-                elif isinstance(frame, ErrorFrame):
-                    events.extend(self._on_error(frame, wall))
-                elif isinstance(frame, StatusFrame):
-                    log.info("%s: server says %s", self.name, log_safe(frame.text))
-                elif isinstance(frame, EventFrame):
-                    log.info("%s: server event %s %s", self.name, frame.event, frame.status)
-            if processor.backfill:
-                self._start_backfills()
-            if events and not outbox.put(events):
+            if delivered:
+                self._delivered = True
+            if batch and not outbox.put(batch):
                 self._record(RecordKind.MARKER, b'{"marker":"consumer_overflow"}')
                 raise _EndConnection("engine fell too far behind; resynchronising")
+
+    def _on_frame(self, frame: Frame, now: float, wall: int, events: list[Event]) -> None:
+        """What the reader does with a frame the general path decoded (appends to ``events``;
+        may raise _EndConnection or FeedTerminated for a server error)."""
+        if isinstance(frame, SeriesFrame):
+            if frame.code in self._codes:
+                self._last_seen[frame.code] = now
+                self._delivered = True
+        elif isinstance(frame, QuotesFrame):
+            codes = self._codes
+            for entry in frame.entries:
+                if entry.code in codes:
+                    self._last_seen[entry.code] = now
+                    self._delivered = True
+        elif isinstance(frame, ErrorFrame):
+            events.extend(self._on_error(frame, wall))
+        elif isinstance(frame, StatusFrame):
+            log.info("%s: server says %s", self.name, log_safe(frame.text))
+        elif isinstance(frame, EventFrame):
+            log.info("%s: server event %s %s", self.name, frame.event, frame.status)
 
     def _on_error(self, frame: ErrorFrame, wall: int) -> list[Event]:
         decision = classify_error(frame)
@@ -778,20 +794,17 @@ def _parse_url(url: str) -> tuple[str, int, str, bool]:
         raise ConfigError(
             f"plain ws:// is allowed only to loopback addresses (got {host}); use wss://"
         )
-    if parts.username or parts.password or parts.query:
-        raise ConfigError("feed URL must not carry credentials or a query string")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ConfigError("feed URL must not carry credentials, a query string or a fragment")
     port = parts.port or (443 if secure else 80)
     return host, port, parts.path or "/", secure
 
 
-def _host_header(host: str, port: int, secure: bool) -> str:
-    default = 443 if secure else 80
-    return host if port == default else f"{host}:{port}"
-
-
-def _close_text(exc: trio_websocket.ConnectionClosed) -> str:
-    reason = exc.reason
-    if reason is None:
-        return "no close reason"
-    text = f"{reason.code} {reason.name}"
-    return f"{text} {log_safe(reason.reason)}" if reason.reason else text
+def _close_text(exc: WebSocketClosed) -> str:
+    """Why a connection ended, for the disconnect reason (the server's text made log-safe)."""
+    text = f"{exc.code} {exc.name}"
+    if exc.reason:
+        text = f"{text} {log_safe(exc.reason)}"
+    if exc.code == 1006:
+        return f"connection lost: {text}"
+    return f"closed by server: {text}" if exc.by_peer else f"closed by us: {text}"

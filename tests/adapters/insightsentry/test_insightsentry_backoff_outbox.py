@@ -19,17 +19,51 @@ def test_backoff_delays_stay_within_bounds(seed, floors):
         assert max(base / 2, floor or 0) <= delay <= max(base, floor or 0)
 
 
-def test_backoff_grows_caps_and_resets_only_after_a_stable_connection():
+def test_backoff_grows_and_caps_while_connections_deliver_no_data():
     backoff = Backoff(BackoffPolicy(initial=1.0, cap=8.0, reset_after=60.0), rng=random.Random(1))
     highs = []
     for _ in range(6):
         highs.append(backoff.bounds()[1])
+        # Accepted, then dropped after 13 s without a data frame: still a failure.
+        backoff.connection_ended(lasted=13.0, delivered_data=False)
         backoff.next_delay()
     assert highs == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
-    backoff.connection_lasted(59.0)
     assert backoff.failures == 6
-    backoff.connection_lasted(60.0)
+
+
+def test_backoff_resets_once_a_connection_delivered_data_however_short():
+    backoff = Backoff(BackoffPolicy(initial=1.0, cap=8.0, reset_after=60.0), rng=random.Random(1))
+    for _ in range(4):
+        backoff.next_delay()
+    backoff.connection_ended(lasted=0.5, delivered_data=True)
     assert backoff.failures == 0 and backoff.bounds() == (0.5, 1.0)
+
+
+def test_backoff_resets_after_a_long_quiet_connection_too():
+    backoff = Backoff(BackoffPolicy(initial=1.0, cap=8.0, reset_after=60.0), rng=random.Random(1))
+    for _ in range(4):
+        backoff.next_delay()
+    backoff.connection_ended(lasted=59.0, delivered_data=False)
+    assert backoff.failures == 4
+    backoff.connection_ended(lasted=60.0, delivered_data=False)
+    assert backoff.failures == 0
+
+
+def test_a_server_dropping_every_13_s_after_data_gets_prompt_reconnects():
+    """The issue's case: with the old rule (reset only after 60 s up) these delays climbed to
+    the 15-30 s of a 30 s cap."""
+    policy = BackoffPolicy()  # 0.5 s initial, x2, 30 s cap, 60 s
+    backoff = Backoff(policy, rng=random.Random(21))
+    delays = []
+    for _ in range(20):
+        backoff.connection_ended(lasted=13.0, delivered_data=True)
+        delays.append(backoff.next_delay())
+    assert all(0.25 <= d <= 0.5 for d in delays), delays
+    # Jittered, not in step.
+    assert len(set(delays)) == len(delays)
+    # A server's floor still wins.
+    backoff.connection_ended(lasted=13.0, delivered_data=True)
+    assert backoff.next_delay(floor=7.0) == 7.0
 
 
 def test_backoff_policy_rejects_nonsense():

@@ -1,10 +1,12 @@
 """The live feed against the simulated server over real loopback WebSockets."""
 
+import functools
 import itertools
 import logging
 
 import pytest
 import trio
+from trio_websocket import serve_websocket
 
 from framework import (
     Bar,
@@ -23,7 +25,10 @@ from framework.adapters.insightsentry import (
     BackoffPolicy,
     InsightSentryFeed,
     LiveFeedConfig,
+    SeriesFrame,
+    SeriesPoint,
     Subscription,
+    encode_frame,
 )
 from framework.adapters.insightsentry._session import open_live_feed, paper_trade
 from framework.adapters.insightsentry.sim import (
@@ -145,7 +150,7 @@ async def test_silent_upgrade_is_abandoned_at_our_deadline_then_retried():
             started = trio.current_time()
             got = await collect(feed_for(server.url), 2.0)
     first = got.of(FeedDisconnected)[0]
-    assert "no answer within 1 s (TLS/upgrade)" in first.reason
+    assert "no answer within 1 s (upgrade)" in first.reason
     assert first.ts_event > 0
     assert trio.current_time() - started >= 1.0
     assert len(got.of(FeedConnected)) == 1 and got.of(Bar)
@@ -308,3 +313,41 @@ async def test_recording_holds_every_frame_before_delivery(tmp_path):
     inbound = [r for r in read_recording(path) if r.kind.name == "INBOUND"]
     assert len(inbound) == frames
     assert len(got.of(Bar)) == feed.statistics().processor.bars
+
+
+async def test_binary_frames_are_rejected_and_counted_and_a_close_reason_reaches_the_disconnect():
+    s = 1_000_000_000
+    bars = SeriesFrame(
+        code="NASDAQ:AAPL",
+        bar_label="1m",
+        bar_end_ns=None,
+        last_update_ns=None,
+        points=tuple(
+            SeriesPoint(
+                time_ns=(1767571200 + 60 * i) * s, open=1.0, high=2.0, low=1.0, close=2.0, volume=1
+            )
+            for i in range(3)
+        ),
+    )
+
+    async def handler(request):
+        ws = await request.accept()
+        await ws.get_message()  # the subscription
+        await ws.send_message(b"\x00binary\xff")
+        await ws.send_message(encode_frame(bars))
+        await ws.aclose(code=4002, reason="going away now")
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            server = await nursery.start(
+                functools.partial(serve_websocket, handler, "127.0.0.1", 0, ssl_context=None)
+            )
+            feed = feed_for(f"ws://127.0.0.1:{server.port}/live")
+            got = await collect(feed, 0.5)
+            nursery.cancel_scope.cancel()
+    rejected = [e for e in got.of(DataRejected) if e.reason == "binary_frame"]
+    assert rejected and rejected[0].detail == "8 bytes"
+    assert [b.ts_open for b in got.of(Bar)] == [1767571200 * s, (1767571200 + 60) * s]
+    first = got.of(FeedDisconnected)[0]
+    assert "closed by server: 4002" in first.reason and "going away now" in first.reason
+    assert feed.statistics().frames >= 2

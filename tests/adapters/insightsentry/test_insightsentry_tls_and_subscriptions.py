@@ -248,3 +248,42 @@ async def test_killing_the_recorder_leaves_a_file_that_replays_every_record(tmp_
                             pass
                 inbound = sum(1 for r in records if r.kind.name == "INBOUND")
                 assert sum(feed.statistics().frames.values()) == inbound
+
+
+class StaleWatch(Seen):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stale_seen = trio.Event()
+
+    def on_feed_event(self, event) -> None:
+        super().on_feed_event(event)
+        if isinstance(event, FeedStale):
+            self.stale_seen.set()
+
+
+async def test_rotating_symbols_keeps_nothing_for_the_old_ones_and_a_returning_one_starts_fresh():
+    config = SimConfig(seed=1, speed=60.0, heartbeat_interval=0.1, invalid_symbols={"NASDAQ:NOPE"})
+    stale_fast = LiveFeedConfig(stale_after=0.3, idle_timeout=5.0)
+    aapl, nope = Subscription(code="NASDAQ:AAPL"), Subscription(code="NASDAQ:NOPE")
+    msft = Subscription(code="NASDAQ:MSFT")
+    with trio.fail_after(15):
+        async with open_simulated_server(config) as server:
+            feed = InsightSentryFeed(
+                [aapl, nope, msft], api_key=DEFAULT_API_KEY, url=server.url, config=stale_fast
+            )
+            strategy = StaleWatch()
+            engine = Engine(feeds=[feed], strategies=[strategy])
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(engine.run)
+                await strategy.stale_seen.wait()  # NOPE never sends anything
+                while "NASDAQ:MSFT" not in feed._last_seen:  # noqa: ASYNC110
+                    await trio.sleep(0.05)
+                feed.set_subscriptions([aapl])
+                assert set(feed._last_seen) <= {"NASDAQ:AAPL"}
+                assert not feed._stale
+                strategy.stale_seen = trio.Event()
+                feed.set_subscriptions([aapl, nope])
+                await strategy.stale_seen.wait()  # silent again: reported again
+                engine.stop()
+    stale = [e.symbol for e in strategy.events if isinstance(e, FeedStale)]
+    assert stale == ["NASDAQ:NOPE", "NASDAQ:NOPE"]
