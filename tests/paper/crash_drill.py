@@ -542,7 +542,8 @@ class KillOutcome:
             f"| {self.state:38s} | torn {tails:20s}"
         )
         if plan.command == "paper":
-            text += f" | fills {self.fills_before}+{self.fills_after - self.fills_before}"
+            more = self.fills_after - self.fills_before if self.fills_compared else "?"
+            text += f" | fills {self.fills_before}+{more}"
         text += f" | {self.seconds:4.1f}s"
         if self.failure is not None:
             text += f"\n     FAILED ({self.failure_kind}): {self.failure}"
