@@ -18,6 +18,16 @@ reported, fills compared, and failures. Exits 1 if any check failed; the files o
 are kept and their directory printed. The same seed plans the same kills; what a kill finds
 varies a little with timing (how many frames the server sent by then), never the verdict.
 ``--jobs 2`` runs two kills at once (each kill is two processes at most).
+
+The recorder has no file rotation (a recording is one file; docs/recording-format.md, section
+7), so there is no rotation to kill during. Kills that stop the child at a write go through
+tests/paper/crash_child.py, which wraps ``os.write`` to report and stop at one append; the
+command line under it is unchanged.
+
+One run here (seed 1, 100 kills of each command, one job, a machine shared at load 5): 200
+kills in 1,110 s; 102 torn tails (journal 23, recording 79) and 15 torn headers reported
+exactly; 100 restarted books, 5,011 fills equal to the backtest's; 62,809 replayed bars equal
+to the market's; 0 mismatches.
 """
 
 from __future__ import annotations
