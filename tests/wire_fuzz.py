@@ -75,10 +75,9 @@ from typing import Any, Final, Protocol
 import attrs
 import orjson
 
-from framework import Bar, BarUpdate, DataRejected, Quote
-from framework._events import Event
-from framework._intervals import Interval
+from framework import Bar, BarUpdate, DataRejected, Event, Interval, Quote
 from framework.adapters.insightsentry import (
+    ErrorFrame,
     EventFrame,
     FrameProcessor,
     HeartbeatFrame,
@@ -94,7 +93,6 @@ from framework.adapters.insightsentry import (
     encode_subscribe,
     parse_subscribe,
 )
-from framework.adapters.insightsentry._frame_records import ErrorFrame
 
 S: Final = 1_000_000_000
 MS: Final = 1_000_000

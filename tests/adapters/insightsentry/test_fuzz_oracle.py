@@ -24,7 +24,6 @@ from wire_fuzz import (
     KNOWN_BUG_KINDS,
     KNOWN_BUGS,
     MAX_BYTES,
-    NO_OP_KINDS,
     REASONS,
     SOURCE,
     FuzzRun,
@@ -32,14 +31,13 @@ from wire_fuzz import (
     subscription_set,
 )
 
-from framework import Bar, BarUpdate, DataRejected, Quote
-from framework._events import Event
+from framework import Bar, BarUpdate, DataRejected, Event, Quote
 from framework.adapters.insightsentry import (
+    FrameKind,
     FrameProcessor,
     Subscription,
     SubscriptionSet,
 )
-from framework.adapters.insightsentry._frame_records import FrameKind
 
 #: Every kind but those that show a known bug (see ``wire_fuzz.KNOWN_BUGS``).
 SUITE_KINDS = tuple(kind for kind in KINDS if kind not in KNOWN_BUG_KINDS)
@@ -150,7 +148,7 @@ SABOTAGE: dict[str, Callable[[list[Event]], list[Event]]] = {
     "drops bar updates": lambda events: [e for e in events if type(e) is not BarUpdate],
     "swallows rejections": lambda events: [e for e in events if type(e) is not DataRejected],
     "forgets a quote's bid size": _bend_first(Quote, bid_size=None),
-    "stamps a bar update with the receive time": _bend_first(BarUpdate, ts_event=1),
+    "stamps a bar update with a wrong time": _bend_first(BarUpdate, ts_event=1),
     "reorders events": lambda events: events[::-1],
 }
 
@@ -210,11 +208,6 @@ def test_the_replay_check_catches_a_replay_that_gives_other_events() -> None:
     assert any("replay (process_events) gave" in p for m in run.mismatches for p in m.problems)
 
 
-def test_no_op_frames_are_the_documented_kinds() -> None:
-    # What counts as "no event, nothing but the frame counted" without being a silent drop.
-    assert {"PONG", "STATUS", "EVENT", "ERROR", "UNKNOWN"} == NO_OP_KINDS
-
-
 # -- bugs the fuzz found (minimal reproducers) ------------------------------------------------
 
 
@@ -269,9 +262,3 @@ def test_a_seeded_run_with_the_known_bug_kinds_and_a_strict_oracle_matches() -> 
     run = FuzzRun(random.Random(21))
     run.run(pick_kinds(random.Random(2026), 3_000))
     assert run.mismatch_count == 0, run.report()
-
-
-def test_hostile_kinds_all_come_after_the_valid_ones_in_the_weights() -> None:
-    # The bench prints valid and hostile kinds apart by this split.
-    assert HOSTILE_KINDS[0] == "not_json" and "repeat" not in HOSTILE_KINDS
-    assert set(HOSTILE_KINDS) >= KNOWN_BUG_KINDS
