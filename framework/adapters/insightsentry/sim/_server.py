@@ -96,6 +96,7 @@ class SimulatedServer:
         self._rest_faults = RestFaults(self.config.rest_faults)
         self._t0 = 0.0
         self._closing = False
+        self._market_frozen = False
 
     @property
     def url(self) -> str:
@@ -191,8 +192,9 @@ class SimulatedServer:
     # -- for its connections and its REST side ----------------------------------------------
 
     def advance_market_to(self, ts: int) -> None:
-        """Make the market's trades up to simulated time ``ts`` and wake the connections."""
-        if ts <= self.market.now_ns:
+        """Make the market's trades up to simulated time ``ts`` and wake the connections
+        (nothing once the market is frozen)."""
+        if ts <= self.market.now_ns or self._market_frozen:
             return
         self.market.advance_to(ts)
         for conn in self._connections:
@@ -250,6 +252,18 @@ class SimulatedServer:
         for command in commands:
             await command.done.wait()
         return len(commands)
+
+    def freeze_market(self) -> None:
+        """Stop the market where it is, for good: no more trades, so no bar or quote changes
+        after the frames already due; connections go on (bursts, heartbeats at the frozen
+        time, faults). A run that compares what a client received with the market freezes it
+        first, so that both have the same end."""
+        self._market_frozen = True
+
+    @property
+    def market_frozen(self) -> bool:
+        """Whether :meth:`freeze_market` was called."""
+        return self._market_frozen
 
     def clear_faults(self) -> None:
         """Disarm upgrade faults injected at runtime (config faults stay)."""
