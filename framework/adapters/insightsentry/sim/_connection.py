@@ -343,7 +343,10 @@ class Connection:
         return min(self._next_heartbeat, self._next_replay)
 
     async def _pump(self) -> None:
-        """Send queued frames, firing scheduled faults as their frame counts are reached."""
+        """Send queued frames, firing scheduled faults as their frame counts are reached.
+
+        The frames up to the next fault go out coalesced (a few socket writes for many
+        frames), so everything sent before a fault is on the wire when it fires."""
         while True:
             due = next(
                 (spec for spec in self._scheduled if self.frames_sent >= spec.after_frames),
@@ -355,7 +358,13 @@ class Connection:
                 continue
             if self._stalled or not self._out:
                 return
-            await self._send(self._out.popleft())
+            limit = min((spec.after_frames for spec in self._scheduled), default=_INF)
+            try:
+                async with self.stream.coalesced():
+                    while self._out and self.frames_sent < limit:
+                        await self._send(self._out.popleft())
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                raise _Finished("client_closed") from None
 
     async def _send(self, text: str) -> None:
         ws = self.ws

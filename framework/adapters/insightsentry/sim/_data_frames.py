@@ -9,13 +9,22 @@ the fields that changed. No I/O: frames come back as text, in the order they mus
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ....testing._market import SyntheticBar, SyntheticMarket, SyntheticQuote
 from .._encode import encode_frame
-from .._frame_records import QUOTE_FIELD_NAMES, QuoteFields, QuotesFrame
+from .._frame_records import QuotesFrame
 from ._config import SimConfig
 from ._subscribe import Key, ServedSubscription
-from ._wire import quote_fields, series_frame, tick_frame
+from ._wire import (
+    QuoteValues,
+    quote_entry,
+    quote_envelope,
+    quote_fields,
+    quote_values,
+    series_frame,
+    tick_frame,
+)
 
 
 class DataFrames:
@@ -26,7 +35,7 @@ class DataFrames:
         self._subscriptions: dict[Key, ServedSubscription] = {}
         self._sent_bars: dict[Key, SyntheticBar | None] = {}
         self._sent_tick_seq: dict[str, int] = {}
-        self._sent_quotes: dict[str, QuoteFields] = {}
+        self._sent_quotes: dict[str, QuoteValues] = {}
 
     @property
     def subscriptions(self) -> Mapping[Key, ServedSubscription]:
@@ -78,10 +87,17 @@ class DataFrames:
         for key, sub in self._subscriptions.items():
             if sub.kind == "series":
                 assert sub.interval is not None
+                sent = self._sent_bars.get(key)
+                current = market.current_bar(sub.code, sub.interval)
+                if sent is not None and current is not None and current.ts_open == sent.ts_open:
+                    # The same bar as last time (most steps): its new state, if it changed.
+                    if current != sent:
+                        frames.append(series_frame(sub.code, sub.interval, [current]))
+                        self._sent_bars[key] = current
+                    continue
                 # Not just the bar in progress: one market step can end several bar periods
                 # (at speed 300 a 75 s step skips a minute in five), and the last state of a
                 # bar that ended is what the client keeps as final.
-                sent = self._sent_bars.get(key)
                 if sent is None:
                     current = market.current_bar(sub.code, sub.interval)
                     bars = [] if current is None else [current]
@@ -104,41 +120,25 @@ class DataFrames:
     def _quote_frames(self, quotes: Sequence[SyntheticQuote]) -> list[str]:
         mode = self._config.quote_mode
         frames: list[str] = []
-        entries: list[QuoteFields] = []
+        entries: list[dict[str, Any]] = []
         newest = 0
         for quote in quotes:
-            full = quote_fields(quote)
+            values = quote_values(quote)
             last = self._sent_quotes.get(quote.code)
-            if last == full:
+            if last == values:
                 continue
-            self._sent_quotes[quote.code] = full
+            self._sent_quotes[quote.code] = values
             newest = max(newest, quote.ts_update)
             if mode == "flat":
                 flat = QuotesFrame(
-                    legacy=True, last_update_ns=None, total_items=None, entries=(full,)
+                    legacy=True,
+                    last_update_ns=None,
+                    total_items=None,
+                    entries=(quote_fields(quote),),
                 )
                 frames.append(encode_frame(flat))
-            elif mode == "full" or last is None:
-                entries.append(full)
             else:
-                entries.append(_changes(last, full))
+                entries.append(quote_entry(quote.code, values, None if mode == "full" else last))
         if entries:
-            envelope = QuotesFrame(
-                legacy=False,
-                last_update_ns=newest,
-                total_items=len(entries),
-                entries=tuple(entries),
-            )
-            frames.append(encode_frame(envelope))
+            frames.append(quote_envelope(newest, entries))
         return frames
-
-
-def _changes(last: QuoteFields, full: QuoteFields) -> QuoteFields:
-    """A sparse entry: the fields of ``full`` that differ from ``last``, the rest left out
-    (unchanged)."""
-    changed = {
-        name: getattr(full, name)
-        for name in QUOTE_FIELD_NAMES
-        if getattr(last, name) != getattr(full, name)
-    }
-    return QuoteFields(code=full.code, **changed)

@@ -1,14 +1,23 @@
 """The simulated server's side of one TCP connection, with the two misbehaviours a socket can
 show: a peer that falls silent (paused: nothing sent or read, pings included) and a connection
 that is dropped without a close handshake (FIN, or RST with ``reset``).
+
+It can also gather writes (:meth:`ControlledStream.coalesced`): the server sends a frame per
+series and market step, and one socket write for each would cost more than the frame itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
+from collections.abc import AsyncIterator
+from typing import Final
 
 import trio
+
+#: Gathered bytes that are written at once, without waiting for the end of the block.
+COALESCE_BYTES: Final = 64 * 1024
 
 
 class ControlledStream(trio.abc.Stream):
@@ -19,6 +28,8 @@ class ControlledStream(trio.abc.Stream):
         self._resumed = trio.Event()
         self._resumed.set()
         self._closed = False
+        self._holding = 0
+        self._held = bytearray()
         self.bytes_sent = 0
 
     def pause(self) -> None:
@@ -34,9 +45,31 @@ class ControlledStream(trio.abc.Stream):
             raise trio.ClosedResourceError("stream was dropped")
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        if self._holding:
+            self._held += data
+            if len(self._held) < COALESCE_BYTES:
+                return
+            data, self._held = self._held, bytearray()
+        await self._write(data)
+
+    async def _write(self, data: bytes | bytearray | memoryview) -> None:
         await self._gate()
         await self._inner.send_all(data)
         self.bytes_sent += len(data)
+
+    @contextlib.asynccontextmanager
+    async def coalesced(self) -> AsyncIterator[None]:
+        """Gather what is sent in the block (by anyone) and write it when the block ends, in
+        order, or earlier once :data:`COALESCE_BYTES` are gathered; a block that raises
+        writes nothing more. Blocks may nest: the outermost one writes."""
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+        if not self._holding and self._held:
+            data, self._held = self._held, bytearray()
+            await self._write(data)
 
     async def wait_send_all_might_not_block(self) -> None:
         await self._gate()

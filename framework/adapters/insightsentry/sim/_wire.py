@@ -5,21 +5,43 @@ in either style, and the hostile frames of :attr:`Fault.HOSTILE_JSON
 Pure functions from market data (and the config's error style) to frame text; the connection
 decides when each goes out. The text itself comes from the adapter's encoder, so the server
 speaks exactly the format the client decodes; what is decided here is which values go in.
+
+Two frames go out for nearly every market step, one per bar series and one quote envelope, so
+those two are written straight from the market's values (:func:`series_frame`,
+:func:`quote_values`, :func:`quote_envelope`) with the encoder's keys, units and order, and no
+frame record in between: the same text as :func:`~.._encode.encode_frame` of the record,
+which ``test_sim_wire`` checks for any values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 import attrs
+import orjson
 
 from ...._intervals import Interval
-from ...._time import NANOS_PER_SECOND
+from ...._time import NANOS_PER_MILLI, NANOS_PER_SECOND
 from ....testing._market import SyntheticBar, SyntheticQuote, SyntheticTrade
 from .._encode import encode_frame
 from .._frame_records import ErrorFrame, QuoteFields, SeriesFrame, SeriesPoint
-from .._wire_keys import CLOSE, HIGH, SERIES
+from .._wire_keys import (
+    BAR_END,
+    BAR_TYPE,
+    CLOSE,
+    CODE,
+    DATA,
+    HIGH,
+    LAST_UPDATE,
+    LOW,
+    LP_TIME,
+    OPEN,
+    SERIES,
+    TIME,
+    TOTAL_ITEMS,
+    VOLUME,
+)
 from ._config import Hostile
 
 # error code -> (message, action, retryable, delay_seconds, close code if fatal else None)
@@ -133,40 +155,110 @@ def bar_point(bar: BarShaped) -> SeriesPoint:
 
 
 def series_frame(code: str, interval: Interval, bars: Sequence[SyntheticBar]) -> str:
+    """The series frame of ``bars`` (oldest first, the newest in progress): what
+    :func:`~.._encode.encode_frame` writes for the ``SeriesFrame`` of these points, built
+    without the record, since the server sends one per series and market step."""
     newest = bars[-1]
     nanos = interval.nanos
     assert nanos is not None
-    frame = SeriesFrame(
-        code=code,
-        bar_label=interval.label,
-        bar_end_ns=newest.ts_open + nanos - NANOS_PER_SECOND,
-        last_update_ns=newest.ts_update,
-        points=tuple(bar_point(bar) for bar in bars),
+    document = {
+        CODE: code,
+        BAR_TYPE: interval.label,
+        BAR_END: (newest.ts_open + nanos - NANOS_PER_SECOND) / NANOS_PER_SECOND,
+        LAST_UPDATE: newest.ts_update // NANOS_PER_MILLI,
+        SERIES: [
+            {
+                TIME: bar.ts_open / NANOS_PER_SECOND,
+                OPEN: bar.open,
+                HIGH: bar.high,
+                LOW: bar.low,
+                CLOSE: bar.close,
+                VOLUME: bar.volume,
+            }
+            for bar in bars
+        ],
+    }
+    return orjson.dumps(document).decode()
+
+
+#: The quote fields the server fills, as (record field, wire key), in the encoder's order
+#: (every field of ``QuoteFields`` but the market cap, which it does not know).
+QUOTE_WIRE_FIELDS: Final = (
+    ("status", "status"),
+    ("lp_time_ns", LP_TIME),
+    ("last_price", "last_price"),
+    ("bid", "bid"),
+    ("ask", "ask"),
+    ("bid_size", "bid_size"),
+    ("ask_size", "ask_size"),
+    ("volume", VOLUME),
+    ("change", "change"),
+    ("change_percent", "change_percent"),
+    ("prev_close_price", "prev_close_price"),
+    ("open_price", "open_price"),
+    ("high_price", "high_price"),
+    ("low_price", "low_price"),
+    ("currency_code", "currency_code"),
+    ("delay_seconds", "delay_seconds"),
+)
+
+#: The values of :data:`QUOTE_WIRE_FIELDS` for one quote, in that order (``lp_time`` in ns).
+QuoteValues = tuple[Any, ...]
+
+
+def quote_values(quote: SyntheticQuote) -> QuoteValues:
+    """Every value the server fills for ``quote``, in :data:`QUOTE_WIRE_FIELDS` order."""
+    return (
+        quote.status,
+        quote.ts_update,
+        quote.last_price,
+        quote.bid,
+        quote.ask,
+        quote.bid_size,
+        quote.ask_size,
+        quote.volume,
+        quote.change,
+        quote.change_percent,
+        quote.prev_close_price,
+        quote.open_price,
+        quote.high_price,
+        quote.low_price,
+        "USD",
+        0,
     )
-    return encode_frame(frame)
 
 
 def quote_fields(quote: SyntheticQuote) -> QuoteFields:
-    """Every field the server fills for ``quote`` (it has no market cap)."""
+    """Every field the server fills for ``quote`` (it has no market cap), as a record."""
+    values = quote_values(quote)
     return QuoteFields(
         code=quote.code,
-        status=quote.status,
-        lp_time_ns=quote.ts_update,
-        last_price=quote.last_price,
-        bid=quote.bid,
-        ask=quote.ask,
-        bid_size=quote.bid_size,
-        ask_size=quote.ask_size,
-        volume=quote.volume,
-        change=quote.change,
-        change_percent=quote.change_percent,
-        prev_close_price=quote.prev_close_price,
-        open_price=quote.open_price,
-        high_price=quote.high_price,
-        low_price=quote.low_price,
-        currency_code="USD",
-        delay_seconds=0,
+        **{name: value for (name, _), value in zip(QUOTE_WIRE_FIELDS, values, strict=True)},
     )
+
+
+#: A "last sent" that no value equals, so every value goes out.
+_NOTHING_SENT: Final = tuple(object() for _ in QUOTE_WIRE_FIELDS)
+
+
+def quote_entry(code: str, values: QuoteValues, last: QuoteValues | None) -> dict[str, Any]:
+    """The envelope entry for ``code``: every value, or with ``last`` (what was sent before)
+    only those that changed, as the encoder writes a ``QuoteFields`` with the others absent."""
+    entry: dict[str, Any] = {CODE: code}
+    for (_, key), value, before in zip(
+        QUOTE_WIRE_FIELDS, values, last if last is not None else _NOTHING_SENT, strict=True
+    ):
+        if value != before:
+            entry[key] = value / NANOS_PER_SECOND if key == LP_TIME else value
+    return entry
+
+
+def quote_envelope(last_update_ns: int, entries: list[dict[str, Any]]) -> str:
+    """The quote envelope of ``entries`` (from :func:`quote_entry`): what the encoder writes
+    for a ``QuotesFrame`` of those entries."""
+    return orjson.dumps(
+        {LAST_UPDATE: last_update_ns // NANOS_PER_MILLI, TOTAL_ITEMS: len(entries), DATA: entries}
+    ).decode()
 
 
 #: The bar every hostile series frame starts from, valid until :func:`hostile_frame` bends it.
