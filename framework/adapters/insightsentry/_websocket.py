@@ -162,8 +162,8 @@ class ClientWebSocket:
         every message it completed, in order: text as ``str``, binary as ``bytes``.
 
         Raises :class:`WebSocketClosed` once the connection is over; messages that arrived
-        before the close are returned first. Cancellation: nothing is lost that was not
-        read from the socket yet; a cancelled wait reads nothing. Not for two tasks at once.
+        before the close are returned first. Cancellation loses nothing: messages already
+        read come with the next call. Not for two tasks at once.
         """
         if self._early:
             early, self._early = self._early, []
@@ -185,9 +185,15 @@ class ClientWebSocket:
                     protocol.receive_eof()
                 # Once open, the protocol's events are frames only.
                 messages = self._messages(cast("list[Frame]", protocol.events_received()))
+                self._early = messages  # kept for the next call if the flush is cancelled
                 await self._flush()
+                self._early = []
                 if protocol.state is not _OPEN:
                     self._note_state()
+                if not data and self._closed is None:
+                    self._closed = WebSocketClosed(
+                        CloseCode.ABNORMAL_CLOSURE, "the stream ended", by_peer=True
+                    )
                 if messages:
                     return messages
         finally:

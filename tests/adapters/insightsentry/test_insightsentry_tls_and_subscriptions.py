@@ -287,3 +287,31 @@ async def test_rotating_symbols_keeps_nothing_for_the_old_ones_and_a_returning_o
                 engine.stop()
     stale = [e.symbol for e in strategy.events if isinstance(e, FeedStale)]
     assert stale == ["NASDAQ:NOPE", "NASDAQ:NOPE"]
+
+
+async def test_a_server_silent_in_the_tls_handshake_is_abandoned_at_the_connect_deadline():
+    async def silent(stream: trio.SocketStream) -> None:
+        async with stream:
+            await trio.sleep_forever()
+
+    quick = LiveFeedConfig(connect_timeout=0.3, backoff=BackoffPolicy(initial=5.0, cap=5.0))
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            listeners = await nursery.start(
+                functools.partial(trio.serve_tcp, silent, 0, host="127.0.0.1")
+            )
+            port = listeners[0].socket.getsockname()[1]
+            feed = InsightSentryFeed(
+                [Subscription(code="NASDAQ:AAPL")],
+                api_key="k",
+                url=f"wss://localhost:{port}/live",
+                config=quick,
+            )
+            strategy = Seen()
+            engine = Engine(feeds=[feed], strategies=[strategy])
+            nursery.start_soon(engine.run)
+            while feed.statistics().disconnects == 0:  # noqa: ASYNC110
+                await trio.sleep(0.05)
+            engine.stop()
+            nursery.cancel_scope.cancel()
+    assert feed.statistics().last_disconnect == "no answer within 0.3 s (TLS handshake)"
