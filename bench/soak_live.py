@@ -201,7 +201,7 @@ class Plan:
                 order.extend(batch)
             at = sorted(rng.randint(frames * 3 // 100, frames * 93 // 100) for _ in range(count))
             faults.extend(
-                (when, label, spec) for when, (label, spec) in zip(at, order, strict=True)
+                (when, label, spec) for when, (label, spec) in zip(at, order[:count], strict=True)
             )
         faults.sort(key=lambda fault: fault[0])
         step = frames * 75 // 100 // n_resubs
