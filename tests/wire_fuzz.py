@@ -414,21 +414,9 @@ HOSTILE_KINDS: Final = KINDS[KINDS.index("not_json") :]
 #: ``tolerate=KNOWN_BUGS`` accepts each one's wrong behaviour instead, and the suite's runs
 #: leave out the kinds that show one (:data:`KNOWN_BUG_KINDS`), so that they test everything
 #: else. Remove an entry once its bug is fixed.
-KNOWN_BUGS: Final = {
-    "quote_rejected_twice": (
-        "a bad entry in a quote envelope beside good ones gives two DataRejected events and is "
-        "counted twice (FrameProcessor reports frame.rejected, then again the rejections "
-        "QuoteBook.on_quotes returns, which include frame.rejected)"
-    ),
-    "missing_volume_is_not_zero": (
-        "a bar point without volume counts as volume 0 in the bar, but not when telling a "
-        "duplicate from a change: the same bar sent with volume 0 and without volume is "
-        "re-emitted as an identical BarUpdate (in progress) or counted as a late correction "
-        "(final)"
-    ),
-}
+KNOWN_BUGS: Final[dict[str, str]] = {}
 #: The kinds that show a known bug whatever the oracle tolerates.
-KNOWN_BUG_KINDS: Final = frozenset({"quotes_partly_bad"})
+KNOWN_BUG_KINDS: Final[frozenset[str]] = frozenset()
 
 
 def pick_kinds(rng: random.Random, count: int, kinds: Iterable[str] = KINDS) -> list[str]:

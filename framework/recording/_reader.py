@@ -19,12 +19,14 @@ truncated. Any other damaged *last* record cannot be told from a torn write, so 
 as a torn tail.
 
 Files are read in :data:`READ_CHUNK_BYTES` chunks; memory use is one chunk plus the largest
-record, whatever the file size.
+record (and, while a batch of :meth:`Recording.entry_batches` is held, the records of one
+chunk), whatever the file size.
 """
 
 from __future__ import annotations
 
 import os
+import struct
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -57,7 +59,15 @@ from ._format import (
 #: How much of the file is read at a time.
 READ_CHUNK_BYTES = 1024 * 1024
 
-#: What a scan yields per accepted record: nothing, a Record, or (kind, recv_wall_ns, payload).
+#: The record head as the tight loops read it, without the fields they do not use (each
+#: field read is an int to make): to verify, sync, crc, length, seq and kind; to gather
+#: entries, also recv_wall_ns.
+_VERIFY_HEAD = struct.Struct("<IIIQ16xB")
+_ENTRY_HEAD = struct.Struct("<IIIQq8xB")
+assert _VERIFY_HEAD.size == _ENTRY_HEAD.size == RECORD_HEAD_SIZE
+
+#: What a scan yields: nothing, or lists of the accepted records of each chunk as Records or
+#: as (kind, recv_wall_ns, payload).
 _VERIFY, _RECORDS, _ENTRIES = 0, 1, 2
 
 
@@ -107,9 +117,11 @@ class RecoveryReport:
 class _Scan:
     """One streaming pass over the records of an open file.
 
-    ``records()`` yields the accepted records (``shape`` :data:`_RECORDS`), or ``(kind,
-    recv_wall_ns, payload)`` tuples (:data:`_ENTRIES`), or nothing at all (:data:`_VERIFY`, to
-    verify without allocating); ``report()`` is valid once it is exhausted. ``end`` makes the
+    ``batches()`` yields lists of the accepted records (``shape`` :data:`_RECORDS`) or of
+    ``(kind, recv_wall_ns, payload)`` tuples (:data:`_ENTRIES`), in order, each list the
+    records found in one buffer (a record the slow path checks comes alone), or nothing at all
+    (:data:`_VERIFY`, to verify without allocating); ``records()`` yields them one by one.
+    ``report()`` is valid once either is exhausted. ``end`` makes the
     scan treat that offset as the end of the file.
     """
 
@@ -157,6 +169,10 @@ class _Scan:
         )
 
     def records(self, shape: int = _RECORDS) -> Iterator[Any]:
+        for batch in self.batches(shape):
+            yield from batch
+
+    def batches(self, shape: int) -> Iterator[list[Any]]:
         unpack = RECORD_HEAD.unpack_from
         crc32 = zlib.crc32
         kinds = self._kinds
@@ -166,6 +182,7 @@ class _Scan:
         pos = self._base
         expected = self._first_seq
         resynced = False  # just stepped over damage: any later seq is acceptable
+        records = shape == _RECORDS
         buf = self._buf
         view = memoryview(buf)
         rel = 0
@@ -177,26 +194,55 @@ class _Scan:
                 size = len(buf)
                 start = rel
                 first = expected
-                while rel + head_size <= size:
-                    sync, crc, length, seq, wall, mono, kind_byte = unpack(buf, rel)
-                    end = rel + head_size + length
-                    if (
-                        sync != marker
-                        or seq != expected
-                        or end > size
-                        or length > max_payload
-                        or kind_byte not in kinds
-                        or crc32(view[rel + CRC_START : end]) != crc
-                    ):
-                        break
-                    if shape == _ENTRIES:
-                        yield (kinds[kind_byte], wall, buf[rel + head_size : end])
-                    elif shape == _RECORDS:
-                        yield make_record(
-                            seq, wall, mono, kinds[kind_byte], buf[rel + head_size : end]
-                        )
-                    expected = seq + 1
-                    rel = end
+                if shape == _VERIFY:
+                    unpack_verify = _VERIFY_HEAD.unpack_from
+                    while rel + head_size <= size:
+                        sync, crc, length, seq, kind_byte = unpack_verify(buf, rel)
+                        end = rel + head_size + length
+                        if (
+                            sync != marker
+                            or seq != expected
+                            or end > size
+                            or length > max_payload
+                            or kind_byte not in kinds
+                            or crc32(view[rel + CRC_START : end]) != crc
+                        ):
+                            break
+                        expected = seq + 1
+                        rel = end
+                else:
+                    # The same checks, gathering the records: one list a buffer.
+                    batch: list[Any] = []
+                    append = batch.append
+                    unpack_entry = unpack if records else _ENTRY_HEAD.unpack_from
+                    mono = 0
+                    while rel + head_size <= size:
+                        if records:
+                            sync, crc, length, seq, wall, mono, kind_byte = unpack(buf, rel)
+                        else:
+                            sync, crc, length, seq, wall, kind_byte = unpack_entry(buf, rel)
+                        end = rel + head_size + length
+                        if (
+                            sync != marker
+                            or seq != expected
+                            or end > size
+                            or length > max_payload
+                            or kind_byte not in kinds
+                            or crc32(view[rel + CRC_START : end]) != crc
+                        ):
+                            break
+                        if records:
+                            append(
+                                make_record(
+                                    seq, wall, mono, kinds[kind_byte], buf[rel + head_size : end]
+                                )
+                            )
+                        else:
+                            append((kinds[kind_byte], wall, buf[rel + head_size : end]))
+                        expected = seq + 1
+                        rel = end
+                    if batch:
+                        yield batch
                 if rel != start:
                     self._records += expected - first
                     self._last_good_seq = expected - 1
@@ -285,9 +331,9 @@ class _Scan:
                     continue
             resynced = False
             if shape == _ENTRIES:
-                yield (kinds[kind_byte], wall, buf[rel + head_size : end])
-            elif shape == _RECORDS:
-                yield make_record(seq, wall, mono, kinds[kind_byte], buf[rel + head_size : end])
+                yield [(kinds[kind_byte], wall, buf[rel + head_size : end])]
+            elif records:
+                yield [make_record(seq, wall, mono, kinds[kind_byte], buf[rel + head_size : end])]
             self._records += 1
             self._last_good_seq = seq
             expected = seq + 1
@@ -448,18 +494,25 @@ class Recording(RecordingFile):
         return self._report
 
     def __iter__(self) -> Iterator[Record]:
-        return self._scan(_RECORDS)
+        return self._scan(_RECORDS, batches=False)
 
     def entries(self) -> Iterator[tuple[RecordKind, int, bytes]]:
         """``(kind, recv_wall_ns, payload)`` of each record: what replay needs, at a fraction
         of the cost of building :class:`Record` objects. Same records, same checks as
         iterating the recording."""
-        return self._scan(_ENTRIES)
+        return self._scan(_ENTRIES, batches=False)
 
-    def _scan(self, shape: int) -> Iterator[Any]:
+    def entry_batches(self) -> Iterator[list[tuple[RecordKind, int, bytes]]]:
+        """:meth:`entries` a list at a time (the records of one read chunk, often thousands):
+        for a consumer that handles records in bulk, without one generator step per record.
+        Same records, same order, same checks; the lists are the caller's to keep."""
+        return self._scan(_ENTRIES, batches=True)
+
+    def _scan(self, shape: int, *, batches: bool) -> Iterator[Any]:
         with _FileScan(self._path, salvage=self._salvage, end=self._end) as opened:
-            yield from opened.scan.records(shape)
-            again = opened.scan.report()
+            scan = opened.scan
+            yield from scan.batches(shape) if batches else scan.records(shape)
+            again = scan.report()
         if again.records != self._report.records or again.skipped != self._report.skipped:
             raise RecordingCorrupted(f"{self._path}: recording changed after it was verified")
 
@@ -521,7 +574,7 @@ def _repair(path: Path) -> tuple[RecordingHeader, RecoveryReport]:
 
 def _verify(path: Path, *, salvage: bool) -> tuple[RecordingHeader, RecoveryReport]:
     with _FileScan(path, salvage=salvage) as opened:
-        for _ in opened.scan.records(_VERIFY):
+        for _ in opened.scan.batches(_VERIFY):
             pass
         return opened.header, opened.scan.report()
 

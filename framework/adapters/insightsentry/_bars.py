@@ -26,8 +26,8 @@ not re-emitted) when their values differ. Every new or changed in-progress bar i
 :class:`~framework.BarUpdate` (``ts_event`` = the frame's ``last_update``, else its receive time).
 
 **What is remembered per stream.** To tell a duplicate from a correction, each stream keeps
-the open times and values of its newest final bars, in arrays (8 bytes a time, 40 a bar's
-values: 48 bytes a bar, not the 300 a dict of tuples takes). How many is its *window*: a
+the open times and values of its newest final bars packed in a byte array (8 bytes a time, 40
+a bar's values: 48 bytes a bar, not the 300 a dict of tuples takes). How many is its *window*: a
 reconnect burst repeats the newest ``bars`` (``max_dp``) points of a subscription, so
 :meth:`FrameProcessor.set_subscriptions` sizes each stream's window by its subscription
 (:func:`history_window`), and :meth:`BarAssembler.set_streams` drops everything of the streams
@@ -43,7 +43,7 @@ emitted are dropped as duplicates; ticks at that same time are matched as a mult
 (time, price, size, trade id), so identical trades inside one frame are all kept.
 
 Points without open/high/low in a bar (non-tick) series are rejected and counted; a missing
-volume counts as 0.
+volume counts as 0, also when telling a repeated point from a changed one.
 
 **Holes.** With ``detect_gaps``, a frame whose oldest new bar starts at least two bar sizes
 after the newest bar already known for its stream (final or in progress) reveals a hole: the
@@ -59,16 +59,24 @@ repeating them counts as duplicates.
 from __future__ import annotations
 
 import itertools
-from array import array
+import math
+import struct
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
 from ..._errors import ConfigError, DecodeError, InvalidEvent
-from ..._events import Bar, BarUpdate, bar_update_unchecked, new_bar, new_bar_update, ohlcv_is_valid
+from ..._events import (
+    Bar,
+    BarUpdate,
+    bar_unchecked,
+    bar_update_unchecked,
+    new_bar,
+    new_bar_update,
+)
 from ..._intervals import Interval
 from ..._time import NANOS_PER_SECOND
 from ._codec import log_safe
@@ -89,13 +97,20 @@ UNSIZED_BURST_BARS: Final = 128
 #: they may reach back more than one bar.
 MIN_HISTORY: Final = 32
 
-#: A stream's arrays grow this much past its window before the oldest bars are cut, so the cut
-#: (a copy of the window) happens once per this many bars, not once per bar.
+#: A stream's rows grow this much past its window before the oldest bars are cut, so the cut
+#: happens once per this many bars, not once per bar.
 _SLACK_FRACTION: Final = 4
 _MIN_SLACK: Final = 8
 
-#: Stands for a missing volume in the values array: the decoder never lets a NaN through.
-_NO_VOLUME: Final = float("nan")
+#: One remembered final bar: open time (ns), open, high, low, close, volume.
+_ROW: Final = struct.Struct("<q5d")
+_ROW_SIZE: Final = _ROW.size
+#: The open times of the rows, as 8-byte words: the first of every six.
+_WORDS_PER_ROW: Final = _ROW_SIZE // 8
+
+_pack_row: Final = _ROW.pack
+
+_INF: Final = math.inf
 
 _Values = tuple[float | None, float | None, float | None, float, float | None]
 _TickKey = tuple[int, float, float | None, str | None]
@@ -142,23 +157,24 @@ class _Stream:
     #: Open time and values of the in-progress bar (both None when there is none).
     current_ns: int | None = None
     current: _Values | None = None
+    #: True when the current values passed every check of a ``Bar`` as they came in.
+    current_checked: bool = False
     #: ``bar_end + 1 s`` of the current bar, when a frame reported it.
     current_end_ns: int | None = None
     last_final_ns: int | None = None
-    #: How many of the newest final bars the correction check covers, and how many the arrays
-    #: hold before the oldest are cut.
+    #: How many of the newest final bars the correction check covers, and how many bytes of
+    #: rows are kept before the oldest are cut.
     window: int = DEFAULT_HISTORY
-    capacity: int = DEFAULT_HISTORY
-    #: Open times of the final bars remembered, ascending, and their values, five a bar
-    #: (open, high, low, close, volume; NaN for no volume).
-    final_times: array[int] = attrs.Factory(lambda: array("q"))
-    final_values: array[float] = attrs.Factory(lambda: array("d"))
+    capacity: int = DEFAULT_HISTORY * _ROW_SIZE
+    #: The final bars remembered, ascending by open time, one :data:`_ROW` each.
+    final_rows: bytearray = attrs.Factory(bytearray)
     last_tick_ns: int | None = None
     tick_boundary: Counter[_TickKey] = attrs.Factory(Counter)
 
 
 def _values(point: SeriesPoint) -> _Values:
-    return (point.open, point.high, point.low, point.close, point.volume)
+    # A missing volume is 0 in the bar, so it is 0 when values are compared too.
+    return (point.open, point.high, point.low, point.close, point.volume or 0.0)
 
 
 def history_window(bars: int | None) -> int:
@@ -168,61 +184,59 @@ def history_window(bars: int | None) -> int:
     return max(UNSIZED_BURST_BARS if bars is None else bars, MIN_HISTORY)
 
 
+def _time_of(point: SeriesPoint) -> int:
+    return point.time_ns
+
+
 def _set_window(stream: _Stream, window: int) -> None:
     stream.window = window
-    stream.capacity = window + max(window // _SLACK_FRACTION, _MIN_SLACK)
-    if len(stream.final_times) > stream.capacity:
+    stream.capacity = (window + max(window // _SLACK_FRACTION, _MIN_SLACK)) * _ROW_SIZE
+    if len(stream.final_rows) > stream.capacity:
         _trim(stream)
 
 
 def _trim(stream: _Stream) -> None:
     """Keep the newest ``window`` final bars of ``stream``."""
-    drop = len(stream.final_times) - stream.window
+    rows = stream.final_rows
+    drop = len(rows) - stream.window * _ROW_SIZE
     if drop > 0:
-        del stream.final_times[:drop]
-        del stream.final_values[: 5 * drop]
+        del rows[:drop]
 
 
 def _remember(stream: _Stream, time_ns: int, values: _Values) -> None:
     """Keep a final bar's values for the correction check."""
     o, h, low, c, v = values
-    assert o is not None and h is not None and low is not None  # rejected before
-    row = (o, h, low, c, _NO_VOLUME if v is None else v)
-    times = stream.final_times
-    if not times or time_ns > times[-1]:
-        times.append(time_ns)
-        stream.final_values.extend(row)
+    row = _ROW.pack(time_ns, o, h, low, c, v)
+    rows = stream.final_rows
+    index = _find(rows, time_ns)
+    if index < 0:  # newer than every row: the usual case
+        rows += row
     else:  # a backfilled bar, older than the newest final one
-        index = bisect_left(times, time_ns)
-        if index < len(times) and times[index] == time_ns:
-            stream.final_values[5 * index : 5 * index + 5] = array("d", row)
+        at = index * _ROW_SIZE
+        if _ROW.unpack_from(rows, at)[0] == time_ns:
+            rows[at : at + _ROW_SIZE] = row
             return
-        times.insert(index, time_ns)
-        stream.final_values[5 * index : 5 * index] = array("d", row)
-    if len(times) > stream.capacity:
+        rows[at:at] = row
+    if len(rows) > stream.capacity:
         _trim(stream)
+
+
+def _find(rows: bytearray, time_ns: int) -> int:
+    """The index of the first row opened at or after ``time_ns``; -1 if there is none."""
+    if not rows or _ROW.unpack_from(rows, len(rows) - _ROW_SIZE)[0] < time_ns:
+        return -1
+    with memoryview(rows) as view, view.cast("q") as words, words[::_WORDS_PER_ROW] as times:
+        return bisect_left(times, time_ns)
 
 
 def _known(stream: _Stream, time_ns: int) -> _Values | None:
     """The values of the final bar opened at ``time_ns``, if it is still remembered."""
-    times = stream.final_times
-    index = bisect_left(times, time_ns)
-    if index == len(times) or times[index] != time_ns:
+    rows = stream.final_rows
+    index = _find(rows, time_ns)
+    if index < 0:
         return None
-    values = stream.final_values
-    at = 5 * index
-    volume = values[at + 4]
-    return (
-        values[at],
-        values[at + 1],
-        values[at + 2],
-        values[at + 3],
-        None if volume != volume else volume,  # NaN: no volume
-    )
-
-
-def _time_of(point: SeriesPoint) -> int:
-    return point.time_ns
+    row_time, o, h, low, c, v = _ROW.unpack_from(rows, index * _ROW_SIZE)
+    return (o, h, low, c, v) if row_time == time_ns else None
 
 
 class BarAssembler:
@@ -293,7 +307,7 @@ class BarAssembler:
         """How many final bars of a stream are remembered for correction checks (0 for a
         stream not known): at most its window plus a slack of a quarter of it."""
         stream = self._streams.get((code, label))
-        return 0 if stream is None else len(stream.final_times)
+        return 0 if stream is None else len(stream.final_rows) // _ROW_SIZE
 
     def stream_count(self) -> int:
         """How many streams the assembler holds state for."""
@@ -356,22 +370,48 @@ class BarAssembler:
         stream, a bar older than the in-progress one or already final, values or a receive
         time a ``Bar`` would refuse); the caller then takes the general path.
         """
+        out: list[Bar | BarUpdate] = []
+        if self.bar_values_into(
+            out, code, label, time_ns, values, bar_end_ns, last_update_ns, recv_ns, True
+        ):
+            return out
+        return None
+
+    def bar_values_into(
+        self,
+        out: list[Any],
+        code: str,
+        label: str,
+        time_ns: int,
+        values: tuple[float, float, float, float, float],
+        bar_end_ns: int,
+        last_update_ns: int,
+        recv_ns: int,
+        updates: bool,
+    ) -> bool:
+        """:meth:`on_bar_values` for callers that gather the events of many frames: appends
+        them to ``out`` and returns True, or returns False having changed nothing. With
+        ``updates`` false the ``BarUpdate`` is counted but not made (as a caller that drops
+        updates would count it)."""
         stream = self._streams.get((code, label))
         if stream is None or stream.is_tick:
-            return None
+            return False
         last_final = stream.last_final_ns
         previous_ns = stream.current_ns
         o, h, low, c, v = values
-        if (
-            (last_final is not None and time_ns <= last_final)
-            or (previous_ns is not None and time_ns < previous_ns)
-            or not ohlcv_is_valid(o, h, low, c, v)
-            or type(recv_ns) is not int
-            or recv_ns < 0
+        if not (
+            # ohlcv_is_valid, inlined
+            0 < low <= o <= h
+            and low <= c <= h
+            and h < _INF
+            and 0 <= v < _INF
+            and type(recv_ns) is int
+            and recv_ns >= 0
+            and (last_final is None or time_ns > last_final)
+            and (previous_ns is None or time_ns >= previous_ns)
         ):
-            return None
+            return False
         end_ns = bar_end_ns + NANOS_PER_SECOND if bar_end_ns >= time_ns else None
-        out: list[Bar | BarUpdate] = []
         if previous_ns is None or time_ns > previous_ns:
             if self._detect_gaps:
                 self._find_hole(stream, previous_ns, (time_ns,))
@@ -385,26 +425,55 @@ class BarAssembler:
                 size = stream.size_ns
                 if size is not None and previous_ns + size < final_end:
                     final_end = previous_ns + size
-                bar = self._final(stream, previous_ns, previous, final_end, recv_ns)
-                if bar is not None:
-                    out.append(bar)
+                if stream.current_checked:
+                    # Checked as it came in, so new_bar's checks pass: the open time and
+                    # receive time are ints >= 0 and the end bound lies after the open.
+                    # _remember, inlined: the bar in progress is newer than every final bar.
+                    stream.last_final_ns = previous_ns
+                    po, ph, pl, pc, pv = previous
+                    rows = stream.final_rows
+                    rows += _pack_row(previous_ns, po, ph, pl, pc, pv)
+                    if len(rows) > stream.capacity:
+                        _trim(stream)
+                    out.append(
+                        bar_unchecked(
+                            code,
+                            label,
+                            previous_ns,
+                            po,
+                            ph,
+                            pl,
+                            pc,
+                            pv or 0.0,
+                            final_end,
+                            recv_ns,
+                            False,
+                        )
+                    )
+                    self._emitted += 1
+                else:
+                    bar = self._final(stream, previous_ns, previous, final_end, recv_ns)
+                    if bar is not None:
+                        out.append(bar)
             stream.current_end_ns = end_ns
         else:
             if end_ns is not None:
                 stream.current_end_ns = end_ns
             if stream.current == values:
                 self._duplicates += 1
-                return out
+                return True
         stream.current_ns = time_ns
         stream.current = values
-        # The checks BarUpdate applies all passed above.
-        out.append(
-            bar_update_unchecked(
-                code, label, time_ns, o, h, low, c, v or 0.0, last_update_ns, recv_ns
+        stream.current_checked = True
+        if updates:
+            # The checks BarUpdate applies all passed above.
+            out.append(
+                bar_update_unchecked(
+                    code, label, time_ns, o, h, low, c, v or 0.0, last_update_ns, recv_ns
+                )
             )
-        )
         self._updates += 1
-        return out
+        return True
 
     def take_holes(self) -> list[BarHole]:
         """The holes found since the last call (only with ``detect_gaps``), oldest first."""
@@ -527,6 +596,7 @@ class BarAssembler:
         last = candidates[last_ns]
         stream.current_ns = last_ns
         stream.current = last
+        stream.current_checked = False
         stream.current_end_ns = ends.get(last_ns)
         if previous_ns != last_ns or previous != last:
             ts_event = frame.last_update_ns if frame.last_update_ns is not None else recv_ns

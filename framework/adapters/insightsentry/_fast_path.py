@@ -32,12 +32,19 @@ SingleBar = tuple[str, str, int, tuple[float, float, float, float, float], int, 
 
 #: The values of a single-bar frame besides ``series``, and of its point. With the key counts
 #: checked first (5 and 6), a document that has all of these keys has no other.
-_FRAME_VALUES: Final = itemgetter(CODE, BAR_TYPE, BAR_END, LAST_UPDATE)
+_FRAME_VALUES: Final = itemgetter(CODE, BAR_TYPE, BAR_END, LAST_UPDATE, SERIES)
 _POINT_VALUES: Final = itemgetter(TIME, OPEN, HIGH, LOW, CLOSE, VOLUME)
 
 #: The number types the decoder accepts, the one the wire mostly carries first: ``in`` stops
 #: at the first match.
 _FLOAT_OR_INT: Final = (float, int)
+
+#: ``round`` of a float, without the lookup of ``__round__`` that ``round()`` makes each time.
+_round: Final = float.__round__
+
+#: Whole milliseconds below this (2**53 / 1000) convert to nanoseconds through a float exactly,
+#: so ``millis * 1_000_000`` gives the same int as ``nanos_from_millis``.
+_EXACT_MILLIS: Final = 2**53 // 1_000
 
 
 def single_bar_values(doc: dict[str, Any]) -> SingleBar | None:
@@ -57,51 +64,72 @@ def single_bar_values(doc: dict[str, Any]) -> SingleBar | None:
     # depth check and classification would find.
     if len(doc) != 5:
         return None
-    series = doc.get(SERIES)
-    if type(series) is not list or len(series) != 1:
+    try:
+        code, label, bar_end, last_update, series = _FRAME_VALUES(doc)
+    except KeyError:
+        return None
+    if series.__class__ is not list or len(series) != 1:
         return None
     point = series[0]
-    if type(point) is not dict or len(point) != 6:
+    if point.__class__ is not dict or len(point) != 6:
         return None
     try:
-        code, label, bar_end, last_update = _FRAME_VALUES(doc)
         t, o, h, low, c, v = _POINT_VALUES(point)
     except KeyError:
         return None
-    number = _FLOAT_OR_INT
+    if code.__class__ is not str or label.__class__ is not str:
+        return None
+    # The wire's usual types first (floats, and whole milliseconds): no conversion needed.
     if (
-        type(code) is not str
-        or type(label) is not str
-        or type(bar_end) not in number
-        or type(last_update) not in number
-        or type(t) not in number
-        or type(o) not in number
-        or type(h) not in number
-        or type(low) not in number
-        or type(c) not in number
-        or type(v) not in number
+        o.__class__ is float
+        and h.__class__ is float
+        and low.__class__ is float
+        and c.__class__ is float
+        and v.__class__ is float
     ):
-        return None
-    end_s = float(bar_end)
-    update_ms = float(last_update)
-    time_s = float(t)
-    values = (float(o), float(h), float(low), float(c), float(v))
-    op, hi, lo, cl, vol = values
-    # lo > 0 and lo <= every other price covers each price's own "> 0" check.
+        values = (o, h, low, c, v)
+    else:
+        number = _FLOAT_OR_INT
+        if (
+            o.__class__ not in number
+            or h.__class__ not in number
+            or low.__class__ not in number
+            or c.__class__ not in number
+            or v.__class__ not in number
+        ):
+            return None
+        values = o, h, low, c, v = (float(o), float(h), float(low), float(c), float(v))
+    if t.__class__ is not float:
+        if t.__class__ is not int:
+            return None
+        t = float(t)
+    if bar_end.__class__ is not float:
+        if bar_end.__class__ is not int:
+            return None
+        bar_end = float(bar_end)
+    # low > 0 and low <= every other price covers each price's own "> 0" check.
     if not (
-        0 <= time_s < MAX_SECONDS
-        and 0 <= end_s < MAX_SECONDS
-        and 0 <= update_ms < MAX_MILLIS
-        and 0 < lo <= op <= hi
-        and lo <= cl <= hi
-        and vol >= 0
+        0 <= t < MAX_SECONDS
+        and 0 <= bar_end < MAX_SECONDS
+        and 0 < low <= o <= h
+        and low <= c <= h
+        and v >= 0
     ):
         return None
+    if last_update.__class__ is int and 0 <= last_update < _EXACT_MILLIS:
+        update_ns = last_update * 1_000_000  # what the float formula gives, exactly
+    else:
+        if last_update.__class__ is not float and last_update.__class__ is not int:
+            return None
+        millis = float(last_update)
+        if not 0 <= millis < MAX_MILLIS:
+            return None
+        update_ns = _round(millis * 1_000) * 1_000
     return (
         code,
         label,
-        round(time_s * 1_000_000) * 1_000,
+        _round(t * 1_000_000) * 1_000,
         values,
-        round(end_s * 1_000_000) * 1_000,
-        round(update_ms * 1_000) * 1_000,
+        _round(bar_end * 1_000_000) * 1_000,
+        update_ns,
     )

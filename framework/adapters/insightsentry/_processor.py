@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -41,6 +41,7 @@ import orjson
 from ..._errors import DecodeError
 from ..._events import Bar, BarGap, BarUpdate, DataRejected, Event, FeedConnected, FeedDisconnected
 from ..._intervals import Interval
+from ...recording import RecordKind
 from ._bars import BarAssembler, BarHole, history_window
 from ._codec import DEFAULT_MAX_BYTES, decode_document, decode_frame, log_safe
 from ._fast_path import SingleBar, single_bar_values
@@ -226,6 +227,84 @@ class FrameProcessor:
                     return events, common[0]
         return self._process_general(text, doc, recv_ns)
 
+    def process_recorded(
+        self,
+        entries: Sequence[tuple[RecordKind, int, bytes]],
+        start: int,
+        out: list[Event],
+        limit: int,
+    ) -> int:
+        """Replay's bulk form of :meth:`process_events`: the inbound frames of ``entries``
+        (``(kind, recv_wall_ns, payload)`` records, as :meth:`Recording.entry_batches
+        <framework.recording.Recording.entry_batches>` gives them) from ``start`` on, their
+        events appended to ``out`` in order, exactly those ``process_events(payload.decode(),
+        recv_wall_ns)`` gives each. Stops before the first record of another kind, or after
+        the frame that brings ``out`` to ``limit`` events. Returns the index of the first
+        record not handled.
+
+        The common frame takes the fast path straight from the payload's bytes, with the
+        byte limit checked on the bytes themselves.
+        """
+        inbound = RecordKind.INBOUND
+        count = len(entries)
+        index = start
+        if self.backfill or not self.fast_path:
+            # Holes and holding need each frame's events on their own.
+            while index < count:
+                kind, recv_ns, payload = entries[index]
+                if kind is not inbound:
+                    break
+                index += 1
+                out += self.process_events(payload.decode("utf-8"), recv_ns)
+                if len(out) >= limit:
+                    break
+            return index
+        loads = orjson.loads
+        not_json = orjson.JSONDecodeError
+        max_bytes = self.max_bytes
+        into = self._bars.bar_values_into
+        updates = self.updates
+        taken = 0
+        try:
+            while index < count:
+                kind, recv_ns, payload = entries[index]
+                if kind is not inbound:
+                    break
+                index += 1
+                doc = None
+                if len(payload) <= max_bytes:
+                    try:
+                        doc = loads(payload)
+                    except not_json:
+                        pass
+                    else:
+                        if doc.__class__ is dict:
+                            common = single_bar_values(doc)
+                            if common is not None and into(
+                                out,
+                                common[0],
+                                common[1],
+                                common[2],
+                                common[3],
+                                common[4],
+                                common[5],
+                                recv_ns,
+                                updates,
+                            ):
+                                taken += 1
+                                if len(out) >= limit:
+                                    break
+                                continue
+                        else:
+                            doc = None
+                out += self._process_general(payload.decode("utf-8"), doc, recv_ns)[0]
+                if len(out) >= limit:
+                    break
+        finally:
+            if taken:
+                self._frames["SERIES"] += taken
+        return index
+
     def process_events(self, text: str, recv_ns: int) -> list[Event]:
         """``process(text, recv_ns)[0]``, without building the frame record where it can."""
         doc = self._parse(text)
@@ -290,7 +369,9 @@ class FrameProcessor:
                     events.append(self._reject(entry, recv_ns))
                 quotes, rejections = self._quotes.on_quotes(frame, recv_ns)
                 events.extend(quotes)
-                events.extend(self._reject(r, recv_ns) for r in rejections)
+                # The book's list starts with frame.rejected, reported just above.
+                own = rejections[len(frame.rejected) :]
+                events.extend(self._reject(r, recv_ns) for r in own)
             elif isinstance(frame, HeartbeatFrame):
                 events.extend(self._bars.on_server_time(frame.server_time_ns, recv_ns))
         except DecodeError as exc:

@@ -115,8 +115,39 @@ class RecordingFeed:
         timers: TimerPlayback,
         send: trio.MemorySendChannel[EventBatch],
     ) -> None:
-        processor = self._processor
-        process = processor.process_events
+        if self.speed is not None or timers:
+            await self._replay_each(recording, timers, send)
+            return
+        # Runs of frames go to the processor in bulk; a batch is sent once it holds
+        # REPLAY_BATCH_SIZE events, after the same frame as one record at a time would.
+        process_recorded = self._processor.process_recorded
+        inbound = RecordKind.INBOUND
+        size = REPLAY_BATCH_SIZE
+        batch: list[Event] = []
+        for entries in recording.entry_batches():
+            index = 0
+            count = len(entries)
+            while index < count:
+                kind, ts, payload = entries[index]
+                if kind is inbound:
+                    index = process_recorded(entries, index, batch, size)
+                else:
+                    index += 1
+                    batch += self._replay_other(kind, ts, payload)
+                if len(batch) >= size:
+                    await send.send(batch)
+                    batch = []
+        if batch:
+            await send.send(batch)
+
+    async def _replay_each(
+        self,
+        recording: Recording,
+        timers: TimerPlayback,
+        send: trio.MemorySendChannel[EventBatch],
+    ) -> None:
+        """One record at a time: paced (``speed``), or placing recorded timer firings."""
+        process = self._processor.process_events
         inbound = RecordKind.INBOUND
         batch: list[Event] = []
         first_wall: int | None = None
@@ -133,25 +164,29 @@ class RecordingFeed:
                     await trio.sleep_until(due)
             if kind is inbound:
                 events = process(payload.decode("utf-8"), ts)
-                batch += timers.place(events) if timers else events
-            elif kind is RecordKind.OUTBOUND:
-                self._follow_subscriptions(payload)
-            elif kind is RecordKind.CONNECTION:
-                event = event_from_connection_payload(payload, ts)
-                if event is not None:
-                    batch.append(event)
-            elif kind is RecordKind.REST:
-                events = self._replay_rest(payload, ts)
-                batch += timers.place(events) if timers else events
-            elif kind is RecordKind.MARKER:
-                events = self._replay_marker(payload, ts)
-                batch += timers.place(events) if timers else events
+            else:
+                events = self._replay_other(kind, ts, payload)
+            batch += timers.place(events) if timers else events
             if len(batch) >= REPLAY_BATCH_SIZE:
                 await send.send(batch)
                 batch = []
         batch += timers.rest()
         if batch:
             await send.send(batch)
+
+    def _replay_other(self, kind: RecordKind, ts: int, payload: bytes) -> list[Event]:
+        """The events of a record other than an inbound frame."""
+        if kind is RecordKind.OUTBOUND:
+            self._follow_subscriptions(payload)
+        elif kind is RecordKind.CONNECTION:
+            event = event_from_connection_payload(payload, ts)
+            if event is not None:
+                return [event]
+        elif kind is RecordKind.REST:
+            return self._replay_rest(payload, ts)
+        elif kind is RecordKind.MARKER:
+            return self._replay_marker(payload, ts)
+        return []
 
     def _replay_rest(self, payload: bytes, ts: int) -> list[Event]:
         try:

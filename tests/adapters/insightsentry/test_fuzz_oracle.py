@@ -215,7 +215,6 @@ def _bars_of(code: str) -> FrameProcessor:
     return FrameProcessor(SubscriptionSet([Subscription(code=code)]), source="repro")
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["quote_rejected_twice"])
 def test_a_bad_quote_entry_beside_a_good_one_is_rejected_and_counted_once() -> None:
     quotes = SubscriptionSet([Subscription(code="X:A", type="quote")])
     processor = FrameProcessor(quotes, source="repro")
@@ -236,17 +235,15 @@ NO_VOLUME = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["missing_volume_is_not_zero"])
 def test_a_bar_in_progress_sent_again_without_its_zero_volume_is_a_duplicate() -> None:
     processor = _bars_of("X:A")
     first, _ = processor.process_live(ZERO_VOLUME, 1)
     again, _ = processor.process_live(NO_VOLUME, 2)
     assert [type(e) for e in first] == [BarUpdate]
-    assert again == []  # today: a BarUpdate identical to the first one
+    assert again == []
     assert processor.statistics().duplicates == 1
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["missing_volume_is_not_zero"])
 def test_a_final_bar_sent_again_without_its_zero_volume_is_no_correction() -> None:
     processor = _bars_of("X:A")
     processor.process_live(ZERO_VOLUME, 1)
@@ -254,10 +251,9 @@ def test_a_final_bar_sent_again_without_its_zero_volume_is_no_correction() -> No
     assert [(type(e), e.volume) for e in closed] == [(Bar, 0.0)]  # type: ignore[attr-defined]
     processor.process_live(NO_VOLUME, 3)
     stats = processor.statistics()
-    assert (stats.duplicates, stats.corrections) == (1, 0)  # today: (0, 1)
+    assert (stats.duplicates, stats.corrections) == (1, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="; ".join(KNOWN_BUGS.values()))
 def test_a_seeded_run_with_the_known_bug_kinds_and_a_strict_oracle_matches() -> None:
     run = FuzzRun(random.Random(21))
     run.run(pick_kinds(random.Random(2026), 3_000))

@@ -1,5 +1,6 @@
 """The processor's fast path for single-bar frames gives exactly what the general path gives."""
 
+import contextlib
 from typing import Any
 
 import orjson
@@ -19,6 +20,7 @@ from framework.adapters.insightsentry import (
     encode_document,
     encode_frame,
 )
+from framework.recording import RecordKind
 from framework.testing import frames
 
 S = 1_000_000_000
@@ -203,3 +205,79 @@ def test_process_live_names_the_code_of_a_frame_the_fast_path_took():
     assert code == CODES[1]
     assert events == full.process(text(1), RECV)[0]
     assert live.process_live("pong", RECV)[1] == full.process("pong", RECV)[1]
+
+
+# -- replay's bulk form ------------------------------------------------------------------------
+
+
+def recorded(session: list) -> list[tuple[RecordKind, int, bytes]]:
+    """The session as a recording holds it: text frames as UTF-8 (binary ones are journalled
+    as a marker instead, and a text with a lone surrogate never passes the WebSocket's UTF-8
+    check), with a record of another kind here and there."""
+    entries = []
+    for index, (text, recv_ns) in enumerate(session):
+        if isinstance(text, str):
+            with contextlib.suppress(UnicodeEncodeError):
+                entries.append((RecordKind.INBOUND, recv_ns, text.encode()))
+        if index % 7 == 3:
+            entries.append((RecordKind.MARKER, recv_ns, b'{"marker":"x"}'))
+    return entries
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(sessions, st.booleans(), st.booleans(), st.integers(1, 5), st.booleans())
+def test_process_recorded_gives_what_process_events_gives_frame_by_frame(
+    session, updates, backfill, limit, subscribed
+):
+    entries = recorded(session)
+    bulk, single = (
+        FrameProcessor(None, source="t", max_bytes=4096, updates=updates, backfill=backfill)
+        for _ in range(2)
+    )
+    if subscribed:
+        for processor in (bulk, single):
+            processor.set_subscriptions(SubscriptionSet([Subscription(code=CODES[0])]))
+    # Batches as replay makes them: one is full after the frame that brings it to `limit`.
+    expected: list[list[str]] = []
+    batch: list[Any] = []
+    for kind, recv_ns, payload in entries:
+        if kind is RecordKind.INBOUND:
+            batch += single.process_events(payload.decode(), recv_ns)
+        if len(batch) >= limit:
+            expected.append([repr(e) for e in batch])
+            batch = []
+    expected.append([repr(e) for e in batch])
+    got: list[list[str]] = []
+    batch = []
+    index = 0
+    while index < len(entries):
+        if entries[index][0] is RecordKind.INBOUND:
+            index = bulk.process_recorded(entries, index, batch, limit)
+        else:
+            index += 1
+        if len(batch) >= limit:
+            got.append([repr(e) for e in batch])
+            batch = []
+    got.append([repr(e) for e in batch])
+    assert got == expected
+    assert bulk.statistics() == single.statistics()
+    assert bulk.take_backfill_requests() == single.take_backfill_requests()
+
+
+def test_process_recorded_takes_the_fast_path_for_frames_of_known_streams():
+    processor = FrameProcessor(None, source="t")
+    entries = [(RecordKind.INBOUND, RECV, single_bar(m).encode()) for m in range(100)]
+    calls = []
+    original = processor._bars.bar_values_into
+
+    def counting(*args: Any) -> Any:
+        result = original(*args)
+        calls.append(result)
+        return result
+
+    processor._bars.bar_values_into = counting  # type: ignore[method-assign]
+    out: list[Any] = []
+    assert processor.process_recorded(entries, 0, out, 10**9) == 100
+    assert calls == [False] + [True] * 99  # the first frame makes the stream known
+    assert processor.statistics().frames == {"SERIES": 100}
+    assert len(out) == 99 + 100  # 99 final bars, 100 updates

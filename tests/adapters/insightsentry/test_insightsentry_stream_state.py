@@ -86,13 +86,13 @@ def test_the_correction_check_is_exact_for_every_bar_in_the_window():
         ), back
 
 
-def test_a_missing_volume_and_a_zero_volume_are_told_apart_as_before():
+def test_a_missing_volume_is_a_zero_volume_when_repeated_points_are_compared():
     asm = BarAssembler({AAPL: 8})
     asm.on_series(frame(point(0, volume=None), point(1, volume=0.0), point(2)), RECV)
-    asm.on_series(frame(point(0, volume=None), point(1, volume=0.0)), RECV)
-    assert asm.statistics().corrections == 0
     asm.on_series(frame(point(0, volume=0.0), point(1, volume=None)), RECV)
-    assert asm.statistics().corrections == 2
+    assert (asm.statistics().corrections, asm.statistics().duplicates) == (0, 2)
+    asm.on_series(frame(point(0, volume=1.0)), RECV)
+    assert asm.statistics().corrections == 1
 
 
 def test_a_backfilled_bar_is_remembered_in_time_order():
