@@ -277,7 +277,7 @@ class MarketTruth:
             self._append(name, market.bars_since(code, interval, since), market, code, interval)
 
     async def run(self) -> None:
-        while True:
+        while not self._server.market_frozen:
             await trio.sleep(0.25)
             self.poll()
 
@@ -395,7 +395,11 @@ async def serve(plan: Plan, workdir: Path, trade_interval: float) -> None:
                     faults.stopped = True
                     server.freeze_market()
                     truth.poll()
-                    last = truth.write(workdir / "truth.json", plan.all_quotes())
+                    # In a thread: writing a few hundred MB must not silence the server (the
+                    # client would time out on the missing heartbeats).
+                    last = await trio.to_thread.run_sync(
+                        truth.write, workdir / "truth.json", plan.all_quotes()
+                    )
                     emit(
                         {
                             "truth": str(workdir / "truth.json"),
@@ -415,6 +419,7 @@ async def serve(plan: Plan, workdir: Path, trade_interval: float) -> None:
                     emit(
                         {
                             "frames_sent": server.statistics().frames_sent,
+                            "messages_received": server.statistics().messages_received,
                             "connections": len(connections),
                             "outcomes": collections.Counter(
                                 c.outcome or "open" for c in connections
@@ -998,8 +1003,8 @@ def report(
     )
     out(
         f"resubscriptions   {len(run.resubscribed)} (each -{plan.drop_series} series "
-        f"-{plan.drop_quotes} quotes, +as many new); subscription messages sent "
-        f"{stats.messages_sent}"
+        f"-{plan.drop_quotes} quotes, +as many new); subscription messages the server got "
+        f"{run.server_end.get('messages_received', 0)}"
     )
     reasons = collections.Counter(reason_key(d.reason) for d in live.disconnects)
     out(f"reconnects        {len(live.disconnects)} ({len(live.connected)} connections)")
