@@ -8,8 +8,9 @@ step (40x by default). It serves ``--symbols`` codes, 60% as bar series (1s, 1m,
 in turn, 100 bars a burst) and 40% as quote streams, and fires faults at total frame counts
 drawn from the seed: close handshakes (1011, 1001), TCP drops with FIN and with RST, stalls
 longer than the client's idle timeout, server errors that ask for a reconnect (server_busy,
-internal_server_error), evictions, and frames that must be rejected without costing the
-connection (garbage, oversized, five hostile kinds, throttle notices, a request to resend
+internal_server_error), evictions (marked retryable: the server's own eviction says
+``retryable: false``, which ends the feed), and frames that must be rejected without costing
+the connection (garbage, oversized, five hostile kinds, throttle notices, a request to resend
 the subscriptions). It also writes down every final bar its market made, per stream, so
 nothing the client got is compared with anything but the truth.
 
@@ -36,6 +37,11 @@ expected and delivered, resubscriptions, reconnects by reason, faults fired, rec
 delays, seconds disconnected, what was logged, and the client's RSS every 5 s with the slope
 over the second half. The exit status is 1 when a final bar was lost, doubled, out of
 order or wrong, or the replay differs.
+
+``--no-faults`` runs the same load without faults or resubscriptions (a baseline);
+``--workdir DIR`` keeps the recording, the journal, the truth and both processes' stderr
+there (otherwise they go to a temporary directory, removed at the end unless ``--keep``).
+The 10,000,000-frame run takes about 25 minutes on two cores and writes about 5 GB.
 """
 
 from __future__ import annotations
@@ -237,7 +243,7 @@ def stream_name(code: str, label: str) -> str:
 
 class MarketTruth:
     """Every final bar the market made, per series: read from the market often enough that it
-    has not forgotten any (it keeps 30,000 per series), kept compactly."""
+    has not forgotten any (it keeps ``rest_max_dp`` per series), kept compactly."""
 
     def __init__(self, server: SimulatedServer, series: Sequence[tuple[str, Interval]]) -> None:
         self._server = server
