@@ -190,7 +190,8 @@ class _Scan:
             if not resynced:
                 # The common case, in a tight loop: complete, intact records in sequence,
                 # already in the buffer. Anything else leaves it for the checks below, which
-                # look at the same record again.
+                # look at the same record again. (A record's CRC is taken over a copy of it:
+                # for records of a few hundred bytes, cheaper than a memoryview slice.)
                 size = len(buf)
                 start = rel
                 first = expected
@@ -205,7 +206,7 @@ class _Scan:
                             or end > size
                             or length > max_payload
                             or kind_byte not in kinds
-                            or crc32(view[rel + CRC_START : end]) != crc
+                            or crc32(buf[rel + CRC_START : end]) != crc
                         ):
                             break
                         expected = seq + 1
@@ -228,7 +229,7 @@ class _Scan:
                             or end > size
                             or length > max_payload
                             or kind_byte not in kinds
-                            or crc32(view[rel + CRC_START : end]) != crc
+                            or crc32(buf[rel + CRC_START : end]) != crc
                         ):
                             break
                         if records:
