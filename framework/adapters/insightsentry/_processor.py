@@ -87,7 +87,8 @@ class ProcessorStatistics:
     pending_backfills: int = 0
     #: Data problems by kind (:class:`~._health.FeedHealth`): ``late_correction``,
     #: ``rejected:<reason>`` for each ``DataRejected``, ``rejected_point``, ``rejected_bar``,
-    #: ``rejected_update``, ``rejected_tick``, ``bar_gap``, ``held_dropped``.
+    #: ``rejected_update``, ``rejected_tick``, ``bar_gap``, ``held_dropped``, and in a replay
+    #: ``replay_record_not_understood`` and ``replay_backfill_not_found``.
     health: Mapping[str, int] = attrs.field(factory=dict)
 
 
