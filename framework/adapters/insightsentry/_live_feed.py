@@ -236,7 +236,9 @@ class InsightSentryFeed:
         """Replace the subscription set; validated now, sent on the live connection soon
         (changes made close together are coalesced into one message)."""
         self._subscriptions = SubscriptionSet(subscriptions)
-        self._processor.set_subscriptions(self._subscriptions)
+        # The processor takes the new set when the message goes out (_send_subscriptions),
+        # where the journal records it and its replay takes it too: frames of a dropped code
+        # still in flight are decoded, and counted, alike in the session and in the replay.
         # A long session that rotates symbols keeps nothing for the codes it left.
         # In place: the reader holds these.
         codes = self._codes = frozenset(s.code for s in self._subscriptions)
@@ -455,6 +457,7 @@ class InsightSentryFeed:
                 raise FeedTerminated(f"{self.name}: every subscription was refused by the server")
             text = encode_subscribe(self._secret.reveal(), subs, dialect=self.config.dialect)
             self._record(RecordKind.OUTBOUND, redact(text, self._secret).encode())
+            self._processor.set_subscriptions(SubscriptionSet(subs))
             try:
                 await ws.send_text(text)
             except WebSocketClosed as exc:
