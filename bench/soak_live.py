@@ -474,6 +474,10 @@ class SoakChecker(Strategy):
         self.orders = 0
         # with truth: bars compared, wrong values, bars not in the market, bars skipped
         self.compared = self.wrong = self.unknown = self.skipped = 0
+        #: Market bars skipped, per stream: (first and last open time skipped, how many).
+        self.holes: list[tuple[str, int, int, int]] = []
+        #: BarGap events per stream: (first and last open time announced missing).
+        self.gap_ranges: dict[str, list[tuple[int, int]]] = collections.defaultdict(list)
         self.wrong_examples: list[str] = []
         self._truth_index: dict[str, int] = {}
         self._waiting: trio.Event | None = None
@@ -531,6 +535,8 @@ class SoakChecker(Strategy):
         previous = self._truth_index.get(name)
         if previous is not None and index > previous + 1:
             self.skipped += index - previous - 1
+            times = truth.times[name]
+            self.holes.append((name, times[previous + 1], times[index - 1], index - previous - 1))
         self._truth_index[name] = index
         expected = truth.values_at(name, index)
         got = (bar.open, bar.high, bar.low, bar.close, bar.volume)
@@ -557,7 +563,16 @@ class SoakChecker(Strategy):
             self.rejected[event.reason] += 1
         elif isinstance(event, BarGap):
             self.gaps += 1
+            self.gap_ranges[f"{event.symbol}@{event.interval}"].append((event.ts_from, event.ts_to))
         self._changed()
+
+    def announced(self) -> int:
+        """How many of the skipped bars lie in holes a ``BarGap`` announced."""
+        return sum(
+            count
+            for name, first, last, count in self.holes
+            if any(lo <= first and last <= hi for lo, hi in self.gap_ranges.get(name, ()))
+        )
 
     def totals(self) -> tuple[int, int, int, int]:
         streams = self.streams.values()
@@ -917,7 +932,8 @@ def verify(run: Run, truth: Truth, replayed: SoakChecker) -> tuple[list[str], di
     if replayed.wrong or replayed.unknown or replayed.skipped:
         failures.append(
             f"replay against the market: {replayed.wrong} bars with wrong values, "
-            f"{replayed.unknown} not in the market, {replayed.skipped} skipped"
+            f"{replayed.unknown} not in the market, {replayed.skipped} skipped "
+            f"({replayed.announced()} of them in holes a BarGap announced)"
         )
         failures.extend(replayed.wrong_examples)
     quotes_wrong = 0
@@ -997,6 +1013,11 @@ def report(
         f"{totals.get('delivered', 0):,} (backfilled {totals.get('backfilled', 0):,}), doubled "
         f"{totals.get('duplicates', 0)}, out of order {totals.get('out_of_order', 0)}, wrong "
         f"{replayed.wrong}, streams not matching the market {totals.get('streams_wrong', 0)}"
+    )
+    lost = totals.get("expected", 0) - totals.get("delivered", 0)
+    out(
+        f"  lost            {lost:,} (announced by BarGap events {replayed.announced():,}, "
+        f"silent {lost - replayed.announced():,})"
     )
     out(
         f"  assembler       duplicates {processor.duplicates:,}, corrections "
