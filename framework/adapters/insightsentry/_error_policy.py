@@ -93,7 +93,9 @@ def classify_error(frame: ErrorFrame) -> ErrorDecision:
     Order: per-subscription codes keep the connection; ``retryable: false`` is terminal; an
     explicit ``action`` wins over the code; known codes map by the section 5 table; an unknown
     code without a usable action is terminal. ``connection_evicted`` and
-    ``max_connections_exceeded`` always reconnect slowly (at least 30 s). Delays are capped at
+    ``max_connections_exceeded``, when retryable, reconnect slowly (at least 30 s); marked
+    not retryable they stop the feed like any other such error (another process may be using
+    the key: reconnecting would evict it in turn). Delays are capped at
     one hour.
     """
     if frame.style == "legacy_message":
