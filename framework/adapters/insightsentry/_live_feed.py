@@ -712,9 +712,10 @@ class InsightSentryFeed:
         )
 
     async def _backfill(self, request: BackfillRequest) -> None:
-        """Fetch one hole within ``backfill_timeout``; a too-short answer is asked again once
-        with twice the points. Settles the request whatever happens (except cancellation: then
-        ``run`` settles it)."""
+        """Fetch one hole within ``backfill_timeout``; while an answer does not reach back to
+        the hole (the feed reads behind the server, so the series moved on), ask again with
+        twice the points, up to the plan's ``max_dp``. Settles the request whatever happens
+        (except cancellation: then ``run`` settles it)."""
         history = self._history
         assert history is not None
         max_dp = history.config.max_dp
@@ -724,7 +725,7 @@ class InsightSentryFeed:
         with trio.move_on_after(timeout) as scope:
             async with self._backfill_limit:
                 dp = request.dp(self._processor.newest_open(*request.stream), max_dp)
-                for _ in range(2):
+                while True:  # dp doubles up to max_dp, so this ends
                     try:
                         response = await history.fetch(self._hole_request(request, dp))
                     except HistoryError as exc:

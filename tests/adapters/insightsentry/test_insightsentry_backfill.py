@@ -18,8 +18,11 @@ from framework.adapters.insightsentry import (
     RestConfig,
     SeriesFrame,
     SeriesPoint,
+    SeriesRequest,
+    SeriesResponse,
     Subscription,
     SubscriptionSet,
+    decode_frame,
     encode_frame,
     open_history_client,
 )
@@ -319,3 +322,45 @@ async def test_replay_of_a_recording_that_ends_mid_backfill_drops_the_held_bars(
     # t5 became final behind the hole t2..t4, whose answer never came: the session never
     # delivered it, so neither does the replay.
     assert opens(strategy.of(Bar)) == [t[0], t[1]]
+
+
+class _SeriesMovingOn:
+    """A REST API whose series runs ``lag`` bars ahead of what the feed has read: every answer
+    holds the newest ``bars`` points, so a request sized from the feed's newest bar falls
+    short of the hole."""
+
+    def __init__(self, newest: int, lag: int) -> None:
+        self.config = RestConfig()
+        self.newest = newest + lag
+        self.asked: list[int] = []
+
+    async def fetch(self, request: SeriesRequest) -> SeriesResponse:
+        self.asked.append(request.bars)
+        first = max(0, self.newest - request.bars + 1)
+        answer = frame(*(T0 + i * MINUTE for i in range(first, self.newest + 1)))
+        decoded = decode_frame(answer, recv_ns=1)
+        assert isinstance(decoded, SeriesFrame)
+        return SeriesResponse(
+            request=request, status=200, text=answer, frame=decoded, attempts=1, recv_wall_ns=1
+        )
+
+
+async def test_a_backfill_asks_again_until_the_answer_reaches_back_to_the_hole():
+    # The feed reads 150 bars behind the server: the answer sized from its newest bar, and
+    # the one with twice the points, both start after the hole; the third reaches it.
+    history = _SeriesMovingOn(newest=30, lag=150)
+    feed = InsightSentryFeed(
+        [Subscription(code="NASDAQ:AAPL")], api_key="k", url="ws://127.0.0.1:9/live",
+        config=FAST, history=history,
+    )  # fmt: skip
+    processor = feed._processor
+    processor.process_live(frame(T0), 1)
+    processor.process_live(frame(T0 + 30 * MINUTE), 2)  # bars 1..29 missing
+    (request,) = processor.take_backfill_requests()
+    await feed._backfill(request)
+    assert len(history.asked) == 3 and history.asked[1] == 2 * history.asked[0]
+    filled = [e for e in feed._outbox.drain() if isinstance(e, (Bar, BarGap))]
+    assert [(type(e), e.ts_open) for e in filled[:29]] == [
+        (Bar, T0 + i * MINUTE) for i in range(1, 30)
+    ]
+    assert all(e.is_backfill for e in filled[:29])
