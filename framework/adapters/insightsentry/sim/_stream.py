@@ -30,6 +30,9 @@ class ControlledStream(trio.abc.Stream):
         self._closed = False
         self._holding = 0
         self._held = bytearray()
+        # One writer at a time: the end of a coalesced block writes from the task that sent
+        # the frames while trio-websocket may answer a close from its reader task.
+        self._write_lock = trio.StrictFIFOLock()
         self.bytes_sent = 0
 
     def pause(self) -> None:
@@ -53,9 +56,10 @@ class ControlledStream(trio.abc.Stream):
         await self._write(data)
 
     async def _write(self, data: bytes | bytearray | memoryview) -> None:
-        await self._gate()
-        await self._inner.send_all(data)
-        self.bytes_sent += len(data)
+        async with self._write_lock:
+            await self._gate()
+            await self._inner.send_all(data)
+            self.bytes_sent += len(data)
 
     @contextlib.asynccontextmanager
     async def coalesced(self) -> AsyncIterator[None]:
