@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import trio
@@ -90,13 +90,24 @@ async def write(stream: trio.SocketStream, protocol: ServerProtocol) -> None:
         await stream.send_all(data)
 
 
-async def started(nursery: trio.Nursery, script: Script, **options: bool) -> ScriptedServer:
-    server = ScriptedServer(script, **options)
-    listeners = await nursery.start(
-        functools.partial(trio.serve_tcp, server._handle, 0, host="127.0.0.1")
-    )
-    server.port = listeners[0].socket.getsockname()[1]
-    return server
+@contextlib.asynccontextmanager
+async def listening(handler: Callable[[trio.SocketStream], Awaitable[None]]) -> AsyncIterator[int]:
+    """Serve ``handler`` on a free port of 127.0.0.1 while the block runs (5 s at most); the
+    block gets the port."""
+    with trio.fail_after(5):
+        async with trio.open_nursery() as nursery:
+            listeners = await nursery.start(
+                functools.partial(trio.serve_tcp, handler, 0, host="127.0.0.1")
+            )
+            yield listeners[0].socket.getsockname()[1]
+            nursery.cancel_scope.cancel()
+
+
+@contextlib.asynccontextmanager
+async def serving(server: ScriptedServer) -> AsyncIterator[ScriptedServer]:
+    """``server`` listening while the block runs."""
+    async with listening(server._handle) as server.port:
+        yield server
 
 
 async def connect(server: ScriptedServer, path: str = "/live", max_bytes: int = 1 << 20):
@@ -118,15 +129,12 @@ async def test_every_message_of_one_read_comes_back_as_one_batch_in_order():
         await write(stream, protocol)  # one write: the three arrive together
         await server.answer_until_closed(stream, protocol)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = await started(nursery, script)
-            ws = await connect(server)
-            batches = []
-            while sum(len(b) for b in batches) < 3:
-                batches.append(await ws.receive())
-            await ws.aclose()
-            nursery.cancel_scope.cancel()
+    async with serving(ScriptedServer(script)) as server:
+        ws = await connect(server)
+        batches = []
+        while sum(len(b) for b in batches) < 3:
+            batches.append(await ws.receive())
+        await ws.aclose()
     assert [m for b in batches for m in b] == ['{"n": 1}', b"\x00\x01", "café"]
     # Loopback delivers one write in one read almost always; never split inside a message.
     assert len(batches) <= 3
@@ -136,12 +144,9 @@ async def test_the_request_names_host_port_and_resource():
     async def script(stream, protocol):
         await server.answer_until_closed(stream, protocol)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = await started(nursery, script)
-            ws = await connect(server, path="/live/v2")
-            await ws.aclose()
-            nursery.cancel_scope.cancel()
+    async with serving(ScriptedServer(script)) as server:
+        ws = await connect(server, path="/live/v2")
+        await ws.aclose()
     request = server.requests[0]
     assert request.path == "/live/v2"
     assert request.headers["Host"] == f"127.0.0.1:{server.port}"
@@ -160,15 +165,12 @@ async def test_fragmented_messages_are_reassembled():
         await write(stream, protocol)
         await server.answer_until_closed(stream, protocol)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = await started(nursery, script)
-            ws = await connect(server)
-            got: list[str | bytes] = []
-            while len(got) < 2:
-                got += await ws.receive()
-            await ws.aclose()
-            nursery.cancel_scope.cancel()
+    async with serving(ScriptedServer(script)) as server:
+        ws = await connect(server)
+        got: list[str | bytes] = []
+        while len(got) < 2:
+            got += await ws.receive()
+        await ws.aclose()
     assert got == ['{"a": "b"}', b"abcd"]
 
 
@@ -183,16 +185,13 @@ async def test_pings_are_answered_after_the_read_that_brought_them():
         await write(stream, protocol)
         await server.answer_until_closed(stream, protocol)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = await started(nursery, script)
-            ws = await connect(server)
-            got: list[str | bytes] = []
-            while "pong seen" not in got:
-                got += await ws.receive()
-            await ws.aclose()
-            await server.done.wait()
-            nursery.cancel_scope.cancel()
+    async with serving(ScriptedServer(script)) as server:
+        ws = await connect(server)
+        got: list[str | bytes] = []
+        while "pong seen" not in got:
+            got += await ws.receive()
+        await ws.aclose()
+        await server.done.wait()
     assert got == ["after the ping", "pong seen"]
 
 
@@ -204,16 +203,13 @@ async def test_a_server_close_carries_code_and_reason_after_the_messages_before_
         while protocol.state is not State.CLOSED:  # until the echo and the end of the stream
             await server.read(stream, protocol)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = await started(nursery, script)
-            ws = await connect(server)
-            assert await ws.receive() == ["last words"]
-            with pytest.raises(WebSocketClosed) as info:
-                await ws.receive()
-            await ws.aclose()
-            await server.done.wait()
-            nursery.cancel_scope.cancel()
+    async with serving(ScriptedServer(script)) as server:
+        ws = await connect(server)
+        assert await ws.receive() == ["last words"]
+        with pytest.raises(WebSocketClosed) as info:
+            await ws.receive()
+        await ws.aclose()
+        await server.done.wait()
     closed = info.value
     assert (closed.code, closed.reason, closed.by_peer) == (4001, "evicted", True)
     assert ws.closed is closed
@@ -235,16 +231,13 @@ async def test_a_dropped_tcp_connection_is_1006(reset):
             )
         await stream.aclose()
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = await started(nursery, script)
-            ws = await connect(server)
-            got: list[str | bytes] = []
-            with pytest.raises(WebSocketClosed) as info:
-                while True:
-                    got += await ws.receive()
-            await ws.aclose()
-            nursery.cancel_scope.cancel()
+    async with serving(ScriptedServer(script)) as server:
+        ws = await connect(server)
+        got: list[str | bytes] = []
+        with pytest.raises(WebSocketClosed) as info:
+            while True:
+                got += await ws.receive()
+        await ws.aclose()
     assert got == ["one"]
     assert info.value.code == 1006 and info.value.by_peer
 
@@ -256,16 +249,13 @@ async def test_a_message_over_the_limit_fails_the_connection_with_1009():
         await write(stream, protocol)
         await server.answer_until_closed(stream, protocol)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = await started(nursery, script)
-            ws = await connect(server, max_bytes=4096)
-            got = await ws.receive()
-            with pytest.raises(WebSocketClosed) as info:
-                await ws.receive()
-            await ws.aclose()
-            await server.done.wait()
-            nursery.cancel_scope.cancel()
+    async with serving(ScriptedServer(script)) as server:
+        ws = await connect(server, max_bytes=4096)
+        got = await ws.receive()
+        with pytest.raises(WebSocketClosed) as info:
+            await ws.receive()
+        await ws.aclose()
+        await server.done.wait()
     assert got == ["small"]
     assert info.value.code == 1009 and not info.value.by_peer
     assert (Opcode.CLOSE, b"\x03\xf1" + info.value.reason.encode()) in server.received
@@ -278,15 +268,12 @@ async def test_text_that_is_not_utf8_fails_the_connection_with_1007():
         await write(stream, protocol)
         await server.answer_until_closed(stream, protocol)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = await started(nursery, script)
-            ws = await connect(server)
-            got = await ws.receive()
-            with pytest.raises(WebSocketClosed) as info:
-                await ws.receive()
-            await ws.aclose()
-            nursery.cancel_scope.cancel()
+    async with serving(ScriptedServer(script)) as server:
+        ws = await connect(server)
+        got = await ws.receive()
+        with pytest.raises(WebSocketClosed) as info:
+            await ws.receive()
+        await ws.aclose()
     assert got == ["fine"]
     assert info.value.code == 1007 and not info.value.by_peer
 
@@ -310,20 +297,13 @@ async def test_frames_sent_with_the_101_are_not_lost_and_their_pings_answered():
                 await write(stream, protocol)
                 await self.answer_until_closed(stream, protocol)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = Eager(None)  # type: ignore[arg-type]
-            listeners = await nursery.start(
-                functools.partial(trio.serve_tcp, server._handle, 0, host="127.0.0.1")
-            )
-            server.port = listeners[0].socket.getsockname()[1]
-            ws = await connect(server)
-            got = await ws.receive()
-            while "pong seen" not in got:
-                got += await ws.receive()
-            await ws.aclose()
-            await server.done.wait()
-            nursery.cancel_scope.cancel()
+    async with serving(Eager(None)) as server:  # type: ignore[arg-type]
+        ws = await connect(server)
+        got = await ws.receive()
+        while "pong seen" not in got:
+            got += await ws.receive()
+        await ws.aclose()
+        await server.done.wait()
     assert got == ["right behind the 101", "pong seen"]
     assert server.received[0] == (Opcode.PONG, b"early")
 
@@ -334,14 +314,11 @@ async def test_send_text_reaches_the_server():
             await server.read(stream, protocol)
         await server.answer_until_closed(stream, protocol)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = await started(nursery, script)
-            ws = await connect(server)
-            await ws.send_text('{"subscriptions": []}')
-            await server.heard.wait()
-            await ws.aclose()
-            nursery.cancel_scope.cancel()
+    async with serving(ScriptedServer(script)) as server:
+        ws = await connect(server)
+        await ws.send_text('{"subscriptions": []}')
+        await server.heard.wait()
+        await ws.aclose()
     assert server.received[0] == (Opcode.TEXT, b'{"subscriptions": []}')
 
 
@@ -358,17 +335,11 @@ async def test_a_refused_upgrade_surfaces_status_and_headers():
             protocol.send_response(response)
             await write(stream, protocol)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            listeners = await nursery.start(
-                functools.partial(trio.serve_tcp, refuse, 0, host="127.0.0.1")
-            )
-            port = listeners[0].socket.getsockname()[1]
-            stream = await trio.open_tcp_stream("127.0.0.1", port)
-            with pytest.raises(UpgradeRefused) as info:
-                await wrap_client_stream(stream, f"ws://127.0.0.1:{port}/", max_message_bytes=100)
-            await stream.aclose()
-            nursery.cancel_scope.cancel()
+    async with listening(refuse) as port:
+        stream = await trio.open_tcp_stream("127.0.0.1", port)
+        with pytest.raises(UpgradeRefused) as info:
+            await wrap_client_stream(stream, f"ws://127.0.0.1:{port}/", max_message_bytes=100)
+        await stream.aclose()
     assert info.value.status == 429
     assert info.value.headers["retry-after"] == "7"
 
@@ -381,17 +352,11 @@ async def test_an_answer_that_is_not_an_upgrade_is_an_upgrade_failure(answer):
             if answer:
                 await stream.send_all(answer)
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            listeners = await nursery.start(
-                functools.partial(trio.serve_tcp, not_http, 0, host="127.0.0.1")
-            )
-            port = listeners[0].socket.getsockname()[1]
-            stream = await trio.open_tcp_stream("127.0.0.1", port)
-            with pytest.raises(UpgradeFailed):
-                await wrap_client_stream(stream, f"ws://127.0.0.1:{port}/", max_message_bytes=100)
-            await stream.aclose()
-            nursery.cancel_scope.cancel()
+    async with listening(not_http) as port:
+        stream = await trio.open_tcp_stream("127.0.0.1", port)
+        with pytest.raises(UpgradeFailed):
+            await wrap_client_stream(stream, f"ws://127.0.0.1:{port}/", max_message_bytes=100)
+        await stream.aclose()
 
 
 async def test_aclose_does_the_close_handshake_and_is_idempotent():
@@ -400,14 +365,11 @@ async def test_aclose_does_the_close_handshake_and_is_idempotent():
             await server.read(stream, protocol)
         # The protocol answered the close frame and ends the stream.
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = await started(nursery, script)
-            ws = await connect(server)
-            await ws.aclose()
-            await ws.aclose()
-            await server.done.wait()
-            nursery.cancel_scope.cancel()
+    async with serving(ScriptedServer(script)) as server:
+        ws = await connect(server)
+        await ws.aclose()
+        await ws.aclose()
+        await server.done.wait()
     assert server.received == [(Opcode.CLOSE, b"\x03\xe8")]
     assert ws.closed is not None and ws.closed.code == 1000
     with pytest.raises(WebSocketClosed):
@@ -418,13 +380,10 @@ async def test_aclose_against_a_silent_server_is_bounded_by_the_caller_and_close
     async def silent(stream, protocol):
         await trio.sleep_forever()
 
-    with trio.fail_after(5):
-        async with trio.open_nursery() as nursery:
-            server = await started(nursery, silent)
-            ws = await connect(server)
-            with trio.move_on_after(0.2) as scope:
-                await ws.aclose()
-            nursery.cancel_scope.cancel()
+    async with serving(ScriptedServer(silent)) as server:
+        ws = await connect(server)
+        with trio.move_on_after(0.2) as scope:
+            await ws.aclose()
     assert scope.cancelled_caught
     with pytest.raises(WebSocketClosed):
         await ws.receive()
